@@ -1,0 +1,14 @@
+//! Data utilities every Whetstone crate shares: JSONL records with located errors,
+//! atomic writes, deterministic stratified splits and dataset fingerprints.
+
+mod atomic;
+mod fingerprint;
+mod jsonl;
+mod split;
+
+pub use atomic::{atomic_write, atomic_write_with};
+pub use fingerprint::Fingerprint;
+pub use jsonl::{
+    BadRecord, JsonlAppender, JsonlRead, JsonlReader, MalformedPolicy, read_jsonl, write_jsonl,
+};
+pub use split::{Split, SplitRatios, stratified_split};

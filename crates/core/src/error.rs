@@ -1,0 +1,86 @@
+//! The one error type of `whet-core`.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in `whet-core`.
+///
+/// Variants carry the file, line or value that caused them, so a message can be acted
+/// on without a debugger.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A device string (argument or `WHET_DEVICE`) could not be parsed.
+    #[error(
+        "invalid device {input:?}: {reason} (expected cpu, wgpu, wgpu:N, wgpu:integrated:N, wgpu:cpu or cuda:N)"
+    )]
+    DeviceParse {
+        /// What was given.
+        input: String,
+        /// Why it was refused.
+        reason: String,
+    },
+
+    /// The requested backend was not compiled into this build.
+    #[error(
+        "device {spec} needs the `{feature}` cargo feature, which this build of whet-core lacks (rebuild with `--features {feature}`)"
+    )]
+    BackendNotCompiled {
+        /// The device that was asked for, as written by `Display`.
+        spec: String,
+        /// The cargo feature of `whet-core` (forwarded by every Whetstone crate) that enables it.
+        feature: &'static str,
+    },
+
+    /// A JSONL record could not be decoded.
+    #[error("{path}:{line}: {reason}")]
+    JsonlRecord {
+        /// The file being read.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What was wrong with the record.
+        reason: String,
+    },
+
+    /// A record could not be encoded as JSON while writing `path`.
+    #[error("{path}: record {index}: cannot encode as JSON: {source}")]
+    JsonlEncode {
+        /// The file being written.
+        path: PathBuf,
+        /// 0-based index of the record in the written sequence.
+        index: usize,
+        /// The serializer's error.
+        source: serde_json::Error,
+    },
+
+    /// Split ratios that are negative, not finite, or do not sum to 1.
+    #[error("invalid split ratios {ratios:?}: {reason}")]
+    SplitRatios {
+        /// The ratios given (train, validation, test).
+        ratios: [f64; 3],
+        /// Why they were refused.
+        reason: &'static str,
+    },
+
+    /// An I/O error on a named file.
+    #[error("{path}: {source}")]
+    File {
+        /// The file or folder involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// `Result` with [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Wraps an I/O error with the path it happened on.
+    pub(crate) fn file(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::File {
+            path: path.into(),
+            source,
+        }
+    }
+}
