@@ -120,7 +120,7 @@ fn main() -> Result<()> {
         "validation mse {first:.5} -> {last:.5} ({:.0}x lower)",
         first / last
     );
-    if !(last * 10.0 < first) {
+    if last.is_nan() || last * 10.0 >= first {
         bail!("the loss did not fall tenfold ({first} -> {last}): something is broken");
     }
     Ok(())

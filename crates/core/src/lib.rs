@@ -47,6 +47,11 @@ pub mod device;
 mod error;
 pub mod seed;
 
+/// The README's examples compile and run as doctests, so it cannot drift from the code.
+#[cfg(all(doctest, feature = "burn"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 pub use device::DeviceSpec;
 pub use error::{Error, Result};
 pub use seed::Seed;

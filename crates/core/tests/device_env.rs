@@ -1,10 +1,11 @@
-#![cfg(feature = "burn")]
-#![allow(clippy::print_stderr)] // the child process plays a program reporting its error
 //! `WHET_DEVICE` asking for a backend this build lacks must end the program with the typed
 //! error and a non-zero exit status, never a panic.
 //!
 //! The check runs in a child process (this same test binary, re-executed with the
 //! variable set), because the environment is process-wide.
+
+#![cfg(feature = "burn")]
+#![allow(clippy::print_stderr)] // the child process plays a program reporting its error
 
 use std::process::Command;
 
