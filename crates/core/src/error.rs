@@ -62,6 +62,71 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A configuration value that cannot work.
+    #[error("invalid {field}: {reason}")]
+    Config {
+        /// The field (dotted path) at fault.
+        field: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+
+    /// A file Whetstone wrote (run metadata, checkpoint state, registry index) is malformed.
+    #[error("{path}:{line}: {reason}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line, or 0 when the problem is not on one line.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// Training met a NaN or infinite loss or gradient it could not get past.
+    #[error("non-finite {what} at step {step}: {reason}")]
+    NonFinite {
+        /// `loss` or `gradient`.
+        what: &'static str,
+        /// The optimiser step being computed.
+        step: usize,
+        /// What the policy did.
+        reason: String,
+    },
+
+    /// A checkpoint could not be written or read.
+    #[error("checkpoint {path}: {reason}")]
+    Checkpoint {
+        /// The checkpoint folder or file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// The training data could not produce a batch.
+    #[error("dataset: {reason}")]
+    Dataset {
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// A model-registry operation was refused.
+    #[error("registry {path}: {reason}")]
+    Registry {
+        /// The registry folder.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+
+    /// A plot could not be drawn.
+    #[error("plot {path}: {reason}")]
+    Plot {
+        /// The image being written.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+
     /// An I/O error on a named file.
     #[error("{path}: {source}")]
     File {

@@ -45,7 +45,12 @@
 pub mod data;
 pub mod device;
 mod error;
+mod goal;
+pub mod registry;
+pub mod run;
 pub mod seed;
+#[cfg(feature = "burn")]
+pub mod train;
 
 /// The README's examples compile and run as doctests, so it cannot drift from the code.
 #[cfg(all(doctest, feature = "burn"))]
@@ -54,6 +59,7 @@ pub struct ReadmeDoctests;
 
 pub use device::DeviceSpec;
 pub use error::{Error, Result};
+pub use goal::Goal;
 pub use seed::Seed;
 
 /// Re-export of the pinned `burn`, so downstream crates and examples use the same one.

@@ -217,6 +217,7 @@ where
 /// Each record is written with a single `write` on a file opened in append mode, so
 /// concurrent appenders never interleave within a line and a crash loses at most the
 /// record being written. Call [`JsonlAppender::sync`] where durability matters.
+#[derive(Debug)]
 pub struct JsonlAppender {
     path: PathBuf,
     file: File,

@@ -1,0 +1,392 @@
+//! What a training run is: serde configs saved as `config.json` next to every checkpoint,
+//! so a run can be reproduced from its folder.
+
+use burn::lr_scheduler::LrSchedulerConfig;
+use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
+use burn::lr_scheduler::linear::LinearLrSchedulerConfig;
+use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
+use burn::lr_scheduler::sequential::SequentialLrSchedulerConfig;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamWConfig, ModuleOptimizer, SgdConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+pub use crate::goal::Goal;
+
+/// The optimiser. Defaults follow PyTorch's, which fine-tuning recipes assume.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OptimizerConfig {
+    /// AdamW (decoupled weight decay), burn's implementation.
+    AdamW {
+        /// Peak learning rate.
+        lr: f64,
+        /// First-moment decay.
+        #[serde(default = "default_beta1")]
+        beta1: f32,
+        /// Second-moment decay.
+        #[serde(default = "default_beta2")]
+        beta2: f32,
+        /// Denominator epsilon.
+        #[serde(default = "default_eps")]
+        eps: f32,
+        /// Decoupled weight decay.
+        #[serde(default = "default_weight_decay")]
+        weight_decay: f32,
+    },
+    /// Stochastic gradient descent with optional momentum, burn's implementation.
+    Sgd {
+        /// Peak learning rate.
+        lr: f64,
+        /// Momentum factor (0 disables momentum).
+        #[serde(default)]
+        momentum: f64,
+        /// Momentum dampening.
+        #[serde(default)]
+        dampening: f64,
+        /// Nesterov momentum.
+        #[serde(default)]
+        nesterov: bool,
+        /// L2 penalty added to the gradient (0 disables it).
+        #[serde(default)]
+        weight_decay: f32,
+    },
+}
+
+fn default_beta1() -> f32 {
+    0.9
+}
+fn default_beta2() -> f32 {
+    0.999
+}
+fn default_eps() -> f32 {
+    1e-8
+}
+fn default_weight_decay() -> f32 {
+    0.01
+}
+
+impl OptimizerConfig {
+    /// AdamW with PyTorch's defaults (betas 0.9/0.999, eps 1e-8, weight decay 0.01).
+    pub fn adamw(lr: f64) -> Self {
+        OptimizerConfig::AdamW {
+            lr,
+            beta1: default_beta1(),
+            beta2: default_beta2(),
+            eps: default_eps(),
+            weight_decay: default_weight_decay(),
+        }
+    }
+
+    /// SGD with momentum (no dampening, no weight decay).
+    pub fn sgd(lr: f64, momentum: f64) -> Self {
+        OptimizerConfig::Sgd {
+            lr,
+            momentum,
+            dampening: 0.0,
+            nesterov: false,
+            weight_decay: 0.0,
+        }
+    }
+
+    /// The peak learning rate.
+    pub fn lr(&self) -> f64 {
+        match self {
+            OptimizerConfig::AdamW { lr, .. } | OptimizerConfig::Sgd { lr, .. } => *lr,
+        }
+    }
+
+    /// burn's optimiser for this config.
+    pub fn init(&self) -> ModuleOptimizer {
+        match *self {
+            OptimizerConfig::AdamW {
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+                ..
+            } => AdamWConfig::new()
+                .with_beta_1(beta1)
+                .with_beta_2(beta2)
+                .with_epsilon(eps)
+                .with_weight_decay(weight_decay)
+                .init(),
+            OptimizerConfig::Sgd {
+                momentum,
+                dampening,
+                nesterov,
+                weight_decay,
+                ..
+            } => {
+                let mut config = SgdConfig::new();
+                if momentum > 0.0 {
+                    config = config.with_momentum(Some(MomentumConfig {
+                        momentum,
+                        dampening,
+                        nesterov,
+                    }));
+                }
+                if weight_decay > 0.0 {
+                    config = config.with_weight_decay(Some(WeightDecayConfig {
+                        penalty: weight_decay,
+                    }));
+                }
+                config.init()
+            }
+        }
+    }
+}
+
+/// How the learning rate moves with the optimiser step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ScheduleConfig {
+    /// The peak learning rate throughout.
+    #[default]
+    Constant,
+    /// Linear warm-up to the peak over `warmup_steps`, then cosine decay to `min_lr` at
+    /// the last step.
+    WarmupCosine {
+        /// Warm-up length in optimiser steps; step `k < warmup_steps` uses
+        /// `lr * (k + 1) / warmup_steps`.
+        warmup_steps: usize,
+        /// Final learning rate.
+        #[serde(default)]
+        min_lr: f64,
+    },
+    /// Linear warm-up, then linear decay to `min_lr` at the last step.
+    WarmupLinear {
+        /// Warm-up length in optimiser steps.
+        warmup_steps: usize,
+        /// Final learning rate.
+        #[serde(default)]
+        min_lr: f64,
+    },
+}
+
+impl ScheduleConfig {
+    /// burn's scheduler for a run of `total_steps` optimiser steps peaking at `lr`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when burn refuses the values (learning rates outside (0, 1],
+    /// a warm-up not shorter than the run).
+    pub fn init(&self, lr: f64, total_steps: usize) -> Result<ModuleLrScheduler> {
+        let refuse = |reason: String| Error::Config {
+            field: "schedule",
+            reason,
+        };
+        let (warmup, min_lr, cosine) = match *self {
+            ScheduleConfig::Constant => {
+                return Ok(ModuleLrScheduler::from(
+                    burn::lr_scheduler::constant::ConstantLr::from(lr),
+                ));
+            }
+            ScheduleConfig::WarmupCosine {
+                warmup_steps,
+                min_lr,
+            } => (warmup_steps, min_lr, true),
+            ScheduleConfig::WarmupLinear {
+                warmup_steps,
+                min_lr,
+            } => (warmup_steps, min_lr, false),
+        };
+        if warmup >= total_steps {
+            return Err(refuse(format!(
+                "warm-up ({warmup} steps) must be shorter than the run ({total_steps} steps)"
+            )));
+        }
+        let decay_steps = total_steps - warmup;
+        let decay = if cosine {
+            LrSchedulerConfig::Cosine(
+                CosineAnnealingLrSchedulerConfig::new(lr, decay_steps).with_min_lr(min_lr),
+            )
+        } else {
+            LrSchedulerConfig::Linear(LinearLrSchedulerConfig::new(lr, min_lr, decay_steps))
+        };
+        let config = if warmup <= 1 {
+            match decay {
+                LrSchedulerConfig::Cosine(c) => c.init(),
+                LrSchedulerConfig::Linear(c) => c.init(),
+                _ => unreachable!("decay is cosine or linear"),
+            }
+        } else {
+            SequentialLrSchedulerConfig::new(
+                vec![
+                    LrSchedulerConfig::Linear(LinearLrSchedulerConfig::new(
+                        lr / warmup as f64,
+                        lr,
+                        warmup - 1,
+                    )),
+                    decay,
+                ],
+                vec![warmup],
+            )
+            .init()
+        };
+        config.map_err(refuse)
+    }
+}
+
+/// What to do when a loss or gradient is NaN or infinite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum NonFinitePolicy {
+    /// Skip the batch (no update), count it, and go on; stop with
+    /// [`Error::NonFinite`] after `max_consecutive` skips in a row.
+    Skip {
+        /// Consecutive skipped batches tolerated.
+        max_consecutive: usize,
+    },
+    /// Stop, restore the last good checkpoint, and return it with
+    /// [`StopReason::NonFinite`](super::StopReason::NonFinite).
+    Rollback,
+}
+
+impl Default for NonFinitePolicy {
+    fn default() -> Self {
+        NonFinitePolicy::Skip {
+            max_consecutive: 10,
+        }
+    }
+}
+
+/// The validation metric that decides the best checkpoint and early stopping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Monitor {
+    /// Name of a metric returned by the validation step.
+    pub metric: String,
+    /// Direction of improvement.
+    pub goal: Goal,
+    /// Stop after this many validations without improvement (`None`: never stop early).
+    #[serde(default)]
+    pub patience: Option<usize>,
+    /// Smallest change that counts as an improvement.
+    #[serde(default)]
+    pub min_delta: f64,
+}
+
+/// The one configuration of a training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Seed for data order, burn's RNG (dropout, initialisation) and everything else.
+    pub seed: u64,
+    /// Optimiser steps to run (each consumes `grad_accum` batches).
+    pub max_steps: usize,
+    /// Samples per batch.
+    pub batch_size: usize,
+    /// Batches whose gradients are summed (and averaged) into one optimiser step.
+    #[serde(default = "one")]
+    pub grad_accum: usize,
+    /// The optimiser.
+    pub optimizer: OptimizerConfig,
+    /// The learning-rate schedule.
+    #[serde(default)]
+    pub schedule: ScheduleConfig,
+    /// Clip gradients to this global L2 norm (`None`: no clipping).
+    #[serde(default)]
+    pub clip_grad_norm: Option<f64>,
+    /// Validate every this many optimiser steps (and at the end); `None`: only at the end.
+    #[serde(default)]
+    pub valid_every: Option<usize>,
+    /// The metric for best-checkpoint tracking and early stopping.
+    #[serde(default)]
+    pub monitor: Option<Monitor>,
+    /// Write a checkpoint every this many optimiser steps (and at the end).
+    #[serde(default = "default_checkpoint_every")]
+    pub checkpoint_every: usize,
+    /// Periodic checkpoints kept on disk (the best one is kept besides).
+    #[serde(default = "default_keep")]
+    pub keep_checkpoints: usize,
+    /// What to do with NaN or infinite losses and gradients.
+    #[serde(default)]
+    pub non_finite: NonFinitePolicy,
+    /// Log metrics every this many optimiser steps.
+    #[serde(default = "default_log_every")]
+    pub log_every: usize,
+    /// Drop the last incomplete batch of each epoch.
+    #[serde(default = "yes")]
+    pub drop_last: bool,
+}
+
+fn one() -> usize {
+    1
+}
+fn yes() -> bool {
+    true
+}
+fn default_checkpoint_every() -> usize {
+    500
+}
+fn default_keep() -> usize {
+    2
+}
+fn default_log_every() -> usize {
+    10
+}
+
+impl TrainConfig {
+    /// A config with the given optimiser and defaults for everything else.
+    pub fn new(optimizer: OptimizerConfig, max_steps: usize, batch_size: usize) -> Self {
+        TrainConfig {
+            seed: 0,
+            max_steps,
+            batch_size,
+            grad_accum: 1,
+            optimizer,
+            schedule: ScheduleConfig::Constant,
+            clip_grad_norm: None,
+            valid_every: None,
+            monitor: None,
+            checkpoint_every: default_checkpoint_every(),
+            keep_checkpoints: default_keep(),
+            non_finite: NonFinitePolicy::default(),
+            log_every: default_log_every(),
+            drop_last: true,
+        }
+    }
+
+    /// Checks values that would otherwise fail late.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the field.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field: &'static str, reason: &str| {
+            Err(Error::Config {
+                field,
+                reason: reason.to_owned(),
+            })
+        };
+        if self.max_steps == 0 {
+            return bad("max_steps", "must be at least 1");
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", "must be at least 1");
+        }
+        if self.grad_accum == 0 {
+            return bad("grad_accum", "must be at least 1");
+        }
+        if self.checkpoint_every == 0 {
+            return bad("checkpoint_every", "must be at least 1");
+        }
+        if self.keep_checkpoints == 0 {
+            return bad("keep_checkpoints", "must be at least 1");
+        }
+        if self.log_every == 0 {
+            return bad("log_every", "must be at least 1");
+        }
+        if self.valid_every == Some(0) {
+            return bad("valid_every", "must be at least 1");
+        }
+        if let Some(norm) = self.clip_grad_norm
+            && !(norm.is_finite() && norm > 0.0)
+        {
+            return bad("clip_grad_norm", "must be a positive number");
+        }
+        let lr = self.optimizer.lr();
+        if !(lr.is_finite() && lr > 0.0) {
+            return bad("optimizer.lr", "must be a positive number");
+        }
+        self.schedule.init(lr, self.max_steps).map(|_| ())
+    }
+}
