@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Whetstone's main job. For now: train a tiny model on the CPU end to end and print its
-# loss falling (exit status 1 if it does not). Later issues replace it with the receipts
-# loop: synthesise, train, evaluate, mine, resynthesise, retrain, deploy if better.
+# Whetstone's main job. For now: examples/train_tiny.rs trains a small classifier on the
+# CPU with the whet-core Trainer, is killed part-way, resumes from its checkpoint, and
+# registers the result, promoting it only if it beats production (exit status 1 if
+# training fails). Later issues replace it with the receipts loop: synthesise, train,
+# evaluate, mine, resynthesise, retrain, deploy if better.
 # Usage: scripts/main-job.sh [example args]   (WHET_DEVICE picks the device; cpu default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,4 +12,4 @@ whet_require_cargo
 
 # The dev profile optimises every dependency at opt-level 3 (see Cargo.toml), so this
 # shares the test suite's build instead of compiling burn a second time for --release.
-cargo run -p whet-examples --example hello_train -- "$@"
+cargo run -p whet-examples --example train_tiny -- "$@"

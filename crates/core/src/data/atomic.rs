@@ -57,6 +57,17 @@ where
         .map_err(|e| Error::file(path, e))?;
     // `NamedTempFile` deletes the file on drop, so every early return cleans up.
     let (file, tmp_path) = tmp.into_parts();
+    // The temporary file is private (0600); the result gets the old file's permissions,
+    // or the usual 0644 for a new file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path)
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0o644);
+        file.set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(|e| Error::file(path, e))?;
+    }
     let mut writer = BufWriter::new(file);
     write(&mut writer)?;
     let file = writer
@@ -100,6 +111,25 @@ mod tests {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .filter(|n| n.ends_with(".tmp"))
             .collect()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn new_files_are_world_readable_and_old_modes_kept() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.txt");
+        atomic_write(&path, b"one").unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        atomic_write(&path, b"two").unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 
     #[test]

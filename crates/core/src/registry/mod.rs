@@ -26,7 +26,7 @@
 //! let decision = registry.promote_if_improved("intent", v2.version, &rule)?;
 //! assert!(!decision.promoted); // 0.80 < 0.90 - 0.05
 //! assert_eq!(registry.alias("intent", &Alias::Production)?.unwrap().version, 1);
-//! # Ok::<(), whet_core::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod index;

@@ -46,7 +46,7 @@ impl RunStatus {
 /// run.finish(RunStatus::Finished)?;
 /// let again = RunDir::open(run.path())?;
 /// assert_eq!(again.run_name(), "baseline");
-/// # Ok::<(), whet_core::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
 pub struct RunDir {

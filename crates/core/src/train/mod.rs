@@ -32,7 +32,7 @@
 //! let outcome = trainer.fit(model, &data, &batcher, &step, None)?;
 //! let w = outcome.model.weight.val().into_scalar::<f32>();
 //! assert!((w - 2.0).abs() < 0.1, "learned w = {w}");
-//! # Ok::<(), whet_core::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod checkpoint;

@@ -271,8 +271,10 @@ impl<'a> Trainer<'a> {
                 if !self.user_config.is_null() {
                     self.run.log_params_json("user", &self.user_config)?;
                 }
-                let mut state = TrainState::default();
-                state.log_sizes = self.run.log_sizes()?;
+                let state = TrainState {
+                    log_sizes: self.run.log_sizes()?,
+                    ..TrainState::default()
+                };
                 // Step 0 is a checkpoint too: rollback and resume always have a target.
                 let ckpt = self
                     .checkpoints
