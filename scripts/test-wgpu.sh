@@ -7,5 +7,7 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 whet_require_cargo
 whet_apt_install mesa-vulkan-drivers libvulkan1
+# Mesa's loader wants a runtime folder; CI shells have none.
+export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 
 cargo test -p whet-core --features wgpu --test wgpu_software "$@"

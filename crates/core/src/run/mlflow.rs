@@ -432,7 +432,64 @@ fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, Strin
         }
         serde_json::Value::String(s) => out.push((prefix.to_owned(), s.clone())),
         serde_json::Value::Null => out.push((prefix.to_owned(), "None".to_owned())),
+        serde_json::Value::Number(n) if n.is_f64() => {
+            out.push((
+                prefix.to_owned(),
+                python_float(n.as_f64().unwrap_or(f64::NAN)),
+            ));
+        }
         other => out.push((prefix.to_owned(), other.to_string())),
+    }
+}
+
+/// A float as Python's `repr` writes it, which is how MLflow stores params and metrics
+/// logged from Python: shortest round-trip digits, fixed notation for
+/// `1e-4 <= |x| < 1e16` (always with a fractional part), otherwise `1.5e-05` style.
+pub(crate) fn python_float(x: f64) -> String {
+    if x.is_nan() {
+        return "nan".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if x == 0.0 {
+        return if x.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: "-1.2345e-7".
+    let sci = format!("{x:e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    if (-4..16).contains(&exp) {
+        let point = exp + 1; // digits before the decimal point
+        let body = if point <= 0 {
+            format!("0.{}{digits}", "0".repeat((-point) as usize))
+        } else if point as usize >= digits.len() {
+            format!("{digits}{}.0", "0".repeat(point as usize - digits.len()))
+        } else {
+            format!(
+                "{}.{}",
+                &digits[..point as usize],
+                &digits[point as usize..]
+            )
+        };
+        format!("{sign}{body}")
+    } else {
+        let frac = if digits.len() > 1 {
+            format!(".{}", &digits[1..])
+        } else {
+            String::new()
+        };
+        let esign = if exp < 0 { '-' } else { '+' };
+        format!("{sign}{}{frac}e{esign}{:02}", &digits[..1], exp.abs())
     }
 }
 
@@ -494,6 +551,32 @@ fn write_experiment(root: &Path, id: &str, name: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_are_written_as_python_repr() {
+        // Expected strings are Python 3's repr() of the same values.
+        let cases = [
+            (0.01, "0.01"),
+            (1e-8, "1e-08"),
+            (1.5e-5, "1.5e-05"),
+            (1e-4, "0.0001"),
+            (1e16, "1e+16"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (1.0, "1.0"),
+            (100.0, "100.0"),
+            (-2.5, "-2.5"),
+            (9999999999999998.0, "9999999999999998.0"),
+            (-0.0, "-0.0"),
+            (f64::NAN, "nan"),
+            (f64::NEG_INFINITY, "-inf"),
+            (0.9983333333333332, "0.9983333333333332"),
+            (f64::from(0.1f32), "0.10000000149011612"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(python_float(x), want, "{x:e}");
+        }
+    }
 
     #[test]
     fn layout_and_reopen() {
