@@ -1,0 +1,141 @@
+//! Per-step cost of the whet-core Trainer against a hand-written burn loop on the same
+//! model, data and optimiser. Target: under 3% overhead.
+//!
+//! Both sides time only the steady state: the Trainer's per-step clock runs from its
+//! first to its last `on_step` callback, so run creation and the step-0 and final
+//! checkpoints are outside it, while everything the Trainer does on every step (loss
+//! read-back and NaN check, global gradient norm, logging every 10 steps, progress
+//! accounting) is inside.
+//!
+//! `cargo bench -p whet-benches --bench trainer_overhead`
+#![allow(missing_docs)]
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig, Relu};
+use burn::optim::GradientsParams;
+use burn::tensor::{Device, Tensor, TensorData};
+use criterion::{Criterion, criterion_group, criterion_main};
+use whet_core::Seed;
+use whet_core::run::RunDir;
+use whet_core::train::{Control, OptimizerConfig, StepOutput, TrainConfig, Trainer};
+
+const IN: usize = 784;
+const HIDDEN: usize = 256;
+const OUT: usize = 10;
+const BATCH: usize = 64;
+
+/// `[batch, 784] -> [batch, 10]`: an MNIST-sized MLP.
+#[derive(Module, Debug)]
+struct Mlp {
+    l1: Linear,
+    l2: Linear,
+    l3: Linear,
+    act: Relu,
+}
+
+impl Mlp {
+    fn new(device: &Device) -> Self {
+        Mlp {
+            l1: LinearConfig::new(IN, HIDDEN).init(device),
+            l2: LinearConfig::new(HIDDEN, HIDDEN).init(device),
+            l3: LinearConfig::new(HIDDEN, OUT).init(device),
+            act: Relu::new(),
+        }
+    }
+    fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let h = self.act.forward(self.l1.forward(x));
+        let h = self.act.forward(self.l2.forward(h));
+        self.l3.forward(h)
+    }
+}
+
+type Sample = (Vec<f32>, Vec<f32>);
+
+fn data(n: usize) -> Vec<Sample> {
+    (0..n)
+        .map(|i| {
+            let x: Vec<f32> = (0..IN).map(|j| ((i * 31 + j * 7) % 97) as f32 / 97.0).collect();
+            let y: Vec<f32> = (0..OUT).map(|j| if (i + j) % OUT == 0 { 1.0 } else { 0.0 }).collect();
+            (x, y)
+        })
+        .collect()
+}
+
+fn batcher(items: Vec<Sample>, device: &Device) -> (Tensor<2>, Tensor<2>) {
+    let n = items.len();
+    let x: Vec<f32> = items.iter().flat_map(|(x, _)| x.iter().copied()).collect();
+    let y: Vec<f32> = items.iter().flat_map(|(_, y)| y.iter().copied()).collect();
+    (
+        Tensor::from_data(TensorData::new(x, [n, IN]), device),
+        Tensor::from_data(TensorData::new(y, [n, OUT]), device),
+    )
+}
+
+fn loss(model: &Mlp, (x, y): (Tensor<2>, Tensor<2>)) -> Tensor<1> {
+    (model.forward(x) - y).powi_scalar(2).mean()
+}
+
+fn bench(c: &mut Criterion) {
+    let device = Device::flex().autodiff();
+    let samples = data(BATCH * 32);
+    let mut group = c.benchmark_group("trainer_overhead");
+    group.sample_size(20).measurement_time(Duration::from_secs(30));
+
+    group.bench_function("hand_written_loop", |b| {
+        b.iter_custom(|iters| {
+            Seed::new(1).apply(&device);
+            let mut model = Mlp::new(&device);
+            let mut optim = OptimizerConfig::adamw(1e-3).init();
+            let batches: Vec<Vec<Sample>> = samples.chunks(BATCH).map(<[Sample]>::to_vec).collect();
+            let mut start = Instant::now();
+            for i in 0..=iters as usize {
+                if i == 1 {
+                    start = Instant::now(); // step 0 is the warm-up, as in the Trainer run
+                }
+                let batch = batcher(batches[i % batches.len()].clone(), &device);
+                let l = loss(&model, batch);
+                let grads = GradientsParams::from_grads(l.backward(), &model);
+                model = optim.step(1e-3, model, grads);
+            }
+            // Wait for the last update, as the Trainer's loss read-back does.
+            let _ = model.l3.bias.as_ref().map(|b| b.val().into_data());
+            start.elapsed()
+        })
+    });
+
+    group.bench_function("whet_trainer", |b| {
+        b.iter_custom(|iters| {
+            let tmp = tempfile::tempdir().expect("temp dir");
+            let run = RunDir::create(tmp.path(), "bench", "trainer").expect("run");
+            let mut config = TrainConfig::new(OptimizerConfig::adamw(1e-3), iters as usize + 1, BATCH);
+            config.checkpoint_every = usize::MAX;
+            Seed::new(1).apply(&device);
+            let model = Mlp::new(&device);
+            let first = Cell::new(None::<Instant>);
+            let elapsed = Cell::new(Duration::ZERO);
+            let last = iters as usize + 1;
+            let mut trainer = Trainer::new(config, &device, run)
+                .expect("trainer")
+                .with_progress(false)
+                .with_plot(false)
+                .on_step(|r| {
+                    if r.step == 1 {
+                        first.set(Some(Instant::now()));
+                    } else if r.step == last {
+                        elapsed.set(first.get().map(|t| t.elapsed()).unwrap_or_default());
+                    }
+                    Control::Continue
+                });
+            let step = |m: &Mlp, b| StepOutput::new(loss(m, b));
+            trainer.fit(model, &samples, &batcher, &step, None).expect("fit");
+            elapsed.get()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
