@@ -57,8 +57,12 @@ type Sample = (Vec<f32>, Vec<f32>);
 fn data(n: usize) -> Vec<Sample> {
     (0..n)
         .map(|i| {
-            let x: Vec<f32> = (0..IN).map(|j| ((i * 31 + j * 7) % 97) as f32 / 97.0).collect();
-            let y: Vec<f32> = (0..OUT).map(|j| if (i + j) % OUT == 0 { 1.0 } else { 0.0 }).collect();
+            let x: Vec<f32> = (0..IN)
+                .map(|j| ((i * 31 + j * 7) % 97) as f32 / 97.0)
+                .collect();
+            let y: Vec<f32> = (0..OUT)
+                .map(|j| if (i + j) % OUT == 0 { 1.0 } else { 0.0 })
+                .collect();
             (x, y)
         })
         .collect()
@@ -82,7 +86,9 @@ fn bench(c: &mut Criterion) {
     let device = Device::flex().autodiff();
     let samples = data(BATCH * 32);
     let mut group = c.benchmark_group("trainer_overhead");
-    group.sample_size(20).measurement_time(Duration::from_secs(30));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(30));
 
     group.bench_function("hand_written_loop", |b| {
         b.iter_custom(|iters| {
@@ -110,7 +116,8 @@ fn bench(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let tmp = tempfile::tempdir().expect("temp dir");
             let run = RunDir::create(tmp.path(), "bench", "trainer").expect("run");
-            let mut config = TrainConfig::new(OptimizerConfig::adamw(1e-3), iters as usize + 1, BATCH);
+            let mut config =
+                TrainConfig::new(OptimizerConfig::adamw(1e-3), iters as usize + 1, BATCH);
             config.checkpoint_every = usize::MAX;
             Seed::new(1).apply(&device);
             let model = Mlp::new(&device);
@@ -130,7 +137,9 @@ fn bench(c: &mut Criterion) {
                     Control::Continue
                 });
             let step = |m: &Mlp, b| StepOutput::new(loss(m, b));
-            trainer.fit(model, &samples, &batcher, &step, None).expect("fit");
+            trainer
+                .fit(model, &samples, &batcher, &step, None)
+                .expect("fit");
             elapsed.get()
         })
     });

@@ -223,7 +223,12 @@ impl<'a> Trainer<'a> {
             },
             Err(_) => RunStatus::Failed,
         };
-        self.run.finish(status)?;
+        // A failure to record the status must not hide the error that ended training.
+        match (self.run.finish(status), &result) {
+            (Err(e), Ok(_)) => return Err(e),
+            (Err(e), Err(_)) => tracing::warn!(error = %e, "could not record the run's status"),
+            (Ok(()), _) => {}
+        }
         #[cfg(feature = "plot")]
         if self.plot && result.is_ok() {
             let out = self.run.artifacts().join("curves.png");

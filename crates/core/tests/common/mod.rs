@@ -1,7 +1,7 @@
 //! A tiny model, task and training setup shared by the trainer tests.
 #![allow(dead_code)]
 
-use burn::module::Module;
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, Relu};
 use burn::tensor::{Device, Tensor, TensorData};
 use whet_core::run::RunDir;
@@ -105,40 +105,16 @@ pub fn trainer<'a>(config: TrainConfig, run: RunDir) -> Trainer<'a> {
 
 /// Every float parameter's values, in visiting order.
 pub fn weights(model: &Net) -> Vec<Vec<f32>> {
-    vec![
-        model
-            .first
-            .weight
-            .val()
-            .into_data()
-            .try_into_vec::<f32>()
-            .unwrap(),
-        model
-            .first
-            .bias
-            .as_ref()
-            .unwrap()
-            .val()
-            .into_data()
-            .try_into_vec::<f32>()
-            .unwrap(),
-        model
-            .second
-            .weight
-            .val()
-            .into_data()
-            .try_into_vec::<f32>()
-            .unwrap(),
-        model
-            .second
-            .bias
-            .as_ref()
-            .unwrap()
-            .val()
-            .into_data()
-            .try_into_vec::<f32>()
-            .unwrap(),
-    ]
+    struct Collect(Vec<Vec<f32>>);
+    impl ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0
+                .push(param.val().into_data().try_into_vec::<f32>().unwrap());
+        }
+    }
+    let mut c = Collect(Vec::new());
+    model.visit(&mut c);
+    c.0
 }
 
 /// Bit patterns, so equality means bit-identical (and NaN-safe).
