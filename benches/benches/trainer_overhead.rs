@@ -5,7 +5,11 @@
 //! first to its last `on_step` callback, so run creation and the step-0 and final
 //! checkpoints are outside it, while everything the Trainer does on every step (loss
 //! read-back and NaN check, global gradient norm, logging every 10 steps, progress
-//! accounting) is inside.
+//! accounting) is inside. `whet_trainer_no_grad_check` turns off the per-step gradient
+//! NaN/Inf check (`TrainConfig::check_grads`), the one extra pass over the gradients.
+//!
+//! `hand_written_loop_reading_loss` is the same minimal loop reading its loss back every
+//! step, as any loop that logs or checks its loss must.
 //!
 //! `cargo bench -p whet-benches --bench trainer_overhead`
 #![allow(missing_docs)]
@@ -82,66 +86,80 @@ fn loss(model: &Mlp, (x, y): (Tensor<2>, Tensor<2>)) -> Tensor<1> {
     (model.forward(x) - y).powi_scalar(2).mean()
 }
 
+/// The minimal burn loop; `read_loss` adds the per-step loss read-back any loop that
+/// logs its loss has.
+fn hand_loop(device: &Device, samples: &[Sample], iters: u64, read_loss: bool) -> Duration {
+    Seed::new(1).apply(device);
+    let mut model = Mlp::new(device);
+    let mut optim = OptimizerConfig::adamw(1e-3).init();
+    let batches: Vec<Vec<Sample>> = samples.chunks(BATCH).map(<[Sample]>::to_vec).collect();
+    let mut start = Instant::now();
+    for i in 0..=iters as usize {
+        if i == 1 {
+            start = Instant::now(); // step 0 is the warm-up, as in the Trainer run
+        }
+        let batch = batcher(batches[i % batches.len()].clone(), device);
+        let l = loss(&model, batch);
+        if read_loss {
+            std::hint::black_box(l.clone().into_scalar::<f32>());
+        }
+        let grads = GradientsParams::from_grads(l.backward(), &model);
+        model = optim.step(1e-3, model, grads);
+    }
+    // Wait for the last update, as the Trainer's loss read-back does.
+    let _ = model.l3.bias.as_ref().map(|b| b.val().into_data());
+    start.elapsed()
+}
+
+/// The Trainer, timed from its first to its last `on_step` callback.
+fn trainer_loop(device: &Device, samples: &[Sample], iters: u64, check_grads: bool) -> Duration {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let run = RunDir::create(tmp.path(), "bench", "trainer").expect("run");
+    let mut config = TrainConfig::new(OptimizerConfig::adamw(1e-3), iters as usize + 1, BATCH);
+    config.checkpoint_every = usize::MAX;
+    config.check_grads = check_grads;
+    Seed::new(1).apply(device);
+    let model = Mlp::new(device);
+    let first = Cell::new(None::<Instant>);
+    let elapsed = Cell::new(Duration::ZERO);
+    let last = iters as usize + 1;
+    let mut trainer = Trainer::new(config, device, run)
+        .expect("trainer")
+        .with_progress(false)
+        .with_plot(false)
+        .on_step(|r| {
+            if r.step == 1 {
+                first.set(Some(Instant::now()));
+            } else if r.step == last {
+                elapsed.set(first.get().map(|t| t.elapsed()).unwrap_or_default());
+            }
+            Control::Continue
+        });
+    let step = |m: &Mlp, b| StepOutput::new(loss(m, b));
+    trainer
+        .fit(model, &samples.to_vec(), &batcher, &step, None)
+        .expect("fit");
+    elapsed.get()
+}
+
 fn bench(c: &mut Criterion) {
     let device = Device::flex().autodiff();
     let samples = data(BATCH * 32);
     let mut group = c.benchmark_group("trainer_overhead");
     group
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(30));
-
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(40));
     group.bench_function("hand_written_loop", |b| {
-        b.iter_custom(|iters| {
-            Seed::new(1).apply(&device);
-            let mut model = Mlp::new(&device);
-            let mut optim = OptimizerConfig::adamw(1e-3).init();
-            let batches: Vec<Vec<Sample>> = samples.chunks(BATCH).map(<[Sample]>::to_vec).collect();
-            let mut start = Instant::now();
-            for i in 0..=iters as usize {
-                if i == 1 {
-                    start = Instant::now(); // step 0 is the warm-up, as in the Trainer run
-                }
-                let batch = batcher(batches[i % batches.len()].clone(), &device);
-                let l = loss(&model, batch);
-                let grads = GradientsParams::from_grads(l.backward(), &model);
-                model = optim.step(1e-3, model, grads);
-            }
-            // Wait for the last update, as the Trainer's loss read-back does.
-            let _ = model.l3.bias.as_ref().map(|b| b.val().into_data());
-            start.elapsed()
-        })
+        b.iter_custom(|iters| hand_loop(&device, &samples, iters, false))
     });
-
+    group.bench_function("hand_written_loop_reading_loss", |b| {
+        b.iter_custom(|iters| hand_loop(&device, &samples, iters, true))
+    });
     group.bench_function("whet_trainer", |b| {
-        b.iter_custom(|iters| {
-            let tmp = tempfile::tempdir().expect("temp dir");
-            let run = RunDir::create(tmp.path(), "bench", "trainer").expect("run");
-            let mut config =
-                TrainConfig::new(OptimizerConfig::adamw(1e-3), iters as usize + 1, BATCH);
-            config.checkpoint_every = usize::MAX;
-            Seed::new(1).apply(&device);
-            let model = Mlp::new(&device);
-            let first = Cell::new(None::<Instant>);
-            let elapsed = Cell::new(Duration::ZERO);
-            let last = iters as usize + 1;
-            let mut trainer = Trainer::new(config, &device, run)
-                .expect("trainer")
-                .with_progress(false)
-                .with_plot(false)
-                .on_step(|r| {
-                    if r.step == 1 {
-                        first.set(Some(Instant::now()));
-                    } else if r.step == last {
-                        elapsed.set(first.get().map(|t| t.elapsed()).unwrap_or_default());
-                    }
-                    Control::Continue
-                });
-            let step = |m: &Mlp, b| StepOutput::new(loss(m, b));
-            trainer
-                .fit(model, &samples, &batcher, &step, None)
-                .expect("fit");
-            elapsed.get()
-        })
+        b.iter_custom(|iters| trainer_loop(&device, &samples, iters, true))
+    });
+    group.bench_function("whet_trainer_no_grad_check", |b| {
+        b.iter_custom(|iters| trainer_loop(&device, &samples, iters, false))
     });
     group.finish();
 }

@@ -120,6 +120,33 @@ fn non_finite_gradient_is_detected() {
 }
 
 #[test]
+fn gradient_check_can_be_turned_off() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cfg = config(20);
+    cfg.grad_accum = 1;
+    cfg.clip_grad_norm = None;
+    cfg.check_grads = false;
+    let calls = AtomicUsize::new(0);
+    let step_fn = |m: &Net, b: (Tensor<2>, Tensor<2>)| {
+        let out = step(m, b);
+        if calls.fetch_add(1, Ordering::SeqCst) == 3 {
+            let w = m.second.bias.as_ref().unwrap().val();
+            StepOutput::new(out.loss + (w.clone() - w.detach()).sum().sqrt())
+        } else {
+            out
+        }
+    };
+    let mut trainer = trainer(cfg, new_run(&tmp, "unchecked"));
+    let out = trainer
+        .fit(model(), &dataset(200), &batcher, &step_fn, None)
+        .unwrap();
+    // Unchecked, the infinite gradient reaches the optimiser: what the check prevents.
+    assert_eq!(out.state.skipped_batches, 0);
+    assert!(weights(&out.model).iter().flatten().any(|w| !w.is_finite()));
+}
+
+#[test]
 fn rollback_policy_restores_the_last_good_checkpoint() {
     let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();

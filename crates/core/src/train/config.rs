@@ -301,6 +301,11 @@ pub struct TrainConfig {
     /// What to do with NaN or infinite losses and gradients.
     #[serde(default)]
     pub non_finite: NonFinitePolicy,
+    /// Check gradients for NaN/Inf every step (one extra pass over the gradients, its
+    /// global norm, which is logged). Always on when `clip_grad_norm` is set, since
+    /// clipping computes that norm anyway; losses are always checked.
+    #[serde(default = "yes")]
+    pub check_grads: bool,
     /// Log metrics every this many optimiser steps.
     #[serde(default = "default_log_every")]
     pub log_every: usize,
@@ -341,6 +346,7 @@ impl TrainConfig {
             checkpoint_every: default_checkpoint_every(),
             keep_checkpoints: default_keep(),
             non_finite: NonFinitePolicy::default(),
+            check_grads: true,
             log_every: default_log_every(),
             drop_last: true,
         }

@@ -365,12 +365,12 @@ impl<'a> Trainer<'a> {
                 if cfg.grad_accum > 1 {
                     scale_grads(&model, &mut grads, 1.0 / cfg.grad_accum as f64);
                 }
-                let norm = match cfg.clip_grad_norm {
-                    Some(max) => clip_grad_norm(&model, &mut grads, max),
-                    None => global_grad_norm(&model, &grads),
+                grad_norm = match cfg.clip_grad_norm {
+                    Some(max) => Some(clip_grad_norm(&model, &mut grads, max)),
+                    None if cfg.check_grads => Some(global_grad_norm(&model, &grads)),
+                    None => None,
                 };
-                grad_norm = Some(norm);
-                if !norm.is_finite() {
+                if grad_norm.is_some_and(|n| !n.is_finite()) {
                     non_finite = Some("gradient");
                 }
             }
