@@ -138,12 +138,23 @@ fn gradient_check_can_be_turned_off() {
         }
     };
     let mut trainer = trainer(cfg, new_run(&tmp, "unchecked"));
-    let out = trainer
+    let err = trainer
         .fit(model(), &dataset(200), &batcher, &step_fn, None)
-        .unwrap();
-    // Unchecked, the infinite gradient reaches the optimiser: what the check prevents.
-    assert_eq!(out.state.skipped_batches, 0);
-    assert!(weights(&out.model).iter().flatten().any(|w| !w.is_finite()));
+        .unwrap_err();
+    // Unchecked, the infinite gradient of step 3 reaches the optimiser and poisons the
+    // weights; every later loss is NaN and the skip policy gives up. With the check (the
+    // default, `non_finite_gradient_is_detected`) the same run skips one batch and ends.
+    assert!(
+        matches!(
+            err,
+            Error::NonFinite {
+                what: "loss",
+                step: 4,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
