@@ -211,6 +211,12 @@ fn main() -> Result<()> {
         bail!("the child was meant to be killed at step {}", args.kill_at);
     }
 
+    // Fail early (typed error, exit status 1) on a device this build cannot create.
+    match args.device {
+        Some(spec) => spec.device()?,
+        None => DeviceSpec::from_env()?.device()?,
+    };
+
     let mlruns = args.out.join("mlruns");
     let run_name = format!("spirals-seed{}-{}", args.seed, std::process::id());
     let run = RunDir::create(&mlruns, "train_tiny", &run_name)?;
