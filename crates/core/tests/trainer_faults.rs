@@ -41,6 +41,23 @@ fn nan_on<'a>(
     }
 }
 
+/// A step whose loss stays finite but whose gradient is infinite on call `at`:
+/// d/dw sqrt(w - w') at w = w' is 1 / 0.
+fn inf_gradient_on(
+    at: usize,
+    counter: &AtomicUsize,
+) -> impl Fn(&Net, (Tensor<2>, Tensor<2>)) -> StepOutput + '_ {
+    move |m, b| {
+        let out = step(m, b);
+        if counter.fetch_add(1, Ordering::SeqCst) == at {
+            let w = m.second.bias.as_ref().unwrap().val();
+            StepOutput::new(out.loss + (w.clone() - w.detach()).sum().sqrt())
+        } else {
+            out
+        }
+    }
+}
+
 #[test]
 fn skip_policy_skips_and_counts_nan_losses() {
     let _serial = serial();
@@ -99,18 +116,7 @@ fn non_finite_gradient_is_detected() {
     cfg.grad_accum = 1;
     cfg.clip_grad_norm = None;
     let calls = AtomicUsize::new(0);
-    // Finite loss, infinite gradient: d/dw sqrt(w - w') at w = w' is 1 / 0.
-    let step_fn = |m: &Net, b: (Tensor<2>, Tensor<2>)| {
-        let call = calls.fetch_add(1, Ordering::SeqCst);
-        let out = step(m, b);
-        if call == 3 {
-            let w = m.second.bias.as_ref().unwrap().val();
-            let bad = (w.clone() - w.detach()).sum().sqrt();
-            StepOutput::new(out.loss + bad)
-        } else {
-            out
-        }
-    };
+    let step_fn = inf_gradient_on(3, &calls);
     let mut trainer = trainer(cfg, new_run(&tmp, "grad"));
     let out = trainer
         .fit(model(), &dataset(200), &batcher, &step_fn, None)
@@ -128,15 +134,7 @@ fn gradient_check_can_be_turned_off() {
     cfg.clip_grad_norm = None;
     cfg.check_grads = false;
     let calls = AtomicUsize::new(0);
-    let step_fn = |m: &Net, b: (Tensor<2>, Tensor<2>)| {
-        let out = step(m, b);
-        if calls.fetch_add(1, Ordering::SeqCst) == 3 {
-            let w = m.second.bias.as_ref().unwrap().val();
-            StepOutput::new(out.loss + (w.clone() - w.detach()).sum().sqrt())
-        } else {
-            out
-        }
-    };
+    let step_fn = inf_gradient_on(3, &calls);
     let mut trainer = trainer(cfg, new_run(&tmp, "unchecked"));
     let err = trainer
         .fit(model(), &dataset(200), &batcher, &step_fn, None)
