@@ -171,7 +171,8 @@ mod tests {
                 let n = labels.iter().filter(|&&l| l == class).count() as f64;
                 for (part, r) in [&split.train, &split.val, &split.test].iter().zip(ratios.as_array()) {
                     let got = part.iter().filter(|&&i| labels[i] == class).count() as f64;
-                    prop_assert!((got - n * r).abs() <= 1.0, "class {class}: {got} vs {}", n * r);
+                    // `n * r` is itself a rounded float: allow for its error, not more.
+                    prop_assert!((got - n * r).abs() <= 1.0 + 1e-9 * n.max(1.0), "class {class}: {got} vs {}", n * r);
                 }
             }
 
