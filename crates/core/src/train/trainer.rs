@@ -4,12 +4,12 @@ use std::time::Instant;
 
 use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use serde::Serialize;
 
 use super::checkpoint::{BestMetric, Checkpoint, CheckpointDir, TrainState, checkpoint_name};
 use super::config::{NonFinitePolicy, TrainConfig};
-use super::grads::{clip_grad_norm, global_grad_norm, scale_grads};
+use super::grads::{clip_by_square_sum, grad_square_sum, scale_grads};
 use super::order::DataOrder;
 use super::progress::{Ema, Progress};
 use super::step::{Batcher, Dataset, Metrics, TrainStep, ValidStep};
@@ -316,9 +316,8 @@ impl<'a> Trainer<'a> {
 
             let mut accumulator = GradientsAccumulator::<M>::new();
             let mut single: Option<GradientsParams> = None;
-            let mut loss_sum = 0.0;
+            let mut losses: Vec<Tensor<1>> = Vec::with_capacity(cfg.grad_accum + 1);
             let mut step_metrics = Metrics::new();
-            let mut non_finite: Option<&'static str> = None;
             for _ in 0..cfg.grad_accum {
                 let indices = order
                     .next(&mut state.cursor)
@@ -339,12 +338,7 @@ impl<'a> Trainer<'a> {
                     .collect::<Result<Vec<I>>>()?;
                 let batch = batcher.batch(items, &self.device);
                 let out = step_fn.step(&model, batch);
-                let loss_value = f64::from(out.loss.clone().into_scalar::<f32>());
-                if !loss_value.is_finite() {
-                    non_finite = Some("loss");
-                    break;
-                }
-                loss_sum += loss_value;
+                losses.push(out.loss.clone().inner().reshape([1]));
                 for (k, v) in out.metrics {
                     *step_metrics.entry(k).or_insert(0.0) += v / cfg.grad_accum as f64;
                 }
@@ -360,20 +354,39 @@ impl<'a> Trainer<'a> {
                 Some(g) => g,
                 None => accumulator.grads(),
             };
-            let mut grad_norm = None;
-            if non_finite.is_none() {
-                if cfg.grad_accum > 1 {
-                    scale_grads(&model, &mut grads, 1.0 / cfg.grad_accum as f64);
-                }
-                grad_norm = match cfg.clip_grad_norm {
-                    Some(max) => Some(clip_grad_norm(&model, &mut grads, max)),
-                    None if cfg.check_grads => Some(global_grad_norm(&model, &grads)),
-                    None => None,
-                };
-                if grad_norm.is_some_and(|n| !n.is_finite()) {
-                    non_finite = Some("gradient");
-                }
+            if cfg.grad_accum > 1 {
+                scale_grads(&model, &mut grads, 1.0 / cfg.grad_accum as f64);
             }
+            // Gradient statistics and clipping stay on the device; the losses and the
+            // gradients' sum of squares then come back to the host in one read, the step's
+            // only synchronisation (each extra one stalls the backend's pipeline).
+            let square_sum = if cfg.clip_grad_norm.is_some() || cfg.check_grads {
+                grad_square_sum(&model, &grads)
+            } else {
+                None
+            };
+            if let (Some(max), Some(sq)) = (cfg.clip_grad_norm, &square_sum) {
+                clip_by_square_sum(&model, &mut grads, sq, max);
+            }
+            let n_losses = losses.len();
+            if let Some(sq) = square_sum {
+                losses.push(sq);
+            }
+            let values: Vec<f32> = Tensor::cat(losses, 0)
+                .into_data()
+                .try_into_vec::<f32>()
+                .map_err(|e| Error::Dataset {
+                    reason: format!("cannot read the step's loss back: {e:?}"),
+                })?;
+            let loss_sum: f64 = values[..n_losses].iter().map(|&v| f64::from(v)).sum();
+            let grad_norm = <[f32]>::get(&values, n_losses).map(|sq| f64::from(*sq).sqrt());
+            let non_finite = if values[..n_losses].iter().any(|v| !v.is_finite()) {
+                Some("loss")
+            } else if grad_norm.is_some_and(|n| !n.is_finite()) {
+                Some("gradient")
+            } else {
+                None
+            };
 
             if let Some(what) = non_finite {
                 state.skipped_batches += 1;
