@@ -108,3 +108,70 @@ pub fn clip_grad_norm<M: Module>(module: &M, grads: &mut GradientsParams, max_no
     }
     norm
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::{Linear, LinearConfig};
+    use burn::tensor::{Device, TensorData};
+
+    fn setup() -> (Linear, GradientsParams) {
+        let device = Device::flex().autodiff();
+        let model = LinearConfig::new(3, 2).init(&device);
+        let grads = grads_of(&model);
+        (model, grads)
+    }
+
+    fn grads_of(model: &Linear) -> GradientsParams {
+        let device = model.weight.val().device();
+        let x = Tensor::<2>::from_data(
+            TensorData::new(vec![1.0f32, -2.0, 3.0, 0.5, 4.0, -1.0], [2, 3]),
+            &device,
+        );
+        let loss = model.forward(x).powi_scalar(2).sum().mul_scalar(10.0);
+        GradientsParams::from_grads(loss.backward(), model)
+    }
+
+    #[test]
+    fn clipping_bounds_the_global_norm_and_keeps_directions() {
+        let (model, mut grads) = setup();
+        let before = global_grad_norm(&model, &grads);
+        assert!(before > 1.0, "test needs a large gradient, got {before}");
+        let w_before = grads
+            .get::<2>(model.weight.id)
+            .unwrap()
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        let reported = clip_grad_norm(&model, &mut grads, 0.5);
+        assert_eq!(reported, before);
+        let after = global_grad_norm(&model, &grads);
+        assert!((after - 0.5).abs() < 1e-4, "norm after clipping {after}");
+        let w_after = grads
+            .get::<2>(model.weight.id)
+            .unwrap()
+            .into_data()
+            .try_into_vec::<f32>()
+            .unwrap();
+        let ratio = (0.5 / (before + 1e-6)) as f32;
+        for (a, b) in w_after.iter().zip(&w_before) {
+            assert!((a - b * ratio).abs() <= 1e-6 * b.abs().max(1.0));
+        }
+        // Below the limit nothing changes.
+        let again = clip_grad_norm(&model, &mut grads, 10.0);
+        assert!((again - after).abs() < 1e-9);
+        assert!((global_grad_norm(&model, &grads) - after).abs() < 1e-9);
+    }
+
+    #[test]
+    fn on_device_clipping_matches_host_clipping() {
+        let (model, mut host) = setup();
+        let mut device_side = grads_of(&model);
+        let _ = clip_grad_norm(&model, &mut host, 0.5);
+        let sq = grad_square_sum(&model, &device_side).unwrap();
+        clip_by_square_sum(&model, &mut device_side, &sq, 0.5);
+        let a = global_grad_norm(&model, &host);
+        let b = global_grad_norm(&model, &device_side);
+        assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+    }
+}
