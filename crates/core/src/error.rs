@@ -109,6 +109,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// A value could not be read back from the device.
+    #[error("cannot read {what} back from the device: {reason}")]
+    Readback {
+        /// What was being read.
+        what: &'static str,
+        /// The backend's error.
+        reason: String,
+    },
+
     /// A model-registry operation was refused.
     #[error("registry {path}: {reason}")]
     Registry {

@@ -375,8 +375,9 @@ impl<'a> Trainer<'a> {
             let values: Vec<f32> = Tensor::cat(losses, 0)
                 .into_data()
                 .try_into_vec::<f32>()
-                .map_err(|e| Error::Dataset {
-                    reason: format!("cannot read the step's loss back: {e:?}"),
+                .map_err(|e| Error::Readback {
+                    what: "the step's losses",
+                    reason: format!("{e:?}"),
                 })?;
             let loss_sum: f64 = values[..n_losses].iter().map(|&v| f64::from(v)).sum();
             let grad_norm = <[f32]>::get(&values, n_losses).map(|sq| f64::from(*sq).sqrt());
