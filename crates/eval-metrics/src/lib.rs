@@ -1,10 +1,31 @@
 //! # whet-eval-metrics
 //!
-//! Every metric the Whetstone loop needs, each reproducing a named reference implementation
-//! exactly: WER/CER (jiwer), Whisper text normalisers, OCR detection P/R/hmean (PaddleOCR,
-//! docTR), recognition accuracy, field accuracy and F1 (Donut), ANLS, TEDS (PubTabNet),
-//! numeric consistency of financial documents, classification reports (scikit-learn).
+//! The metrics the Whetstone loop needs, each reproducing a named reference
+//! implementation exactly (checked against golden fixtures that the reference packages
+//! produced; see `scripts/golden/eval-metrics.sh`):
 //!
-//! **Status: planned.** Not yet implemented; this crate exports nothing yet.
+//! | module | metric | reference |
+//! |---|---|---|
+//! | [`text`] | Levenshtein alignment; WER, CER, MER, WIL, WIP | jiwer 4 over rapidfuzz |
+//! | [`ocr`] | detection P/R/hmean (DB greedy, docTR Hungarian, per-image mean) | PaddleOCR `eval_det_iou.py`, docTR `LocalizationConfusion`, shapely |
+//! | [`ocr`] | recognition accuracy, `norm_edit_dis` | PaddleOCR `RecMetric` |
+//! | [`classification`] | per-class P/R/F1, averages, confusion matrix, Brier, ECE | scikit-learn |
+//!
+//! ```
+//! use whet_eval_metrics::text::process_words;
+//!
+//! let out = process_words(&["kabuuan halaga 1,250.00"], &["kabuuan halga 1,250.00"])?;
+//! assert_eq!(out.counts.substitutions, 1);
+//! assert!((out.wer - 1.0 / 3.0).abs() < 1e-12);
+//! # Ok::<(), whet_eval_metrics::Error>(())
+//! ```
+//!
+//! This crate runs no tensors and does not depend on burn.
 
-// This crate is filled in by a later issue; until then it deliberately exports nothing.
+pub mod classification;
+mod error;
+mod numpy;
+pub mod ocr;
+pub mod text;
+
+pub use error::{Error, Result};

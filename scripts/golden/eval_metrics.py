@@ -1,0 +1,438 @@
+#!/usr/bin/env python3
+"""Golden fixtures for whet-eval-metrics, produced by the reference packages.
+
+Run through `scripts/golden/eval-metrics.sh`, which builds a throw-away virtual
+environment with the pinned versions of `requirements.txt` (and the wheels
+named there) and writes `crates/eval-metrics/tests/golden/*.jsonl`.
+
+Every input is drawn from a seeded `random.Random`, so the files are
+reproducible; each line is one case: the inputs and what the reference
+computed from them.
+
+Families and their references:
+  text.jsonl        jiwer 4 `process_words` / `process_characters` (rapidfuzz
+                    alignment), rapidfuzz `Levenshtein.normalized_distance`
+  recognition.jsonl PaddleOCR `RecMetric` formula over rapidfuzz distances
+  detection.jsonl   shapely geometry; DB/PaddleOCR greedy matching (the
+                    algorithm of `ppocr/metrics/eval_det_iou.py`, which is not
+                    published on PyPI, re-stated here), docTR 1.1.0
+                    `LocalizationConfusion` loaded from its wheel
+  classification.jsonl  scikit-learn `classification_report`,
+                    `confusion_matrix`, `brier_score_loss`
+"""
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import random
+import sys
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "..", "crates", "eval-metrics", "tests", "golden")
+
+WORDS = (
+    "the a of to and in is it you that he was for on are with as I his they be at one have this from "
+    "or had by hot word but what some we can out other were all there when up use your how said an each "
+    "resibo kabuuan halaga bayad sukli presyo dami buwis benta tindahan salamat po opo hindi oo "
+    "ang ng mga sa na si ni kay para pero kasi talaga naman lang din rin "
+    "café naïve façade résumé Zürich São Paulo ₱1,250.00 12% VAT TIN 123-456-789-000 "
+    "北京 東京 서울 😀 Ελλάδα Москва ñandú piña"
+).split()
+
+WHITESPACE = [" ", " ", " ", " ", "  ", "\t", " \t ", "\n", "\u00a0", " \u3000 ", "\x1c"]
+
+
+def sentence(rng, n):
+    return [rng.choice(WORDS) for _ in range(n)]
+
+
+def mutate(rng, words, p):
+    out = []
+    for w in words:
+        r = rng.random()
+        if r < p / 3:
+            continue  # deletion
+        if r < 2 * p / 3:
+            out.append(rng.choice(WORDS))  # substitution
+        else:
+            out.append(w)
+        if rng.random() < p / 3:
+            out.append(rng.choice(WORDS))  # insertion
+    if rng.random() < 0.1 and len(out) > 1:
+        i = rng.randrange(len(out) - 1)
+        out[i], out[i + 1] = out[i + 1], out[i]
+    return out
+
+
+def join(rng, words):
+    if not words:
+        return rng.choice(["", "", " ", "  \t"])
+    s = ""
+    for i, w in enumerate(words):
+        if i:
+            s += rng.choice(WHITESPACE)
+        s += w
+    if rng.random() < 0.2:
+        s = rng.choice(WHITESPACE) + s
+    if rng.random() < 0.2:
+        s = s + rng.choice(WHITESPACE)
+    return s
+
+
+def char_mutate(rng, s, p):
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789 ÑñéÉ₱.,-O0Il1SB58"
+    out = []
+    for ch in s:
+        r = rng.random()
+        if r < p / 3:
+            continue
+        if r < 2 * p / 3:
+            out.append(rng.choice(alphabet))
+        else:
+            out.append(ch)
+        if rng.random() < p / 3:
+            out.append(rng.choice(alphabet))
+    return "".join(out)
+
+
+def ops(out):
+    return [[[c.type, c.ref_start_idx, c.ref_end_idx, c.hyp_start_idx, c.hyp_end_idx] for c in sent] for sent in out.alignments]
+
+
+def gen_text(rng, n_cases):
+    import jiwer
+    from rapidfuzz.distance import Levenshtein
+
+    rows = []
+    for case in range(n_cases):
+        n = rng.choice([1, 1, 2, 3, 5])
+        refs, hyps = [], []
+        for _ in range(n):
+            kind = rng.random()
+            ref = sentence(rng, rng.randrange(0, 12))
+            if kind < 0.05:
+                ref = []
+            hyp = mutate(rng, ref, rng.choice([0.0, 0.1, 0.3, 0.6, 1.0]))
+            if kind > 0.97:
+                hyp = []
+            refs.append(join(rng, ref))
+            hyps.append(join(rng, hyp))
+        row = {"refs": refs, "hyps": hyps}
+        try:
+            w = jiwer.process_words(refs, hyps)
+            row["words"] = {
+                "hits": w.hits, "substitutions": w.substitutions, "deletions": w.deletions,
+                "insertions": w.insertions, "wer": w.wer, "mer": w.mer, "wil": w.wil, "wip": w.wip,
+                "ops": ops(w),
+            }
+        except ValueError as e:
+            row["words"] = {"error": str(e)}
+        try:
+            c = jiwer.process_characters(refs, hyps)
+            row["chars"] = {
+                "hits": c.hits, "substitutions": c.substitutions, "deletions": c.deletions,
+                "insertions": c.insertions, "cer": c.cer, "ops": ops(c),
+            }
+        except ValueError as e:
+            row["chars"] = {"error": str(e)}
+        # plain string distances, as rapidfuzz computes them on code points
+        a, b = refs[0], hyps[0]
+        row["levenshtein"] = {
+            "distance": Levenshtein.distance(a, b),
+            "normalized_distance": Levenshtein.normalized_distance(a, b),
+            "editops": [[o.tag, o.src_pos, o.dest_pos] for o in Levenshtein.editops(a, b)],
+        }
+        rows.append(row)
+    return rows
+
+
+def gen_recognition(rng, n_cases):
+    """PaddleOCR `ppocr/metrics/rec_metric.py` (RecMetric), stated over rapidfuzz.
+
+    acc = correct / (all + 1e-5); norm_edit_dis = 1 - sum(normalized_distance) / (all + 1e-5);
+    `ignore_space` removes " " from both sides first; `is_filter` keeps
+    [0-9A-Za-z] and lower-cases.
+    """
+    import string
+    from rapidfuzz.distance import Levenshtein
+
+    def normalize(text):
+        text = "".join(filter(lambda x: x in (string.digits + string.ascii_letters), text))
+        return text.lower()
+
+    rows = []
+    texts = ["TOTAL", "Total Sales (VAT Inclusive)", "₱1,250.00", "12% VAT", "SUKLI", "Salamat po!",
+             "TIN: 123-456-789-000", "OR No. 000123", "CASH", "Café Niña", "", " ", "Pandesal x 12"]
+    for case in range(n_cases):
+        n = rng.randrange(0, 8)
+        pairs = []
+        for _ in range(n):
+            t = rng.choice(texts) if rng.random() < 0.6 else join(rng, sentence(rng, rng.randrange(0, 4)))
+            p = t if rng.random() < 0.4 else char_mutate(rng, t, rng.choice([0.05, 0.2, 0.5]))
+            pairs.append([p, t])
+        row = {"pairs": pairs}
+        for ignore_space in (True, False):
+            for is_filter in (False, True):
+                correct, total, ned = 0, 0, 0.0
+                for p, t in pairs:
+                    if ignore_space:
+                        p = p.replace(" ", "")
+                        t = t.replace(" ", "")
+                    if is_filter:
+                        p = normalize(p)
+                        t = normalize(t)
+                    ned += Levenshtein.normalized_distance(p, t)
+                    if p == t:
+                        correct += 1
+                    total += 1
+                key = f"space{int(not ignore_space)}_filter{int(is_filter)}"
+                row[key] = {
+                    "correct": correct, "total": total, "ned_sum": ned,
+                    "acc": 1.0 * correct / (total + 1e-5),
+                    "norm_edit_dis": 1 - ned / (total + 1e-5),
+                }
+        rows.append(row)
+    return rows
+
+
+def load_doctr_metrics():
+    """docTR's `doctr/utils/metrics.py`, loaded from the wheel without importing
+    the package (whose `__init__` pulls in torch)."""
+    path = os.environ.get("DOCTR_METRICS")
+    spec = importlib.util.spec_from_file_location("doctr_metrics", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def random_quad(rng, integer):
+    kind = rng.random()
+    cx, cy = rng.uniform(0, 200), rng.uniform(0, 200)
+    w, h = rng.uniform(1, 80), rng.uniform(1, 30)
+    if kind < 0.55:  # axis-aligned or slightly rotated box
+        a = rng.choice([0.0, 0.0, rng.uniform(-0.3, 0.3)])
+        ca, sa = math.cos(a), math.sin(a)
+        pts = [(-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2)]
+        pts = [(cx + x * ca - y * sa, cy + x * sa + y * ca) for x, y in pts]
+    elif kind < 0.8:  # arbitrary convex-ish quad
+        pts = [(cx - w / 2 + rng.uniform(-5, 5), cy - h / 2 + rng.uniform(-5, 5)),
+               (cx + w / 2 + rng.uniform(-5, 5), cy - h / 2 + rng.uniform(-5, 5)),
+               (cx + w / 2 + rng.uniform(-5, 5), cy + h / 2 + rng.uniform(-5, 5)),
+               (cx - w / 2 + rng.uniform(-5, 5), cy + h / 2 + rng.uniform(-5, 5))]
+    elif kind < 0.9:  # concave (dart)
+        pts = [(cx - w / 2, cy - h / 2), (cx + w / 2, cy - h / 2), (cx, cy + rng.uniform(-h / 2, h / 4)),
+               (cx - w / 2, cy + h / 2)]
+    elif kind < 0.95:  # bow-tie: self-intersecting, invalid
+        pts = [(cx - w / 2, cy - h / 2), (cx + w / 2, cy + h / 2), (cx + w / 2, cy - h / 2),
+               (cx - w / 2, cy + h / 2)]
+    else:  # degenerate: zero area or repeated points
+        if rng.random() < 0.5:
+            pts = [(cx, cy), (cx + w, cy), (cx + 2 * w, cy), (cx + w / 2, cy)]
+        else:
+            pts = [(cx, cy), (cx, cy), (cx + w, cy), (cx + w, cy + h)]
+    if integer:
+        pts = [(float(round(x)), float(round(y))) for x, y in pts]
+    return [list(p) for p in pts]
+
+
+def jitter(rng, quad, amount, integer):
+    out = [[x + rng.uniform(-amount, amount), y + rng.uniform(-amount, amount)] for x, y in quad]
+    if integer:
+        out = [[float(round(x)), float(round(y))] for x, y in out]
+    return out
+
+
+def db_evaluate_image(gt, pred, iou_constraint=0.5, area_precision_constraint=0.5):
+    """The algorithm of PaddleOCR/DB `DetectionIoUEvaluator.evaluate_image`."""
+    from shapely.geometry import Polygon
+
+    def ok(points):
+        try:
+            p = Polygon(points)
+        except ValueError:
+            return False
+        return p.is_valid and p.is_simple
+
+    gt_pols, gt_dont_care = [], []
+    for g in gt:
+        if not ok(g["points"]):
+            continue
+        gt_pols.append(g["points"])
+        if g["ignore"]:
+            gt_dont_care.append(len(gt_pols) - 1)
+    det_pols, det_dont_care = [], []
+    for d in pred:
+        if not ok(d):
+            continue
+        det_pols.append(d)
+        for k in gt_dont_care:
+            inter = Polygon(gt_pols[k]).intersection(Polygon(d)).area
+            area = Polygon(d).area
+            precision = 0 if area == 0 else inter / area
+            if precision > area_precision_constraint:
+                det_dont_care.append(len(det_pols) - 1)
+                break
+    matched = 0
+    if gt_pols and det_pols:
+        gt_used = [False] * len(gt_pols)
+        det_used = [False] * len(det_pols)
+        iou = [[Polygon(d).intersection(Polygon(g)).area / Polygon(d).union(Polygon(g)).area
+                for d in det_pols] for g in gt_pols]
+        for i in range(len(gt_pols)):
+            for j in range(len(det_pols)):
+                if not gt_used[i] and not det_used[j] and i not in gt_dont_care and j not in det_dont_care:
+                    if iou[i][j] > iou_constraint:
+                        gt_used[i] = det_used[j] = True
+                        matched += 1
+    gt_care = len(gt_pols) - len(gt_dont_care)
+    det_care = len(det_pols) - len(det_dont_care)
+    if gt_care == 0:
+        recall = 1.0
+        precision = 0.0 if det_care > 0 else 1.0
+    else:
+        recall = matched / gt_care
+        precision = 0 if det_care == 0 else matched / det_care
+    hmean = 0 if precision + recall == 0 else 2.0 * precision * recall / (precision + recall)
+    return {"gt_care": gt_care, "det_care": det_care, "matched": matched,
+            "precision": precision, "recall": recall, "hmean": hmean}
+
+
+def gen_detection(rng, n_cases):
+    import numpy as np
+    from shapely.geometry import Polygon
+
+    doctr = load_doctr_metrics()
+    rows = []
+    for case in range(n_cases):
+        integer = rng.random() < 0.5
+        images = []
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            gts = [{"points": random_quad(rng, integer), "ignore": rng.random() < 0.1}
+                   for _ in range(rng.randrange(0, 7))]
+            dets = []
+            for g in gts:
+                if rng.random() < 0.8:
+                    dets.append(jitter(rng, g["points"], rng.choice([0.5, 2.0, 6.0, 15.0]), integer))
+            for _ in range(rng.randrange(0, 3)):
+                dets.append(random_quad(rng, integer))
+            rng.shuffle(dets)
+            images.append({"gt": gts, "det": dets})
+        per_image = [db_evaluate_image(im["gt"], im["det"]) for im in images]
+        gt_care = sum(r["gt_care"] for r in per_image)
+        det_care = sum(r["det_care"] for r in per_image)
+        matched = sum(r["matched"] for r in per_image)
+        recall = 0 if gt_care == 0 else matched / gt_care
+        precision = 0 if det_care == 0 else matched / det_care
+        hmean = 0 if recall + precision == 0 else 2 * recall * precision / (recall + precision)
+        row = {"images": images,
+               "db": {"gt_care": gt_care, "det_care": det_care, "matched": matched,
+                      "precision": precision, "recall": recall, "hmean": hmean},
+               "per_image": per_image}
+
+        # docTR on the polygons shapely accepts as valid (docTR itself does not
+        # filter, and GEOS may refuse invalid ones), ignoring don't-care flags.
+        def valid(p):
+            try:
+                q = Polygon(p)
+            except ValueError:
+                return False
+            return q.is_valid and q.area > 0
+
+        m_poly = doctr.LocalizationConfusion(iou_thresh=0.5, use_polygons=True)
+        m_box = doctr.LocalizationConfusion(iou_thresh=0.5, use_polygons=False)
+        doctr_images = []
+        for im in images:
+            g = [x["points"] for x in im["gt"] if valid(x["points"])]
+            d = [x for x in im["det"] if valid(x)]
+            doctr_images.append({"gt": g, "det": d})
+            ga = np.array(g, dtype=np.float64).reshape(-1, 4, 2)
+            da = np.array(d, dtype=np.float64).reshape(-1, 4, 2)
+            m_poly.update(ga, da)
+            gb = np.concatenate([ga.min(axis=1), ga.max(axis=1)], axis=1) if len(g) else np.zeros((0, 4))
+            db = np.concatenate([da.min(axis=1), da.max(axis=1)], axis=1) if len(d) else np.zeros((0, 4))
+            m_box.update(gb, db)
+        row["doctr_images"] = doctr_images
+        for name, m in (("doctr_polygon", m_poly), ("doctr_box", m_box)):
+            r, p, _ = m.summary()
+            row[name] = {"matches": m.matches, "num_gts": m.num_gts, "num_preds": m.num_preds,
+                         "recall": r, "precision": p, "tot_iou": m.tot_iou}
+        # pairwise geometry, for the polygon primitives themselves
+        pairs = []
+        for im in images:
+            for g in im["gt"][:2]:
+                for d in im["det"][:2]:
+                    try:
+                        pg, pd = Polygon(g["points"]), Polygon(d)
+                        entry = {"a": g["points"], "b": d, "a_valid": pg.is_valid and pg.is_simple,
+                                 "b_valid": pd.is_valid and pd.is_simple, "a_area": pg.area, "b_area": pd.area}
+                        if entry["a_valid"] and entry["b_valid"]:
+                            entry["intersection"] = pg.intersection(pd).area
+                            entry["union"] = pg.union(pd).area
+                        pairs.append(entry)
+                    except ValueError:
+                        pass
+        row["pairs"] = pairs
+        rows.append(row)
+    return rows
+
+
+def gen_classification(rng, n_cases):
+    import numpy as np
+    from sklearn.metrics import brier_score_loss, classification_report, confusion_matrix
+
+    rows = []
+    for case in range(n_cases):
+        k = rng.randrange(2, 7)
+        labels = [f"c{i}" for i in range(k)] if rng.random() < 0.7 else ["bayad", "sukli", "resibo", "oos", "b", "a"][:k]
+        n = rng.randrange(1, 60)
+        y_true = [rng.choice(labels) for _ in range(n)]
+        acc = rng.random()
+        y_pred = [t if rng.random() < acc else rng.choice(labels) for t in y_true]
+        # probabilities for the calibration metrics: a softmax that favours y_pred
+        probs = []
+        for p in y_pred:
+            logits = [rng.gauss(0, 1) + (rng.uniform(0, 4) if l == p else 0.0) for l in labels]
+            m = max(logits)
+            e = [math.exp(x - m) for x in logits]
+            s = sum(e)
+            probs.append([x / s for x in e])
+        # make y_pred the argmax so the two views agree
+        y_pred = [labels[max(range(k), key=lambda i: pr[i])] for pr in probs]
+        present = sorted(set(y_true) | set(y_pred))
+        rep = classification_report(y_true, y_pred, labels=present, output_dict=True, zero_division=0, digits=6)
+        cm = confusion_matrix(y_true, y_pred, labels=present).tolist()
+        row = {"labels": labels, "y_true": y_true, "y_pred": y_pred, "probs": probs,
+               "present": present, "report": rep, "confusion": cm}
+        # sklearn >= 1.7 brier_score_loss accepts multiclass probabilities, with the
+        # columns in sorted label order (as LabelBinarizer orders them)
+        order = sorted(range(k), key=lambda i: labels[i])
+        sorted_probs = np.array([[pr[i] for i in order] for pr in probs])
+        row["brier"] = float(brier_score_loss(y_true, sorted_probs, labels=sorted(labels)))
+        rows.append(row)
+    return rows
+
+
+def write(name, rows):
+    os.makedirs(OUT, exist_ok=True)
+    path = os.path.join(OUT, name)
+    with open(path, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
+    print(f"{path}: {len(rows)} cases", file=sys.stderr)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("families", nargs="*", default=["text", "recognition", "detection", "classification"])
+    ap.add_argument("--n", type=int, default=1000)
+    args = ap.parse_args()
+    gens = {"text": gen_text, "recognition": gen_recognition, "detection": gen_detection,
+            "classification": gen_classification}
+    for fam in args.families:
+        rng = random.Random(f"whetstone-{fam}")
+        write(f"{fam}.jsonl", gens[fam](rng, args.n))
+
+
+if __name__ == "__main__":
+    main()
