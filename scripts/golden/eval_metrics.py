@@ -19,6 +19,8 @@ Families and their references:
                     `LocalizationConfusion` loaded from its wheel
   classification.jsonl  scikit-learn `classification_report`,
                     `confusion_matrix`, `brier_score_loss`
+  donut.jsonl       donut-python 1.0.9 `JSONParseEvaluator` (its class source
+                    taken from the wheel, run over zss and nltk's edit_distance)
 """
 
 import argparse
@@ -413,6 +415,107 @@ def gen_classification(rng, n_cases):
     return rows
 
 
+def load_donut_evaluator():
+    """`JSONParseEvaluator` from donut-python's wheel, without importing the package
+    (whose `__init__` pulls in torch and transformers)."""
+    import ast
+    import typing
+    import zss
+    from nltk import edit_distance
+    from zss import Node
+
+    source = open(os.environ["DONUT_UTIL"], encoding="utf-8").read()
+    tree = ast.parse(source)
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "JSONParseEvaluator")
+    namespace = {"zss": zss, "Node": Node, "edit_distance": edit_distance}
+    namespace.update({k: getattr(typing, k) for k in ("Any", "Dict", "List", "Union", "Tuple", "Optional")})
+    exec(compile(ast.Module(body=[cls], type_ignores=[]), "donut/util.py", "exec"), namespace)
+    return namespace["JSONParseEvaluator"]()
+
+
+RECEIPT_WORDS = ["Kape", "Pandesal", "Adobo", "Sinigang", "Halo-halo", "Café Niña", "Iced Tea", "Lumpia",
+                 "SUKLI", "TOTAL", "VAT", "₱", "Cash", "GCash", "  padded  ", "", " ", "ñ", "北京"]
+
+
+def donut_value(rng, depth):
+    r = rng.random()
+    if depth > 0 and r < 0.15:
+        return {k: donut_value(rng, depth - 1) for k in rng.sample(["nm", "cnt", "price", "unitprice", "sub"], rng.randrange(0, 4))}
+    if depth > 0 and r < 0.3:
+        if rng.random() < 0.6:
+            return [donut_value(rng, depth - 1) if rng.random() < 0.2 else
+                    {k: donut_value(rng, 0) for k in rng.sample(["nm", "cnt", "price"], rng.randrange(1, 4))}
+                    for _ in range(rng.randrange(0, 4))]
+        return [donut_scalar(rng) for _ in range(rng.randrange(0, 4))]
+    return donut_scalar(rng)
+
+
+def donut_scalar(rng):
+    r = rng.random()
+    if r < 0.6:
+        return rng.choice(RECEIPT_WORDS)
+    if r < 0.7:
+        return rng.choice([0, 1, 2, 12, 120, -3])
+    if r < 0.8:
+        return rng.choice([0.0, 1.0, 12.5, 0.1, 1e16, 1.5e-05, 1250.75, -0.0])
+    if r < 0.85:
+        return rng.choice([True, False])
+    if r < 0.9:
+        return None
+    return "%d.%02d" % (rng.randrange(0, 5000), rng.randrange(0, 100))
+
+
+def donut_doc(rng):
+    keys = ["menu", "total", "subtotal", "vat", "tin", "date", "store", "items", "cash", "change"]
+    return {k: donut_value(rng, 2) for k in rng.sample(keys, rng.randrange(0, 6))}
+
+
+def donut_perturb(rng, v):
+    if isinstance(v, dict):
+        out = {k: donut_perturb(rng, x) for k, x in v.items() if rng.random() > 0.1}
+        if rng.random() < 0.1:
+            out[rng.choice(["total", "extra", "nm"])] = donut_scalar(rng)
+        return out
+    if isinstance(v, list):
+        out = [donut_perturb(rng, x) for x in v if rng.random() > 0.1]
+        if rng.random() < 0.2:
+            rng.shuffle(out)
+        return out
+    if isinstance(v, str) and v and rng.random() < 0.3:
+        return char_mutate(rng, v, 0.3)
+    if rng.random() < 0.05:
+        return donut_scalar(rng)
+    return v
+
+
+def gen_donut(rng, n_cases):
+    ev = load_donut_evaluator()
+    rows = []
+    for case in range(n_cases):
+        docs = []
+        for _ in range(rng.choice([1, 1, 2, 3])):
+            answer = donut_doc(rng)
+            pred = donut_perturb(rng, answer) if rng.random() < 0.9 else donut_doc(rng)
+            docs.append({"pred": pred, "answer": answer})
+        row = {"docs": docs}
+        preds = [d["pred"] for d in docs]
+        answers = [d["answer"] for d in docs]
+        row["flat"] = [[list(f) for f in ev.flatten(ev.normalize_dict(d["answer"]))] for d in docs]
+        try:
+            row["f1"] = ev.cal_f1(preds, answers)
+        except ZeroDivisionError:
+            row["f1"] = None
+        accs = []
+        for d in docs:
+            try:
+                accs.append(ev.cal_acc(d["pred"], d["answer"]))
+            except ZeroDivisionError:
+                accs.append(None)
+        row["ted_acc"] = accs
+        rows.append(row)
+    return rows
+
+
 def write(name, rows):
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, name)
@@ -424,11 +527,11 @@ def write(name, rows):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("families", nargs="*", default=["text", "recognition", "detection", "classification"])
+    ap.add_argument("families", nargs="*", default=["text", "recognition", "detection", "classification", "donut"])
     ap.add_argument("--n", type=int, default=1000)
     args = ap.parse_args()
     gens = {"text": gen_text, "recognition": gen_recognition, "detection": gen_detection,
-            "classification": gen_classification}
+            "classification": gen_classification, "donut": gen_donut}
     for fam in args.families:
         rng = random.Random(f"whetstone-{fam}")
         write(f"{fam}.jsonl", gens[fam](rng, args.n))

@@ -9,6 +9,7 @@
 //! | [`text`] | Levenshtein alignment; WER, CER, MER, WIL, WIP | jiwer 4 over rapidfuzz |
 //! | [`ocr`] | detection P/R/hmean (DB greedy, docTR Hungarian, per-image mean) | PaddleOCR `eval_det_iou.py`, docTR `LocalizationConfusion`, shapely |
 //! | [`ocr`] | recognition accuracy, `norm_edit_dis` | PaddleOCR `RecMetric` |
+//! | [`extraction`] | Donut field F1 and tree-edit accuracy | donut-python `JSONParseEvaluator` over zss |
 //! | [`classification`] | per-class P/R/F1, averages, confusion matrix, Brier, ECE | scikit-learn |
 //!
 //! ```
@@ -24,8 +25,10 @@
 
 pub mod classification;
 mod error;
+pub mod extraction;
 mod numpy;
 pub mod ocr;
+mod pyfmt;
 pub mod text;
 
 pub use error::{Error, Result};

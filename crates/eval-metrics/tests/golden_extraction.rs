@@ -1,0 +1,55 @@
+//! Extraction metrics against donut-python 1.0.9's `JSONParseEvaluator` over zss 1.2.0
+//! and nltk 3.9.2 (`tests/golden/donut.jsonl`, made by `scripts/golden/eval-metrics.sh`).
+
+mod common;
+
+use common::{close, golden};
+use serde_json::Value;
+use whet_eval_metrics::extraction::{donut_f1, donut_flatten, donut_ted_accuracy};
+
+#[test]
+fn donut_matches_json_parse_evaluator() {
+    let cases = golden("donut");
+    assert!(cases.len() >= 1000);
+    let mut scored = 0;
+    for (i, case) in cases.iter().enumerate() {
+        let docs = case["docs"].as_array().unwrap();
+        let preds: Vec<Value> = docs.iter().map(|d| d["pred"].clone()).collect();
+        let answers: Vec<Value> = docs.iter().map(|d| d["answer"].clone()).collect();
+        for (k, (answer, flat)) in answers
+            .iter()
+            .zip(case["flat"].as_array().unwrap())
+            .enumerate()
+        {
+            let want: Vec<(String, String)> = flat
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        p[0].as_str().unwrap().to_owned(),
+                        p[1].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            assert_eq!(donut_flatten(answer), want, "case {i} doc {k}: {answer}");
+        }
+        let f1 = donut_f1(&preds, &answers);
+        match &case["f1"] {
+            Value::Null => assert!(f1.f1.is_none(), "case {i}: {f1:?}"),
+            want => close(f1.f1.unwrap(), want, &format!("case {i} f1")),
+        }
+        for (k, want) in case["ted_acc"].as_array().unwrap().iter().enumerate() {
+            close(
+                donut_ted_accuracy(&preds[k], &answers[k]),
+                want,
+                &format!(
+                    "case {i} doc {k} tree-edit accuracy: {} / {}",
+                    preds[k], answers[k]
+                ),
+            );
+            scored += 1;
+        }
+    }
+    assert!(scored >= 1000);
+}
