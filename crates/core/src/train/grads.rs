@@ -16,7 +16,11 @@ struct SquaredNorm<'a> {
 impl ModuleVisitor for SquaredNorm<'_> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         if let Some(g) = self.grads.get::<D>(param.id) {
-            let s = (g.clone() * g).sum();
+            // The dot product of the flattened gradient with itself: one pass, no
+            // temporary the size of the gradient (as `(g * g).sum()` makes).
+            let n = g.shape().num_elements();
+            let row: Tensor<2> = g.reshape([1, n]);
+            let s: Tensor<1> = row.clone().matmul(row.transpose()).reshape([1]);
             self.sum = Some(match self.sum.take() {
                 Some(acc) => acc + s,
                 None => s,

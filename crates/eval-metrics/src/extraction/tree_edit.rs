@@ -73,11 +73,9 @@ impl<'a, L> Annotated<'a, L> {
                 };
                 a.labels.push(&node.label);
                 a.lmd.push(lmd);
-                if let Some(parent) = stack.last_mut() {
-                    if parent.1 == 1 {
-                        // This was the parent's first child: its lmd is the parent's.
-                        parent.2 = lmd;
-                    }
+                // The parent's first child gives the parent its leftmost leaf.
+                if let Some(parent) = stack.last_mut().filter(|p| p.1 == 1) {
+                    parent.2 = lmd;
                 }
             }
         }
