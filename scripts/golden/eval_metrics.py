@@ -19,6 +19,9 @@ Families and their references:
                     `LocalizationConfusion` loaded from its wheel
   classification.jsonl  scikit-learn `classification_report`,
                     `confusion_matrix`, `brier_score_loss`
+  teds.jsonl        PubTabNet `src/metric.py` TEDS (not on PyPI; re-stated
+                    here verbatim in behaviour) over apted 1.0.3, lxml 6.0.2
+                    and distance 0.1.3
   donut.jsonl       donut-python 1.0.9 `JSONParseEvaluator` (its class source
                     taken from the wheel, run over zss and nltk's edit_distance)
 """
@@ -516,6 +519,197 @@ def gen_donut(rng, n_cases):
     return rows
 
 
+def pubtabnet_teds():
+    """PubTabNet's `TEDS` (ibm-aur-nlp/PubTabNet `src/metric.py`), single-process."""
+    from collections import deque
+
+    import distance
+    from apted import APTED, Config
+    from apted.helpers import Tree
+    from lxml import etree, html
+
+    class TableTree(Tree):
+        def __init__(self, tag, colspan=None, rowspan=None, content=None, *children):
+            self.tag = tag
+            self.colspan = colspan
+            self.rowspan = rowspan
+            self.content = content
+            self.children = list(children)
+
+    class CustomConfig(Config):
+        @staticmethod
+        def maximum(*sequences):
+            return max(map(len, sequences))
+
+        def normalized_distance(self, *sequences):
+            return float(distance.levenshtein(*sequences)) / self.maximum(*sequences)
+
+        def rename(self, node1, node2):
+            if (node1.tag != node2.tag) or (node1.colspan != node2.colspan) or (node1.rowspan != node2.rowspan):
+                return 1.
+            if node1.tag == 'td':
+                if node1.content or node2.content:
+                    return self.normalized_distance(node1.content, node2.content)
+            return 0.
+
+    class TEDS(object):
+        def __init__(self, structure_only=False, ignore_nodes=None):
+            self.structure_only = structure_only
+            self.ignore_nodes = ignore_nodes
+            self.__tokens__ = []
+
+        def tokenize(self, node):
+            self.__tokens__.append('<%s>' % node.tag)
+            if node.text is not None:
+                self.__tokens__ += list(node.text)
+            for n in node.getchildren():
+                self.tokenize(n)
+            if node.tag != 'unk':
+                self.__tokens__.append('</%s>' % node.tag)
+            if node.tag != 'td' and node.tail is not None:
+                self.__tokens__ += list(node.tail)
+
+        def load_html_tree(self, node, parent=None):
+            if node.tag == 'td':
+                if self.structure_only:
+                    cell = []
+                else:
+                    self.__tokens__ = []
+                    self.tokenize(node)
+                    cell = self.__tokens__[1:-1].copy()
+                new_node = TableTree(node.tag, int(node.attrib.get('colspan', '1')),
+                                     int(node.attrib.get('rowspan', '1')), cell, *deque())
+            else:
+                new_node = TableTree(node.tag, None, None, None, *deque())
+            if parent is not None:
+                parent.children.append(new_node)
+            if node.tag != 'td':
+                for n in node.getchildren():
+                    self.load_html_tree(n, new_node)
+            if parent is None:
+                return new_node
+
+        def evaluate(self, pred, true):
+            if (not pred) or (not true):
+                return 0.0
+            parser = html.HTMLParser(remove_comments=True, encoding='utf-8')
+            pred = html.fromstring(pred, parser=parser)
+            true = html.fromstring(true, parser=parser)
+            if pred.xpath('body/table') and true.xpath('body/table'):
+                pred = pred.xpath('body/table')[0]
+                true = true.xpath('body/table')[0]
+                if self.ignore_nodes:
+                    etree.strip_tags(pred, *self.ignore_nodes)
+                    etree.strip_tags(true, *self.ignore_nodes)
+                n_nodes_pred = len(pred.xpath(".//*"))
+                n_nodes_true = len(true.xpath(".//*"))
+                n_nodes = max(n_nodes_pred, n_nodes_true)
+                tree_pred = self.load_html_tree(pred)
+                tree_true = self.load_html_tree(true)
+                distance_ = APTED(tree_pred, tree_true, CustomConfig()).compute_edit_distance()
+                return 1.0 - (float(distance_) / n_nodes)
+            else:
+                return 0.0
+
+    return TEDS
+
+
+CELL_TEXT = ["Kape", "Pandesal", "120.00", "₱1,250.00", "12% VAT", "Qty", "Item", "Amount", "", " ",
+             "Café Niña", "a &amp; b", "x&nbsp;y", "Tot&eacute;l", "1 &lt; 2", "&#8369;5", "SUKLI"]
+
+
+def random_table(rng):
+    rows = rng.randrange(1, 7)
+    cols = rng.randrange(1, 5)
+    grid = []
+    for r in range(rows):
+        row = []
+        for c in range(cols):
+            attrs = ""
+            if rng.random() < 0.1:
+                attrs += ' colspan="%d"' % rng.randrange(1, 4)
+            if rng.random() < 0.08:
+                attrs += " rowspan=%d" % rng.randrange(1, 3)
+            text = rng.choice(CELL_TEXT)
+            if rng.random() < 0.15:
+                text = "<b>%s</b>" % text
+            if rng.random() < 0.05:
+                text = "%s<br>%s" % (text, rng.choice(CELL_TEXT))
+            row.append((attrs, text))
+        grid.append(row)
+    return {"grid": grid, "head": rng.randrange(0, min(2, rows) + 1) if rng.random() < 0.6 else None}
+
+
+def render_table(rng, t, malformed):
+    def row_html(row):
+        cells = []
+        for attrs, text in row:
+            tag = "th" if malformed and rng.random() < 0.05 else "td"
+            close = "" if malformed and rng.random() < 0.2 else "</%s>" % tag
+            open_ = "<%s%s>" % (tag.upper() if malformed and rng.random() < 0.1 else tag, attrs)
+            cells.append(open_ + text + close)
+        sep = rng.choice(["", "\n", " "]) if malformed else ""
+        end = "" if malformed and rng.random() < 0.2 else "</tr>"
+        return "<tr>" + sep.join(cells) + end
+    grid = t["grid"]
+    body = ""
+    if t["head"] is not None:
+        body += "<thead>" + "".join(row_html(r) for r in grid[:t["head"]]) + "</thead>"
+        rest = grid[t["head"]:]
+        body += "<tbody>" + "".join(row_html(r) for r in rest) + ("" if malformed and rng.random() < 0.3 else "</tbody>")
+    else:
+        body += "".join(row_html(r) for r in grid)
+    if malformed and rng.random() < 0.2:
+        body += rng.choice(["</thead>", "</td>", "<!-- note -->", "</tr></tr>", "<tr>", "</b>"])
+    table = "<table>" + body + "</table>"
+    r = rng.random()
+    if malformed and r < 0.1:
+        return table  # a fragment: PubTabNet finds no body/table in it
+    if malformed and r < 0.2:
+        return "<html>" + table + "</html>"
+    return "<html><body>" + table + "</body></html>"
+
+
+def perturb_table(rng, t):
+    grid = [list(row) for row in t["grid"]]
+    for row in grid:
+        for c in range(len(row)):
+            if rng.random() < 0.2:
+                attrs, text = row[c]
+                row[c] = (attrs, char_mutate(rng, text, 0.3) if "&" not in text else rng.choice(CELL_TEXT))
+        if len(row) > 1 and rng.random() < 0.1:
+            row.pop(rng.randrange(len(row)))
+    if len(grid) > 1 and rng.random() < 0.1:
+        grid.pop(rng.randrange(len(grid)))
+    if rng.random() < 0.1:
+        grid.append(list(rng.choice(grid)))
+    head = t["head"]
+    if head is not None and head > len(grid):
+        head = len(grid)
+    return {"grid": grid, "head": head}
+
+
+def gen_teds(rng, n_cases):
+    TEDS = pubtabnet_teds()
+    full, struct = TEDS(structure_only=False), TEDS(structure_only=True)
+    rows = []
+    for case in range(n_cases):
+        t = random_table(rng)
+        truth = render_table(rng, t, malformed=False)
+        pred = render_table(rng, perturb_table(rng, t) if rng.random() < 0.9 else random_table(rng),
+                            malformed=rng.random() < 0.4)
+        if rng.random() < 0.02:
+            pred = rng.choice(["", "<html><body></body></html>", "no table here"])
+        row = {"pred": pred, "true": truth}
+        for name, m in (("teds", full), ("teds_struct", struct)):
+            try:
+                row[name] = m.evaluate(pred, truth)
+            except (ValueError, ZeroDivisionError) as e:
+                row[name] = {"error": type(e).__name__}
+        rows.append(row)
+    return rows
+
+
 def write(name, rows):
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, name)
@@ -527,11 +721,11 @@ def write(name, rows):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("families", nargs="*", default=["text", "recognition", "detection", "classification", "donut"])
+    ap.add_argument("families", nargs="*", default=["text", "recognition", "detection", "classification", "donut", "teds"])
     ap.add_argument("--n", type=int, default=1000)
     args = ap.parse_args()
     gens = {"text": gen_text, "recognition": gen_recognition, "detection": gen_detection,
-            "classification": gen_classification, "donut": gen_donut}
+            "classification": gen_classification, "donut": gen_donut, "teds": gen_teds}
     for fam in args.families:
         rng = random.Random(f"whetstone-{fam}")
         write(f"{fam}.jsonl", gens[fam](rng, args.n))

@@ -30,6 +30,13 @@ pub enum Error {
         /// What was wrong with it.
         reason: String,
     },
+
+    /// A table that TEDS cannot score.
+    #[error("table: {reason}")]
+    Table {
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

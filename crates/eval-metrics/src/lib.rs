@@ -10,6 +10,7 @@
 //! | [`ocr`] | detection P/R/hmean (DB greedy, docTR Hungarian, per-image mean) | PaddleOCR `eval_det_iou.py`, docTR `LocalizationConfusion`, shapely |
 //! | [`ocr`] | recognition accuracy, `norm_edit_dis` | PaddleOCR `RecMetric` |
 //! | [`extraction`] | Donut field F1 and tree-edit accuracy | donut-python `JSONParseEvaluator` over zss |
+//! | [`table`] | TEDS, structure-only TEDS; forgiving HTML table parser | PubTabNet `metric.py` (APTED, lxml) |
 //! | [`classification`] | per-class P/R/F1, averages, confusion matrix, Brier, ECE | scikit-learn |
 //!
 //! ```
@@ -29,6 +30,7 @@ pub mod extraction;
 mod numpy;
 pub mod ocr;
 mod pyfmt;
+pub mod table;
 pub mod text;
 
 pub use error::{Error, Result};

@@ -1,0 +1,790 @@
+//! A forgiving HTML parser that builds the tree libxml2 2.14 builds (lxml, and so
+//! PubTabNet's TEDS, parse with it): HTML5 tokenisation (tag and attribute names, bogus
+//! comments, the WHATWG character references with their legacy forms), and libxml2's own
+//! tree construction (`html`, `head` and `body` implied; elements closed by the start tags
+//! of its `htmlStartClose` table; end tags that only close what their priority allows;
+//! comments dropped).
+//!
+//! It never fails on malformed markup; what it cannot make sense of is kept as text.
+
+use super::entities::ENTITIES;
+
+/// An element: lxml's `text` / `tail` model.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Element {
+    /// Lower-cased tag name.
+    pub tag: String,
+    /// Attributes in document order, names lower-cased, values decoded.
+    pub attrs: Vec<(String, String)>,
+    /// Text before the first child.
+    pub text: String,
+    /// Child elements.
+    pub children: Vec<Element>,
+    /// Text after this element's end tag, before the next sibling.
+    pub tail: String,
+}
+
+impl Element {
+    fn new(tag: &str, attrs: Vec<(String, String)>) -> Self {
+        Element {
+            tag: tag.to_owned(),
+            attrs,
+            ..Element::default()
+        }
+    }
+
+    /// The value of attribute `name` (lower-case).
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Number of descendant elements (lxml's `len(e.xpath(".//*"))`).
+    pub fn descendant_count(&self) -> usize {
+        self.children
+            .iter()
+            .map(|c| 1 + c.descendant_count())
+            .sum()
+    }
+
+    /// The first direct child with tag `tag`.
+    pub fn child(&self, tag: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.tag == tag)
+    }
+}
+
+/// Elements without content (libxml2's HTML 4 table, `empty` set).
+const VOID: &[&str] = &[
+    "area", "base", "basefont", "br", "col", "embed", "frame", "hr", "img", "input", "isindex",
+    "link", "meta", "param", "wbr",
+];
+
+/// `(open element, new start tag)` pairs where the start tag closes the open element:
+/// libxml2's `htmlStartClose` table, as data.
+const START_CLOSE: &[(&str, &[&str])] = &[
+    ("a", &["a", "fieldset", "table", "td", "th"]),
+    ("address", &["dd", "dl", "dt", "form", "li", "ul"]),
+    ("b", &["center", "p", "td", "th"]),
+    ("big", &["p"]),
+    ("caption", &["col", "colgroup", "tbody", "tfoot", "thead", "tr"]),
+    ("col", &["col", "colgroup", "tbody", "tfoot", "thead", "tr"]),
+    ("colgroup", &["colgroup", "tbody", "tfoot", "thead", "tr"]),
+    ("dd", &["dt"]),
+    ("dir", &["dd", "dl", "dt", "form", "ul"]),
+    ("dl", &["form", "li"]),
+    ("dt", &["dd", "dl"]),
+    ("font", &["center", "td", "th"]),
+    ("form", &["form"]),
+    ("h1", &["fieldset", "form", "li", "p", "table"]),
+    ("h2", &["fieldset", "form", "li", "p", "table"]),
+    ("h3", &["fieldset", "form", "li", "p", "table"]),
+    ("h4", &["fieldset", "form", "li", "p", "table"]),
+    ("h5", &["fieldset", "form", "li", "p", "table"]),
+    ("h6", &["fieldset", "form", "li", "p", "table"]),
+    (
+        "head",
+        &[
+            "a", "abbr", "acronym", "address", "b", "bdo", "big", "blockquote", "body", "br",
+            "center", "cite", "code", "dd", "dfn", "dir", "div", "dl", "dt", "em", "fieldset",
+            "font", "form", "frameset", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "iframe",
+            "img", "kbd", "li", "listing", "map", "menu", "ol", "p", "pre", "q", "s", "samp",
+            "small", "span", "strike", "strong", "sub", "sup", "table", "tt", "u", "ul", "var",
+            "xmp",
+        ],
+    ),
+    ("hr", &["form"]),
+    ("i", &["center", "p", "td", "th"]),
+    ("legend", &["fieldset"]),
+    ("li", &["li"]),
+    ("link", &["body", "frameset"]),
+    ("listing", &["dd", "dl", "dt", "fieldset", "form", "li", "table", "ul"]),
+    ("menu", &["dd", "dl", "dt", "form", "ul"]),
+    ("ol", &["form"]),
+    ("option", &["optgroup", "option"]),
+    (
+        "p",
+        &[
+            "address", "blockquote", "body", "caption", "center", "col", "colgroup", "dd", "dir",
+            "div", "dl", "dt", "fieldset", "form", "frameset", "h1", "h2", "h3", "h4", "h5", "h6",
+            "head", "hr", "li", "listing", "menu", "ol", "p", "pre", "table", "tbody", "td",
+            "tfoot", "th", "title", "tr", "ul", "xmp",
+        ],
+    ),
+    ("pre", &["dd", "dl", "dt", "fieldset", "form", "li", "table", "ul"]),
+    ("s", &["p"]),
+    ("script", &["noscript"]),
+    ("small", &["p"]),
+    ("span", &["td", "th"]),
+    ("strike", &["p"]),
+    ("style", &["body", "frameset"]),
+    ("tbody", &["tbody", "tfoot"]),
+    ("td", &["tbody", "td", "tfoot", "th", "tr"]),
+    ("tfoot", &["tbody"]),
+    ("th", &["tbody", "td", "tfoot", "th", "tr"]),
+    ("thead", &["tbody", "tfoot"]),
+    ("title", &["body", "frameset"]),
+    ("tr", &["tbody", "tfoot", "tr"]),
+    ("tt", &["p"]),
+    ("u", &["p", "td", "th"]),
+    ("ul", &["address", "form", "menu", "pre"]),
+    ("xmp", &["dd", "dl", "dt", "fieldset", "form", "li", "table", "ul"]),
+];
+
+fn start_closes(new: &str, open: &str) -> bool {
+    START_CLOSE
+        .iter()
+        .find(|(old, _)| *old == open)
+        .is_some_and(|(_, news)| news.contains(&new))
+}
+
+/// libxml2's `htmlEndPriority`: an end tag only closes open elements of lower or equal
+/// priority above its match.
+fn end_priority(tag: &str) -> u8 {
+    match tag {
+        "div" => 150,
+        "td" | "th" => 160,
+        "tr" => 170,
+        "thead" | "tbody" | "tfoot" => 180,
+        "table" => 190,
+        "head" | "body" => 200,
+        "html" => 220,
+        _ => 100,
+    }
+}
+
+/// How an element's content is tokenised.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DataMode {
+    Normal,
+    /// Text up to the matching end tag, references decoded (`title`, `textarea`).
+    RcData,
+    /// Text up to the matching end tag, as written (`script`, `style`, `xmp`, ...).
+    RawText,
+    /// Everything to the end of input is text.
+    PlainText,
+}
+
+fn data_mode(tag: &str) -> DataMode {
+    match tag {
+        "title" | "textarea" => DataMode::RcData,
+        "script" | "style" | "xmp" | "iframe" | "noembed" | "noframes" => DataMode::RawText,
+        "plaintext" => DataMode::PlainText,
+        _ => DataMode::Normal,
+    }
+}
+
+/// libxml2's insertion state: whether a `head` / `body` was ever opened.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Insert {
+    Initial,
+    InHead,
+    InBody,
+}
+
+struct Builder {
+    /// The open elements, outermost first.
+    stack: Vec<Element>,
+    /// The finished root, once `html` is closed.
+    root: Option<Element>,
+    state: Insert,
+    /// Misplaced `html` / `head` / `body` start tags ignored (their end tags are too).
+    depth: usize,
+}
+
+impl Builder {
+    fn name(&self) -> Option<&str> {
+        self.stack.last().map(|e| e.tag.as_str())
+    }
+
+    fn push(&mut self, e: Element) {
+        if e.tag == "head" && self.state < Insert::InHead {
+            self.state = Insert::InHead;
+        }
+        if e.tag == "body" && self.state < Insert::InBody {
+            self.state = Insert::InBody;
+        }
+        self.stack.push(e);
+    }
+
+    fn pop(&mut self) {
+        if let Some(done) = self.stack.pop() {
+            match self.stack.last_mut() {
+                Some(parent) => parent.children.push(done),
+                None => {
+                    if self.root.is_none() {
+                        self.root = Some(done);
+                    }
+                }
+            }
+        }
+    }
+
+    fn auto_close(&mut self, new: &str) {
+        while self.name().is_some_and(|open| start_closes(new, open)) {
+            self.pop();
+        }
+    }
+
+    fn check_implied(&mut self, new: &str) {
+        if new == "html" {
+            return;
+        }
+        if self.stack.is_empty() {
+            self.push(Element::new("html", Vec::new()));
+        }
+        if new == "body" || new == "head" {
+            return;
+        }
+        if self.stack.len() <= 1
+            && matches!(new, "script" | "style" | "meta" | "link" | "title" | "base")
+        {
+            if self.state >= Insert::InHead {
+                return;
+            }
+            self.push(Element::new("head", Vec::new()));
+        } else if !matches!(new, "noframes" | "frame" | "frameset") {
+            if self.state >= Insert::InBody {
+                return;
+            }
+            if self.stack.iter().any(|e| e.tag == "body" || e.tag == "head") {
+                return;
+            }
+            self.push(Element::new("body", Vec::new()));
+        }
+    }
+
+    /// Character data (already decoded).
+    fn text(&mut self, s: &str) {
+        if s.is_empty() || self.root.is_some() {
+            return;
+        }
+        let at_top = matches!(self.name(), None | Some("html" | "head"));
+        let mut s = s;
+        if at_top {
+            let blanks = s.len() - s.trim_start_matches(is_ws).len();
+            if blanks > 0 {
+                if self.stack.is_empty() {
+                    // Blanks before any element are dropped.
+                } else {
+                    self.append(&s[..blanks]);
+                }
+                s = &s[blanks..];
+            }
+            if s.is_empty() {
+                return;
+            }
+            // htmlStartCharData: text implies a body.
+            if self.name() == Some("head") {
+                self.auto_close("p");
+            }
+            self.check_implied("p");
+        }
+        self.append(s);
+    }
+
+    fn append(&mut self, s: &str) {
+        if let Some(top) = self.stack.last_mut() {
+            match top.children.last_mut() {
+                Some(last) => last.tail.push_str(s),
+                None => top.text.push_str(s),
+            }
+        }
+    }
+
+    /// A start tag; returns whether an element was pushed (and is still open).
+    fn start(&mut self, tag: &str, attrs: Vec<(String, String)>, self_closing: bool) -> bool {
+        if self.root.is_some() {
+            return false;
+        }
+        self.auto_close(tag);
+        self.check_implied(tag);
+        let misplaced = (tag == "html" && !self.stack.is_empty())
+            || (tag == "head" && self.stack.len() != 1)
+            || (tag == "body" && self.stack.iter().any(|e| e.tag == "body"));
+        if misplaced {
+            self.depth += 1;
+            return false;
+        }
+        self.push(Element::new(tag, attrs));
+        if self_closing || VOID.contains(&tag) {
+            self.pop();
+            return false;
+        }
+        true
+    }
+
+    fn end(&mut self, tag: &str) {
+        if self.depth > 0 && matches!(tag, "html" | "body" | "head") {
+            self.depth -= 1;
+            return;
+        }
+        let Some(i) = self.stack.iter().rposition(|e| e.tag == tag) else {
+            return;
+        };
+        let priority = end_priority(tag);
+        if self.stack[i + 1..]
+            .iter()
+            .any(|e| end_priority(&e.tag) > priority)
+        {
+            return;
+        }
+        while self.stack.len() > i {
+            self.pop();
+        }
+    }
+
+    fn finish(mut self) -> Element {
+        while !self.stack.is_empty() {
+            self.pop();
+        }
+        self.root.unwrap_or_else(|| Element::new("html", Vec::new()))
+    }
+}
+
+/// HTML's whitespace (libxml2's `IS_WS_HTML`).
+fn is_ws(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\u{c}' | '\r')
+}
+
+/// Input with line breaks normalised (CR LF and CR become LF), as the tokeniser sees it.
+struct Input<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl Input<'_> {
+    fn rest(&self) -> &str {
+        &self.s[self.pos..]
+    }
+    fn peek(&self) -> Option<char> {
+        self.rest().chars().next()
+    }
+    fn peek_at(&self, n: usize) -> Option<u8> {
+        self.s.as_bytes().get(self.pos + n).copied()
+    }
+    fn bump(&mut self, bytes: usize) {
+        self.pos = (self.pos + bytes).min(self.s.len());
+    }
+    fn eof(&self) -> bool {
+        self.pos >= self.s.len()
+    }
+    fn skip_blanks(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek_at(0) {
+            self.pos += 1;
+        }
+    }
+    /// Skips to just after the next `>` (a bogus comment), or to the end.
+    fn skip_past_gt(&mut self) {
+        match self.rest().find('>') {
+            Some(i) => self.bump(i + 1),
+            None => self.pos = self.s.len(),
+        }
+    }
+
+    /// libxml2's `htmlParseHTMLName`: at least one character, then up to `/`, `>`,
+    /// whitespace (or `=` for attribute names); ASCII lower-cased, NUL replaced.
+    fn name(&mut self, attr: bool) -> String {
+        let mut out = String::new();
+        while let Some(c) = self.peek() {
+            if !out.is_empty() && (c == '/' || c == '>' || is_ws(c) || (attr && c == '=')) {
+                break;
+            }
+            out.push(match c {
+                '\0' => '\u{fffd}',
+                c => c.to_ascii_lowercase(),
+            });
+            self.bump(c.len_utf8());
+        }
+        out
+    }
+
+    /// Data up to (not including) a character in `stop`, references decoded when
+    /// `refs` (attribute rules), NUL replaced, line breaks normalised.
+    fn data_until(&mut self, stop: &[char], refs: bool) -> String {
+        let mut out = String::new();
+        while let Some(c) = self.peek() {
+            if stop.contains(&c) {
+                break;
+            }
+            match c {
+                '&' if refs => {
+                    let (decoded, used) = char_ref(self.rest(), true);
+                    out.push_str(&decoded);
+                    self.bump(used);
+                }
+                '\0' => {
+                    out.push('\u{fffd}');
+                    self.bump(1);
+                }
+                '\r' => {
+                    out.push('\n');
+                    self.bump(if self.peek_at(1) == Some(b'\n') { 2 } else { 1 });
+                }
+                c => {
+                    out.push(c);
+                    self.bump(c.len_utf8());
+                }
+            }
+        }
+        out
+    }
+
+    /// The attributes of a tag, up to its `>` or `/>` (not consumed). `None` at the end
+    /// of input (the tag is dropped).
+    fn attributes(&mut self) -> Option<Vec<(String, String)>> {
+        let mut attrs: Vec<(String, String)> = Vec::new();
+        self.skip_blanks();
+        loop {
+            match self.peek() {
+                None => return None,
+                Some('>') => return Some(attrs),
+                Some('/') if self.peek_at(1) == Some(b'>') => return Some(attrs),
+                Some('/') => {
+                    self.bump(1);
+                    self.skip_blanks();
+                    continue;
+                }
+                Some(_) => {}
+            }
+            let name = self.name(true);
+            self.skip_blanks();
+            let mut value = String::new();
+            if self.peek() == Some('=') {
+                self.bump(1);
+                self.skip_blanks();
+                value = match self.peek() {
+                    Some(q @ ('"' | '\'')) => {
+                        self.bump(1);
+                        let v = self.data_until(&[q], true);
+                        if self.peek() == Some(q) {
+                            self.bump(1);
+                        }
+                        v
+                    }
+                    _ => self.data_until(&[' ', '\t', '\n', '\u{c}', '\r', '>'], true),
+                };
+            }
+            if !attrs.iter().any(|(k, _)| *k == name) {
+                attrs.push((name, value));
+            }
+            self.skip_blanks();
+        }
+    }
+}
+
+/// Parses `input` into an `html` element (with a `head` and `body` where the markup
+/// implies them), as libxml2 2.14's HTML parser does (lxml's `html.fromstring` on a
+/// document): HTML5 tokenisation, libxml2's own tree building.
+///
+/// ```
+/// use whet_eval_metrics::table::parse_html;
+/// let html = parse_html("<table><tr><td>a<td>b &amp; c</table>");
+/// let table = html.child("body").and_then(|b| b.child("table")).unwrap();
+/// let row = &table.children[0];
+/// assert_eq!(row.children.len(), 2);
+/// assert_eq!(row.children[1].text, "b & c");
+/// ```
+pub fn parse_html(input: &str) -> Element {
+    let mut b = Builder {
+        stack: Vec::new(),
+        root: None,
+        state: Insert::Initial,
+        depth: 0,
+    };
+    let mut inp = Input { s: input, pos: 0 };
+    let mut mode = DataMode::Normal;
+    let mut text = String::new();
+    while !inp.eof() {
+        if mode != DataMode::Normal {
+            // Raw text, RCDATA or plain text: up to `</name` followed by `>`, `/` or blank.
+            let open = b.name().unwrap_or("").to_owned();
+            let rest = inp.rest();
+            let mut end = rest.len();
+            if mode != DataMode::PlainText {
+                let mut from = 0;
+                while let Some(i) = rest[from..].find("</") {
+                    let at = from + i;
+                    let after = &rest[at + 2..];
+                    let matches = after.len() >= open.len()
+                        && after.as_bytes()[..open.len()].eq_ignore_ascii_case(open.as_bytes())
+                        && after[open.len()..]
+                            .chars()
+                            .next()
+                            .is_some_and(|c| c == '>' || c == '/' || is_ws(c));
+                    if matches {
+                        end = at;
+                        break;
+                    }
+                    from = at + 2;
+                }
+            }
+            let chunk = &rest[..end];
+            let decoded = if mode == DataMode::RcData {
+                decode_text(chunk)
+            } else {
+                normalise_raw(chunk)
+            };
+            b.text(&decoded);
+            inp.bump(end);
+            mode = DataMode::Normal;
+            continue;
+        }
+        if inp.peek() != Some('<') {
+            let end = inp.rest().find('<').unwrap_or(inp.rest().len());
+            text.push_str(&decode_text(&inp.rest()[..end]));
+            inp.bump(end);
+            continue;
+        }
+        // A '<': flush the text before it.
+        b.text(&std::mem::take(&mut text));
+        let next = inp.peek_at(1);
+        match next {
+            Some(b'/') => {
+                inp.bump(2);
+                match inp.peek() {
+                    None => text.push_str("</"),
+                    Some('>') => inp.bump(1),
+                    Some(c) if !c.is_ascii_alphabetic() => inp.skip_past_gt(),
+                    Some(_) => {
+                        let name = inp.name(false);
+                        if inp.attributes().is_none() {
+                            continue; // end of input inside the tag
+                        }
+                        inp.bump(if inp.peek() == Some('/') { 2 } else { 1 });
+                        b.end(&name);
+                    }
+                }
+            }
+            Some(b'!') => {
+                let rest = inp.rest();
+                if rest.len() >= 9 && rest[2..9].eq_ignore_ascii_case("doctype") {
+                    inp.skip_past_gt();
+                } else if rest.starts_with("<!--") {
+                    inp.bump(4);
+                    skip_comment(&mut inp);
+                } else {
+                    inp.bump(2);
+                    inp.skip_past_gt();
+                }
+            }
+            Some(b'?') => {
+                inp.bump(1);
+                inp.skip_past_gt();
+            }
+            Some(c) if c.is_ascii_alphabetic() => {
+                inp.bump(1);
+                let name = inp.name(false);
+                // Auto-closing and implied elements happen before the attributes are read.
+                let attrs = inp.attributes();
+                let Some(attrs) = attrs else {
+                    b.auto_close(&name);
+                    b.check_implied(&name);
+                    continue; // end of input inside the tag: dropped
+                };
+                let self_closing = inp.peek() == Some('/');
+                inp.bump(if self_closing { 2 } else { 1 });
+                if b.start(&name, attrs, self_closing) {
+                    mode = data_mode(&name);
+                }
+            }
+            _ => {
+                text.push('<');
+                inp.bump(1);
+            }
+        }
+    }
+    b.text(&text);
+    b.finish()
+}
+
+/// After `<!--`: `<!-->` and `<!--->` are empty comments; otherwise up to `-->` or
+/// `--!>`, or the end of input.
+fn skip_comment(inp: &mut Input<'_>) {
+    let rest = inp.rest();
+    if rest.starts_with('>') {
+        inp.bump(1);
+        return;
+    }
+    if rest.starts_with("->") {
+        inp.bump(2);
+        return;
+    }
+    let mut from = 0;
+    while let Some(i) = rest[from..].find("--") {
+        let at = from + i;
+        let after = &rest[at + 2..];
+        if after.starts_with('>') {
+            inp.bump(at + 3);
+            return;
+        }
+        if after.starts_with("!>") {
+            inp.bump(at + 4);
+            return;
+        }
+        from = at + 1;
+    }
+    inp.pos = inp.s.len();
+}
+
+/// Raw text with only line breaks and NULs normalised.
+fn normalise_raw(s: &str) -> String {
+    s.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\0', "\u{fffd}")
+}
+
+/// Character data with references decoded (text rules), line breaks normalised and
+/// NUL replaced.
+fn decode_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let rest = &s[i..];
+        let c = rest.chars().next().unwrap_or('\0');
+        match c {
+            '&' => {
+                let (decoded, used) = char_ref(rest, false);
+                out.push_str(&decoded);
+                i += used;
+            }
+            '\r' => {
+                out.push('\n');
+                i += if rest.as_bytes().get(1) == Some(&b'\n') { 2 } else { 1 };
+            }
+            '\0' => {
+                out.push('\u{fffd}');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    out
+}
+
+/// Windows-1252 meanings of the C1 code points in numeric references.
+const C1_REMAP: [u32; 32] = [
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+];
+
+/// A character reference at the start of `s` (which begins with `&`): its replacement and
+/// the bytes used (1 and "&" when it is not a reference). HTML5 rules as libxml2 2.14
+/// applies them: numeric references with or without `;` (C1 remapped, invalid code
+/// points replaced); the longest named reference, bare legacy names allowed in text and
+/// in attributes unless followed by an alphanumeric or `=`.
+fn char_ref(s: &str, attr: bool) -> (String, usize) {
+    let b = s.as_bytes();
+    if b.get(1) == Some(&b'#') {
+        let (radix, start) = match b.get(2) {
+            Some(b'x' | b'X') if b.get(3).is_some_and(u8::is_ascii_hexdigit) => (16, 3),
+            Some(d) if d.is_ascii_digit() => (10, 2),
+            _ => return ("&".into(), 1),
+        };
+        let mut cp: u32 = 0;
+        let mut i = start;
+        while let Some(d) = b.get(i).and_then(|&c| (c as char).to_digit(radix)) {
+            cp = (cp * radix + d).min(0x11_0000);
+            i += 1;
+        }
+        if b.get(i) == Some(&b';') {
+            i += 1;
+        }
+        let cp = match cp {
+            0x80..=0x9F => C1_REMAP[(cp - 0x80) as usize],
+            0 | 0xD800..=0xDFFF => 0xFFFD,
+            c if c > 0x10FFFF => 0xFFFD,
+            c => c,
+        };
+        return (char::from_u32(cp).unwrap_or('\u{fffd}').to_string(), i);
+    }
+    let name_len = b[1..]
+        .iter()
+        .take(32)
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .count();
+    if name_len == 0 || !b[1].is_ascii_alphabetic() {
+        return ("&".into(), 1);
+    }
+    for len in (1..=name_len).rev() {
+        let name = &s[1..1 + len];
+        let next = b.get(1 + len).copied();
+        if next == Some(b';') {
+            if let Some(v) = lookup(&format!("{name};")) {
+                return (v.to_owned(), len + 2);
+            }
+        }
+        if let Some(v) = lookup(name) {
+            let blocked = attr && next.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'=');
+            if !blocked {
+                return (v.to_owned(), len + 1);
+            }
+        }
+    }
+    ("&".into(), 1)
+}
+
+fn lookup(name: &str) -> Option<&'static str> {
+    ENTITIES
+        .binary_search_by(|(n, _)| n.as_bytes().cmp(name.as_bytes()))
+        .ok()
+        .map(|i| ENTITIES[i].1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(html: &str) -> Element {
+        parse_html(html)
+            .child("body")
+            .and_then(|b| b.child("table"))
+            .cloned()
+            .expect("a table")
+    }
+
+    #[test]
+    fn implied_ends_of_cells_and_rows() {
+        let t = table("<html><body><table><tr><td>a<td>b<tr><td>c</table></body></html>");
+        assert_eq!(t.children.len(), 2);
+        assert_eq!(t.children[0].children.len(), 2);
+        assert_eq!(t.descendant_count(), 5);
+    }
+
+    #[test]
+    fn stray_end_tags_are_ignored() {
+        let t = table("<table><tr><td>a</td></tr></thead><tr><td>b</tr></table>");
+        assert_eq!(t.children.len(), 2);
+        assert_eq!(t.children[1].children[0].text, "b");
+    }
+
+    #[test]
+    fn inline_markup_and_entities_in_cells() {
+        let t = table("<table><tr><td> <b>y</b> z&nbsp;&#8369;&bogus;</td></tr></table>");
+        let td = &t.children[0].children[0];
+        assert_eq!(td.text, " ");
+        assert_eq!(td.children[0].tag, "b");
+        assert_eq!(td.children[0].tail, " z\u{a0}₱&bogus;");
+    }
+
+    #[test]
+    fn attributes_any_quoting() {
+        let t = table("<TABLE><TR><TD COLSPAN=2 rowspan='3' x>a</TD></TR></TABLE>");
+        let td = &t.children[0].children[0];
+        assert_eq!(td.attr("colspan"), Some("2"));
+        assert_eq!(td.attr("rowspan"), Some("3"));
+        assert_eq!(td.attr("x"), Some("")); // a bare attribute is empty, as in lxml
+    }
+
+    #[test]
+    fn never_panics_on_garbage() {
+        for s in ["<", "</", "<<>>", "<td", "<a b='", "&#xFFFFFFFF;", "</table></td>", "<!--", "é<é>"] {
+            let _ = parse_html(s);
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Table metrics: TEDS and structure-only TEDS with PubTabNet semantics, and the HTML
+//! parser behind them.
+
+mod entities;
+mod html;
+mod teds;
+
+pub use html::{Element, parse_html};
+pub use teds::{TableNode, teds, teds_tables};
