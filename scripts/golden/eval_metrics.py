@@ -22,6 +22,8 @@ Families and their references:
   teds.jsonl        PubTabNet `src/metric.py` TEDS (not on PyPI; re-stated
                     here verbatim in behaviour) over apted 1.0.3, lxml 6.0.2
                     and distance 0.1.3
+  html.jsonl        lxml 6.0.2 (libxml2 2.14) `html.fromstring` trees of
+                    random, often broken, markup: what TEDS's parser must rebuild
   donut.jsonl       donut-python 1.0.9 `JSONParseEvaluator` (its class source
                     taken from the wheel, run over zss and nltk's edit_distance)
 """
@@ -710,6 +712,44 @@ def gen_teds(rng, n_cases):
     return rows
 
 
+HTML_PIECES = ["<table>", "</table>", "<tr>", "</tr>", "<td>", "</td>", "<th>", "</th>", "<thead>",
+               "</thead>", "<tbody>", "</tbody>", "<tfoot>", "<b>", "</b>", "<i>", "</i>", "<span>",
+               "</span>", "<p>", "</p>", "<div>", "</div>", "<br>", "<br/>", "<img src=x>", "<a href='#'>",
+               "</a>", "<TD COLSPAN=2>", "<td rowspan=\"3\">", "<td colspan>", "<td class=a class=b>",
+               "<font>", "</font>", "<ul>", "<li>", "</ul>", "<script>x<y</script>", "<title>a&amp;b</title>",
+               "<textarea>&lt;</td></textarea>", "<head>", "</head>", "<body>", "</body>", "<html>",
+               "<!-- c -->", "<!-->", "<!--->", "<!x>", "<?pi?>", "<!DOCTYPE html>", "</>", "</4>",
+               "<7>", "< b>", "<b/>", "</b x=1>", "&amp;", "&amp", "&ampx", "&nbsp;", "&nbspx", "&notin;",
+               "&notit;", "&#65;", "&#x41", "&#128;", "&#0;", "&#xD800;", "&bogus;", "&", "&#", "&#x;",
+               "\r\n", "\r", "\n", " ", "  ", "\t", "Kape", "120.00", "₱", "Niña", "a<b", "x>y",
+               "<td title='&amp=x &ampy'>", "<colgroup>", "<col>", "<caption>", "<tr/>", "</html>",
+               "<option>", "<h1>", "<form>", "</form>", "<center>", "<u>", "<table border=1>"]
+
+
+def lxml_tree(e):
+    return {"tag": e.tag if isinstance(e.tag, str) else "#other", "attrs": [[k, v] for k, v in e.attrib.items()],
+            "text": e.text or "", "tail": e.tail or "", "children": [lxml_tree(c) for c in e]}
+
+
+def gen_html(rng, n_cases):
+    from lxml import html
+
+    parser = html.HTMLParser(remove_comments=True, encoding="utf-8")
+    rows = []
+    for case in range(n_cases):
+        pieces = [rng.choice(HTML_PIECES) for _ in range(rng.randrange(1, 40))]
+        doc = "<html><body>" + "".join(pieces)
+        if rng.random() < 0.5:
+            doc += "</body></html>"
+        try:
+            root = html.fromstring(doc.encode("utf-8"), parser=parser)
+            tree = lxml_tree(root)
+        except Exception as e:  # an empty document
+            tree = {"error": type(e).__name__}
+        rows.append({"html": doc, "tree": tree})
+    return rows
+
+
 def write(name, rows):
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, name)
@@ -721,11 +761,11 @@ def write(name, rows):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("families", nargs="*", default=["text", "recognition", "detection", "classification", "donut", "teds"])
+    ap.add_argument("families", nargs="*", default=["text", "recognition", "detection", "classification", "donut", "teds", "html"])
     ap.add_argument("--n", type=int, default=1000)
     args = ap.parse_args()
     gens = {"text": gen_text, "recognition": gen_recognition, "detection": gen_detection,
-            "classification": gen_classification, "donut": gen_donut, "teds": gen_teds}
+            "classification": gen_classification, "donut": gen_donut, "teds": gen_teds, "html": gen_html}
     for fam in args.families:
         rng = random.Random(f"whetstone-{fam}")
         write(f"{fam}.jsonl", gens[fam](rng, args.n))

@@ -30,3 +30,34 @@ fn teds_matches_pubtabnet() {
     }
     assert!(failures.is_empty(), "{} of {} disagree:\n{}", failures.len(), 2 * cases.len(), failures[..failures.len().min(8)].join("\n"));
 }
+
+fn tree_json(e: &whet_eval_metrics::table::Element) -> serde_json::Value {
+    serde_json::json!({
+        "tag": e.tag,
+        "attrs": e.attrs.iter().map(|(k, v)| serde_json::json!([k, v])).collect::<Vec<_>>(),
+        "text": e.text,
+        "tail": e.tail,
+        "children": e.children.iter().map(tree_json).collect::<Vec<_>>(),
+    })
+}
+
+#[test]
+fn html_trees_match_lxml() {
+    let cases = golden("html");
+    assert!(cases.len() >= 1000);
+    let mut failures = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let html = case["html"].as_str().unwrap();
+        let got = tree_json(&whet_eval_metrics::table::parse_html(html));
+        if got != case["tree"] {
+            failures.push(format!("case {i}: {html:?}\n  got  {got}\n  lxml {}", case["tree"]));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} trees differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures[..failures.len().min(4)].join("\n")
+    );
+}

@@ -559,7 +559,7 @@ pub fn parse_html(input: &str) -> Element {
             }
             Some(b'!') => {
                 let rest = inp.rest();
-                if rest.len() >= 9 && rest[2..9].eq_ignore_ascii_case("doctype") {
+                if rest.len() >= 9 && rest.as_bytes()[2..9].eq_ignore_ascii_case(b"doctype") {
                     inp.skip_past_gt();
                 } else if rest.starts_with("<!--") {
                     inp.bump(4);
