@@ -13,7 +13,10 @@ fn teds_matches_pubtabnet() {
     assert!(cases.len() >= 1000);
     let mut failures = Vec::new();
     for (i, case) in cases.iter().enumerate() {
-        let (pred, truth) = (case["pred"].as_str().unwrap(), case["true"].as_str().unwrap());
+        let (pred, truth) = (
+            case["pred"].as_str().unwrap(),
+            case["true"].as_str().unwrap(),
+        );
         for (key, structure_only) in [("teds", false), ("teds_struct", true)] {
             let want = &case[key];
             let got = teds(pred, truth, structure_only);
@@ -28,7 +31,13 @@ fn teds_matches_pubtabnet() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {} disagree:\n{}", failures.len(), 2 * cases.len(), failures[..failures.len().min(8)].join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} disagree:\n{}",
+        failures.len(),
+        2 * cases.len(),
+        failures[..failures.len().min(8)].join("\n")
+    );
 }
 
 fn tree_json(e: &whet_eval_metrics::table::Element) -> serde_json::Value {
@@ -50,7 +59,10 @@ fn html_trees_match_lxml() {
         let html = case["html"].as_str().unwrap();
         let got = tree_json(&whet_eval_metrics::table::parse_html(html));
         if got != case["tree"] {
-            failures.push(format!("case {i}: {html:?}\n  got  {got}\n  lxml {}", case["tree"]));
+            failures.push(format!(
+                "case {i}: {html:?}\n  got  {got}\n  lxml {}",
+                case["tree"]
+            ));
         }
     }
     assert!(

@@ -43,10 +43,7 @@ impl Element {
 
     /// Number of descendant elements (lxml's `len(e.xpath(".//*"))`).
     pub fn descendant_count(&self) -> usize {
-        self.children
-            .iter()
-            .map(|c| 1 + c.descendant_count())
-            .sum()
+        self.children.iter().map(|c| 1 + c.descendant_count()).sum()
     }
 
     /// The first direct child with tag `tag`.
@@ -68,7 +65,10 @@ const START_CLOSE: &[(&str, &[&str])] = &[
     ("address", &["dd", "dl", "dt", "form", "li", "ul"]),
     ("b", &["center", "p", "td", "th"]),
     ("big", &["p"]),
-    ("caption", &["col", "colgroup", "tbody", "tfoot", "thead", "tr"]),
+    (
+        "caption",
+        &["col", "colgroup", "tbody", "tfoot", "thead", "tr"],
+    ),
     ("col", &["col", "colgroup", "tbody", "tfoot", "thead", "tr"]),
     ("colgroup", &["colgroup", "tbody", "tfoot", "thead", "tr"]),
     ("dd", &["dt"]),
@@ -86,11 +86,62 @@ const START_CLOSE: &[(&str, &[&str])] = &[
     (
         "head",
         &[
-            "a", "abbr", "acronym", "address", "b", "bdo", "big", "blockquote", "body", "br",
-            "center", "cite", "code", "dd", "dfn", "dir", "div", "dl", "dt", "em", "fieldset",
-            "font", "form", "frameset", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "iframe",
-            "img", "kbd", "li", "listing", "map", "menu", "ol", "p", "pre", "q", "s", "samp",
-            "small", "span", "strike", "strong", "sub", "sup", "table", "tt", "u", "ul", "var",
+            "a",
+            "abbr",
+            "acronym",
+            "address",
+            "b",
+            "bdo",
+            "big",
+            "blockquote",
+            "body",
+            "br",
+            "center",
+            "cite",
+            "code",
+            "dd",
+            "dfn",
+            "dir",
+            "div",
+            "dl",
+            "dt",
+            "em",
+            "fieldset",
+            "font",
+            "form",
+            "frameset",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "hr",
+            "i",
+            "iframe",
+            "img",
+            "kbd",
+            "li",
+            "listing",
+            "map",
+            "menu",
+            "ol",
+            "p",
+            "pre",
+            "q",
+            "s",
+            "samp",
+            "small",
+            "span",
+            "strike",
+            "strong",
+            "sub",
+            "sup",
+            "table",
+            "tt",
+            "u",
+            "ul",
+            "var",
             "xmp",
         ],
     ),
@@ -99,20 +150,60 @@ const START_CLOSE: &[(&str, &[&str])] = &[
     ("legend", &["fieldset"]),
     ("li", &["li"]),
     ("link", &["body", "frameset"]),
-    ("listing", &["dd", "dl", "dt", "fieldset", "form", "li", "table", "ul"]),
+    (
+        "listing",
+        &["dd", "dl", "dt", "fieldset", "form", "li", "table", "ul"],
+    ),
     ("menu", &["dd", "dl", "dt", "form", "ul"]),
     ("ol", &["form"]),
     ("option", &["optgroup", "option"]),
     (
         "p",
         &[
-            "address", "blockquote", "body", "caption", "center", "col", "colgroup", "dd", "dir",
-            "div", "dl", "dt", "fieldset", "form", "frameset", "h1", "h2", "h3", "h4", "h5", "h6",
-            "head", "hr", "li", "listing", "menu", "ol", "p", "pre", "table", "tbody", "td",
-            "tfoot", "th", "title", "tr", "ul", "xmp",
+            "address",
+            "blockquote",
+            "body",
+            "caption",
+            "center",
+            "col",
+            "colgroup",
+            "dd",
+            "dir",
+            "div",
+            "dl",
+            "dt",
+            "fieldset",
+            "form",
+            "frameset",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "head",
+            "hr",
+            "li",
+            "listing",
+            "menu",
+            "ol",
+            "p",
+            "pre",
+            "table",
+            "tbody",
+            "td",
+            "tfoot",
+            "th",
+            "title",
+            "tr",
+            "ul",
+            "xmp",
         ],
     ),
-    ("pre", &["dd", "dl", "dt", "fieldset", "form", "li", "table", "ul"]),
+    (
+        "pre",
+        &["dd", "dl", "dt", "fieldset", "form", "li", "table", "ul"],
+    ),
     ("s", &["p"]),
     ("script", &["noscript"]),
     ("small", &["p"]),
@@ -129,7 +220,10 @@ const START_CLOSE: &[(&str, &[&str])] = &[
     ("tt", &["p"]),
     ("u", &["p", "td", "th"]),
     ("ul", &["address", "form", "menu", "pre"]),
-    ("xmp", &["dd", "dl", "dt", "fieldset", "form", "li", "table", "ul"]),
+    (
+        "xmp",
+        &["dd", "dl", "dt", "fieldset", "form", "li", "table", "ul"],
+    ),
 ];
 
 fn start_closes(new: &str, open: &str) -> bool {
@@ -248,7 +342,11 @@ impl Builder {
             if self.state >= Insert::InBody {
                 return;
             }
-            if self.stack.iter().any(|e| e.tag == "body" || e.tag == "head") {
+            if self
+                .stack
+                .iter()
+                .any(|e| e.tag == "body" || e.tag == "head")
+            {
                 return;
             }
             self.push(Element::new("body", Vec::new()));
@@ -339,7 +437,8 @@ impl Builder {
         while !self.stack.is_empty() {
             self.pop();
         }
-        self.root.unwrap_or_else(|| Element::new("html", Vec::new()))
+        self.root
+            .unwrap_or_else(|| Element::new("html", Vec::new()))
     }
 }
 
@@ -651,7 +750,11 @@ fn decode_text(s: &str) -> String {
             }
             '\r' => {
                 out.push('\n');
-                i += if rest.as_bytes().get(1) == Some(&b'\n') { 2 } else { 1 };
+                i += if rest.as_bytes().get(1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
             }
             '\0' => {
                 out.push('\u{fffd}');
@@ -668,9 +771,9 @@ fn decode_text(s: &str) -> String {
 
 /// Windows-1252 meanings of the C1 code points in numeric references.
 const C1_REMAP: [u32; 32] = [
-    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
+    0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+    0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
 ];
 
 /// A character reference at the start of `s` (which begins with `&`): its replacement and
@@ -714,10 +817,11 @@ fn char_ref(s: &str, attr: bool) -> (String, usize) {
     for len in (1..=name_len).rev() {
         let name = &s[1..1 + len];
         let next = b.get(1 + len).copied();
-        if next == Some(b';') {
-            if let Some(v) = lookup(&format!("{name};")) {
-                return (v.to_owned(), len + 2);
-            }
+        if let Some(v) = (next == Some(b';'))
+            .then(|| lookup(&format!("{name};")))
+            .flatten()
+        {
+            return (v.to_owned(), len + 2);
         }
         if let Some(v) = lookup(name) {
             let blocked = attr && next.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'=');
@@ -783,7 +887,17 @@ mod tests {
 
     #[test]
     fn never_panics_on_garbage() {
-        for s in ["<", "</", "<<>>", "<td", "<a b='", "&#xFFFFFFFF;", "</table></td>", "<!--", "é<é>"] {
+        for s in [
+            "<",
+            "</",
+            "<<>>",
+            "<td",
+            "<a b='",
+            "&#xFFFFFFFF;",
+            "</table></td>",
+            "<!--",
+            "é<é>",
+        ] {
             let _ = parse_html(s);
         }
     }
