@@ -24,6 +24,7 @@ Families and their references:
                     and distance 0.1.3
   html.jsonl        lxml 6.0.2 (libxml2 2.14) `html.fromstring` trees of
                     random, often broken, markup: what TEDS's parser must rebuild
+  anls.jsonl        anls 0.0.2 `anls_score`
   donut.jsonl       donut-python 1.0.9 `JSONParseEvaluator` (its class source
                     taken from the wheel, run over zss and nltk's edit_distance)
 """
@@ -750,6 +751,33 @@ def gen_html(rng, n_cases):
     return rows
 
 
+ANLS_ANSWERS = ["Total", "TOTAL DUE", "₱1,250.00", "Café Niña", "straße", "STRASSE", "Ǆemal", "İstanbul",
+                "Σίσυφος", "ΣΊΣΥΦΟΣ", "salamat po", "  12% VAT ", "", " ", "Sari-Sari Store", "ﬁle", "Ⅻ"]
+
+
+def gen_anls(rng, n_cases):
+    from anls import anls_score
+
+    rows = []
+    for case in range(n_cases):
+        golds = [rng.choice(ANLS_ANSWERS) if rng.random() < 0.7 else join(rng, sentence(rng, rng.randrange(0, 4)))
+                 for _ in range(rng.randrange(1, 4))]
+        base = rng.choice(golds)
+        r = rng.random()
+        if r < 0.3:
+            pred = base
+        elif r < 0.5:
+            pred = rng.choice([base.upper(), base.lower(), " " + base + "\t", base.replace(" ", "  ")])
+        elif r < 0.9:
+            pred = char_mutate(rng, base, rng.choice([0.1, 0.3, 0.6]))
+        else:
+            pred = rng.choice(ANLS_ANSWERS)
+        threshold = rng.choice([0.5, 0.5, 0.5, 0.3, 0.8])
+        rows.append({"pred": pred, "golds": golds, "threshold": threshold,
+                     "score": anls_score(pred, golds, threshold=threshold)})
+    return rows
+
+
 def write(name, rows):
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, name)
@@ -761,11 +789,11 @@ def write(name, rows):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("families", nargs="*", default=["text", "recognition", "detection", "classification", "donut", "teds", "html"])
+    ap.add_argument("families", nargs="*", default=["text", "recognition", "detection", "classification", "donut", "teds", "html", "anls"])
     ap.add_argument("--n", type=int, default=1000)
     args = ap.parse_args()
     gens = {"text": gen_text, "recognition": gen_recognition, "detection": gen_detection,
-            "classification": gen_classification, "donut": gen_donut, "teds": gen_teds, "html": gen_html}
+            "classification": gen_classification, "donut": gen_donut, "teds": gen_teds, "html": gen_html, "anls": gen_anls}
     for fam in args.families:
         rng = random.Random(f"whetstone-{fam}")
         write(f"{fam}.jsonl", gens[fam](rng, args.n))

@@ -53,3 +53,25 @@ fn donut_matches_json_parse_evaluator() {
     }
     assert!(scored >= 1000);
 }
+
+#[test]
+fn anls_matches_the_anls_package() {
+    let cases = golden("anls");
+    assert!(cases.len() >= 1000);
+    for (i, case) in cases.iter().enumerate() {
+        let pred = case["pred"].as_str().unwrap();
+        let golds: Vec<&str> = case["golds"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g.as_str().unwrap())
+            .collect();
+        let threshold = case["threshold"].as_f64().unwrap();
+        let got = whet_eval_metrics::extraction::anls_score(pred, &golds, threshold).unwrap();
+        close(
+            got,
+            &case["score"],
+            &format!("case {i}: {pred:?} vs {golds:?}"),
+        );
+    }
+}
