@@ -216,10 +216,9 @@ pub fn check_consistency(doc: &Totals, rules: &ConsistencyRules) -> Vec<Violatio
         }
     }
     let line_amounts: Option<Vec<i64>> = doc.lines.iter().map(|l| l.amount).collect();
-    if let (Some(amounts), Some(subtotal)) = (line_amounts, doc.subtotal) {
-        if !amounts.is_empty() {
-            check(Rule::ItemsSum, amounts.iter().sum(), subtotal);
-        }
+    if let (Some(amounts), Some(subtotal)) = (line_amounts.filter(|a| !a.is_empty()), doc.subtotal)
+    {
+        check(Rule::ItemsSum, amounts.iter().sum(), subtotal);
     }
     if let (Some(vatable), Some(vat)) = (doc.vatable_sales, doc.vat) {
         check(
@@ -229,11 +228,11 @@ pub fn check_consistency(doc: &Totals, rules: &ConsistencyRules) -> Vec<Violatio
         );
     }
     let vat = doc.vat.unwrap_or(0);
-    if rules.prices_include_vat {
-        if let (Some(vatable), Some(subtotal)) = (doc.vatable_sales, doc.subtotal) {
-            let parts = vatable + vat + doc.vat_exempt.unwrap_or(0) + doc.zero_rated.unwrap_or(0);
-            check(Rule::VatBreakdown, parts, subtotal);
-        }
+    if let (true, Some(vatable), Some(subtotal)) =
+        (rules.prices_include_vat, doc.vatable_sales, doc.subtotal)
+    {
+        let parts = vatable + vat + doc.vat_exempt.unwrap_or(0) + doc.zero_rated.unwrap_or(0);
+        check(Rule::VatBreakdown, parts, subtotal);
     }
     if let (Some(subtotal), Some(total)) = (doc.subtotal, doc.total) {
         let mut expected = subtotal - doc.discount.unwrap_or(0) + doc.service_charge.unwrap_or(0);
