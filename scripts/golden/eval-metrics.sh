@@ -12,6 +12,7 @@ cd "$(dirname "$0")/../.."
 
 DOCTR_VERSION=1.1.0
 DONUT_VERSION=1.0.9
+WHISPER_VERSION=20250625
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 -m venv "$work/venv"
@@ -27,4 +28,9 @@ wheel = glob.glob(f"{work}/wheels/donut_python-*.whl")[0]
 with zipfile.ZipFile(wheel) as z, open(f"{work}/donut_util.py", "wb") as out:
     out.write(z.read("donut/util.py"))
 PY
-DOCTR_METRICS="$work/doctr_metrics.py" DONUT_UTIL="$work/donut_util.py" "$work/venv/bin/python" scripts/golden/eval_metrics.py "$@"
+# Whisper's normalisers from its source distribution (the package itself needs torch).
+"$work/venv/bin/pip" download --quiet --no-deps --no-binary :all: "openai-whisper==$WHISPER_VERSION" -d "$work/wheels"
+tar -xzf "$work"/wheels/openai_whisper-*.tar.gz -C "$work"
+cp -r "$work"/openai_whisper-*/whisper/normalizers "$work/normalizers"
+DOCTR_METRICS="$work/doctr_metrics.py" DONUT_UTIL="$work/donut_util.py" \
+    WHISPER_NORMALIZERS="$work/normalizers" "$work/venv/bin/python" scripts/golden/eval_metrics.py "$@"

@@ -25,6 +25,9 @@ Families and their references:
   html.jsonl        lxml 6.0.2 (libxml2 2.14) `html.fromstring` trees of
                     random, often broken, markup: what TEDS's parser must rebuild
   anls.jsonl        anls 0.0.2 `anls_score`
+  normalizer.jsonl  openai-whisper 20250625 `BasicTextNormalizer` (its
+                    `whisper/normalizers` folder taken from the sdist), all
+                    four option combinations
   donut.jsonl       donut-python 1.0.9 `JSONParseEvaluator` (its class source
                     taken from the wheel, run over zss and nltk's edit_distance)
 """
@@ -778,6 +781,31 @@ def gen_anls(rng, n_cases):
     return rows
 
 
+NORM_PIECES = ["Salamat", "po", "[musika]", "(tawa)", "<unk>", "Café", "Niña", "ÆRØ", "straße", "Đorđe",
+               "Łódź", "þorn", "naïve", "₱1,250.00", "12%", "$5", "€3", "—", "…", "“quoted”", "it's",
+               "e-mail", "ﬁ", "①", "x²", "Ⅻ", "北京", "東京", "한국어", "😀", "👍🏽", "Ελλάδα", "ΣΊΣΥΦΟΣ",
+               "İstanbul", "(", ")", "()", "[", "]", "<", ">", "a\u0301", "\u00a0", "\u3000", "\t", "\n",
+               "\x1c", "  ", " ", "!", "?", ",", ".", "-", "_", "~", "ñandú", "Mañana", "KABUUAN:",
+               "\u0e01\u0e33", "\u0915\u094d\u0937"]
+
+
+def gen_normalizer(rng, n_cases):
+    path = os.environ["WHISPER_NORMALIZERS"]
+    sys.path.insert(0, os.path.dirname(path))
+    from normalizers.basic import BasicTextNormalizer
+
+    variants = {f"d{int(d)}_s{int(sp)}": BasicTextNormalizer(remove_diacritics=d, split_letters=sp)
+                for d in (False, True) for sp in (False, True)}
+    rows = []
+    for case in range(n_cases):
+        text = "".join(rng.choice(NORM_PIECES) + rng.choice(["", " ", " ", "  "]) for _ in range(rng.randrange(0, 12)))
+        row = {"text": text}
+        for name, n in variants.items():
+            row[name] = n(text)
+        rows.append(row)
+    return rows
+
+
 def write(name, rows):
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, name)
@@ -789,11 +817,11 @@ def write(name, rows):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("families", nargs="*", default=["text", "recognition", "detection", "classification", "donut", "teds", "html", "anls"])
+    ap.add_argument("families", nargs="*", default=["text", "recognition", "detection", "classification", "donut", "teds", "html", "anls", "normalizer"])
     ap.add_argument("--n", type=int, default=1000)
     args = ap.parse_args()
     gens = {"text": gen_text, "recognition": gen_recognition, "detection": gen_detection,
-            "classification": gen_classification, "donut": gen_donut, "teds": gen_teds, "html": gen_html, "anls": gen_anls}
+            "classification": gen_classification, "donut": gen_donut, "teds": gen_teds, "html": gen_html, "anls": gen_anls, "normalizer": gen_normalizer}
     for fam in args.families:
         rng = random.Random(f"whetstone-{fam}")
         write(f"{fam}.jsonl", gens[fam](rng, args.n))

@@ -116,3 +116,29 @@ fn string_distances_match_rapidfuzz() {
         assert_eq!(Value::Array(ops), want["editops"], "case {i} editops");
     }
 }
+
+#[test]
+fn basic_normalizer_matches_whisper() {
+    use whet_eval_metrics::text::BasicTextNormalizer;
+    let cases = golden("normalizer");
+    assert!(cases.len() >= 1000);
+    for (i, case) in cases.iter().enumerate() {
+        let text = case["text"].as_str().unwrap();
+        for (key, remove_diacritics, split_letters) in [
+            ("d0_s0", false, false),
+            ("d0_s1", false, true),
+            ("d1_s0", true, false),
+            ("d1_s1", true, true),
+        ] {
+            let n = BasicTextNormalizer {
+                remove_diacritics,
+                split_letters,
+            };
+            assert_eq!(
+                n.normalize(text),
+                case[key].as_str().unwrap(),
+                "case {i} {key}: {text:?}"
+            );
+        }
+    }
+}

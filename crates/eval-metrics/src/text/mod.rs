@@ -6,11 +6,13 @@
 //! jiwer exactly, not only the distance.
 
 mod levenshtein;
+mod normalizer;
 mod wer;
 
 pub use levenshtein::{
     AlignmentChunk, ChunkKind, EditKind, Editop, distance, editops, normalized_distance, opcodes,
 };
+pub use normalizer::BasicTextNormalizer;
 pub use wer::{
     CharOutput, ErrorCounts, WordOutput, cer, process_characters, process_words, py_is_whitespace,
     wer, wer_default_words,
