@@ -28,6 +28,8 @@ Families and their references:
   normalizer.jsonl  openai-whisper 20250625 `BasicTextNormalizer` (its
                     `whisper/normalizers` folder taken from the sdist), all
                     four option combinations
+  english.jsonl     openai-whisper 20250625 `EnglishTextNormalizer`,
+                    `EnglishNumberNormalizer`, `EnglishSpellingNormalizer`
   donut.jsonl       donut-python 1.0.9 `JSONParseEvaluator` (its class source
                     taken from the wheel, run over zss and nltk's edit_distance)
 """
@@ -806,6 +808,39 @@ def gen_normalizer(rng, n_cases):
     return rows
 
 
+EN_PIECES = ["twenty", "five", "one", "oh", "zero", "double", "triple", "point", "hundred", "thousand",
+             "million", "billion", "and", "a", "half", "dollars", "dollar", "cents", "cent", "pounds", "euros",
+             "percent", "per", "minus", "plus", "negative", "first", "second", "third", "twelfth", "twentieth",
+             "sixes", "nineties", "hundredth", "millions", "ones", "eleven", "nineteen", "thirty", "ninety",
+             "$20", "£5", "€3.50", "¢7", "1,250", "3.14", "007", "1960s", "274th", "32nd", "2nd", "10:30",
+             "won't", "can't", "let's", "y'all", "gonna", "wanna", "I'm", "he's", "they've", "we'd", "she'll",
+             "Mr.", "Mrs", "Dr", "St.", "Jr.", "colour", "favourite", "organise", "grey", "centre", "travelled",
+             "hmm", "um", "uh", "mhm", "[laughs]", "(inaudible)", "<noise>", "Café", "naïve", "Ærø", "straße",
+             "salamat", "po", "—", "...", ",", ".", "!", "?", "'", "\"", "%", "&", "#", "@", "1", "2", "3", "1s",
+             "O", "Oh", "hello.", "e.g.", "U.S.", "3.", ".5", "1.2.3", "9.99", "$0.50", "$2 and ¢7"]
+
+
+def gen_english(rng, n_cases):
+    path = os.environ["WHISPER_NORMALIZERS"]
+    sys.path.insert(0, os.path.dirname(path))
+    from normalizers.english import EnglishNumberNormalizer, EnglishSpellingNormalizer, EnglishTextNormalizer
+
+    text_n, num_n, spell_n = EnglishTextNormalizer(), EnglishNumberNormalizer(), EnglishSpellingNormalizer()
+    rows = []
+    for case in range(n_cases):
+        text = " ".join(rng.choice(EN_PIECES) for _ in range(rng.randrange(0, 14)))
+        if rng.random() < 0.3:
+            text = text.upper() if rng.random() < 0.5 else text.capitalize()
+        row = {"text": text}
+        for name, fn in (("english", text_n), ("numbers", lambda s: num_n(s.lower())), ("spellings", spell_n)):
+            try:
+                row[name] = fn(text)
+            except Exception as e:  # the reference's own failures, recorded as such
+                row[name] = {"error": type(e).__name__}
+        rows.append(row)
+    return rows
+
+
 def write(name, rows):
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, name)
@@ -817,11 +852,11 @@ def write(name, rows):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("families", nargs="*", default=["text", "recognition", "detection", "classification", "donut", "teds", "html", "anls", "normalizer"])
+    ap.add_argument("families", nargs="*", default=["text", "recognition", "detection", "classification", "donut", "teds", "html", "anls", "normalizer", "english"])
     ap.add_argument("--n", type=int, default=1000)
     args = ap.parse_args()
     gens = {"text": gen_text, "recognition": gen_recognition, "detection": gen_detection,
-            "classification": gen_classification, "donut": gen_donut, "teds": gen_teds, "html": gen_html, "anls": gen_anls, "normalizer": gen_normalizer}
+            "classification": gen_classification, "donut": gen_donut, "teds": gen_teds, "html": gen_html, "anls": gen_anls, "normalizer": gen_normalizer, "english": gen_english}
     for fam in args.families:
         rng = random.Random(f"whetstone-{fam}")
         write(f"{fam}.jsonl", gens[fam](rng, args.n))

@@ -377,3 +377,80 @@ mod tests {
         );
     }
 }
+
+#[cfg(feature = "plot")]
+mod png {
+    use std::path::Path;
+
+    use plotters::prelude::*;
+
+    use super::ClassificationReport;
+    use crate::error::Result;
+
+    impl ClassificationReport {
+        /// Draws the confusion matrix as a PNG heat map at `out` (rows: true labels,
+        /// columns: predicted labels; each cell shaded by its share of the row and
+        /// labelled with its count), written atomically.
+        ///
+        /// # Errors
+        /// [`crate::Error::Core`] when no font is found for the labels (install
+        /// `fonts-dejavu-core` or set `WHET_PLOT_FONT`) or the file cannot be written.
+        pub fn confusion_png(&self, out: &Path) -> Result<()> {
+            let k = self.labels.len().max(1);
+            let cell = 48u32.max(480 / k as u32);
+            let side = cell * k as u32;
+            let size = (side + 160, side + 140);
+            whet_core::run::render_png(out, size, |root| {
+                let mut chart = ChartBuilder::on(root)
+                    .caption(
+                        "confusion matrix (rows: true, columns: predicted)",
+                        ("sans-serif", 16),
+                    )
+                    .margin(10)
+                    .x_label_area_size(60)
+                    .y_label_area_size(120)
+                    .build_cartesian_2d(0..k, 0..k)
+                    .map_err(|e| e.to_string())?;
+                let label = |i: &usize| self.labels.get(*i).cloned().unwrap_or_default();
+                chart
+                    .configure_mesh()
+                    .disable_mesh()
+                    .x_labels(k)
+                    .y_labels(k)
+                    .x_label_formatter(&label)
+                    .y_label_formatter(&|i: &usize| label(&(k - 1 - i.min(&(k - 1)))))
+                    .label_style(("sans-serif", 12))
+                    .draw()
+                    .map_err(|e| e.to_string())?;
+                for (i, row) in self.confusion.iter().enumerate() {
+                    let total: usize = row.iter().sum();
+                    for (j, &n) in row.iter().enumerate() {
+                        let share = if total == 0 {
+                            0.0
+                        } else {
+                            n as f64 / total as f64
+                        };
+                        let shade = (255.0 * (1.0 - 0.8 * share)) as u8;
+                        let y = k - 1 - i;
+                        chart
+                            .draw_series(std::iter::once(Rectangle::new(
+                                [(j, y), (j + 1, y + 1)],
+                                RGBColor(shade, shade, 255).filled(),
+                            )))
+                            .map_err(|e| e.to_string())?;
+                        let colour = if share > 0.6 { WHITE } else { BLACK };
+                        chart
+                            .draw_series(std::iter::once(Text::new(
+                                n.to_string(),
+                                (j, y + 1),
+                                ("sans-serif", 14).into_font().color(&colour),
+                            )))
+                            .map_err(|e| e.to_string())?;
+                    }
+                }
+                Ok(())
+            })?;
+            Ok(())
+        }
+    }
+}

@@ -31,6 +31,10 @@ pub enum Error {
         reason: String,
     },
 
+    /// A report could not be drawn or written (`plot` feature).
+    #[error(transparent)]
+    Core(#[from] whet_core::Error),
+
     /// A table that TEDS cannot score.
     #[error("table: {reason}")]
     Table {

@@ -142,3 +142,34 @@ fn basic_normalizer_matches_whisper() {
         }
     }
 }
+
+#[test]
+fn english_normalizers_match_whisper() {
+    use whet_eval_metrics::text::{EnglishTextNormalizer, english_numbers, english_spellings};
+    let cases = golden("english");
+    assert!(cases.len() >= 1000);
+    let mut failures = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let text = case["text"].as_str().unwrap();
+        let got = [
+            ("english", EnglishTextNormalizer.normalize(text)),
+            ("numbers", english_numbers(&text.to_lowercase())),
+            ("spellings", english_spellings(text)),
+        ];
+        for (key, value) in got {
+            if case[key].as_str() != Some(value.as_str()) {
+                failures.push(format!(
+                    "case {i} {key}: {text:?}\n  got    {value:?}\n  whisper {}",
+                    case[key]
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} differ:\n{}",
+        failures.len(),
+        3 * cases.len(),
+        failures[..failures.len().min(6)].join("\n")
+    );
+}

@@ -174,3 +174,20 @@ proptest! {
         prop_assert!(check_consistency(&doc, &ConsistencyRules::philippines()).is_empty());
     }
 }
+
+#[cfg(feature = "plot")]
+#[test]
+fn confusion_matrix_png_is_written() {
+    let r = classification_report(
+        &["bayad", "sukli", "bayad", "resibo"],
+        &["bayad", "bayad", "bayad", "resibo"],
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("confusion.png");
+    r.confusion_png(&out)
+        .expect("drawn (needs a TrueType font, e.g. fonts-dejavu-core)");
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(bytes.len() > 1_000, "a real picture, not an empty canvas");
+}

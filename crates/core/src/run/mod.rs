@@ -21,4 +21,4 @@ mod plot;
 pub(crate) use mlflow::now_ms;
 pub use mlflow::{RunDir, RunStatus};
 #[cfg(feature = "plot")]
-pub use plot::plot_run;
+pub use plot::{PngArea, plot_run, render_png};

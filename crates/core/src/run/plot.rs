@@ -75,18 +75,43 @@ pub fn plot_run(run: &RunDir, out: &Path) -> Result<()> {
     if series.is_empty() {
         return Err(fail(format!("{} holds no metrics", log.display())));
     }
-    ensure_font().map_err(fail)?;
-
     let cols = if series.len() == 1 { 1 } else { 2 };
     let rows = series.len().div_ceil(cols);
-    let (w, h) = (560 * cols as u32, 320 * rows as u32);
-    let mut pixels = vec![255u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
+    render_png(out, (560 * cols as u32, 320 * rows as u32), |root| {
         let panels = root.split_evenly((rows, cols));
         for ((name, points), panel) in series.iter().zip(panels.iter()) {
-            draw_panel(panel, name, points).map_err(|e| fail(e.to_string()))?;
+            draw_panel(panel, name, points).map_err(|e| e.to_string())?;
         }
+        Ok(())
+    })
+}
+
+/// The drawing area [`render_png`] hands its closure.
+pub type PngArea<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
+
+/// Draws a `size` (width, height) picture with plotters and writes it to `out` as PNG,
+/// atomically: the shared plumbing of every Whetstone plot (a font for labels, a white
+/// RGB canvas, PNG encoding). `draw` gets the whole canvas; its error text is reported
+/// as [`Error::Plot`].
+///
+/// # Errors
+/// [`Error::Plot`] when no font is found or drawing or encoding fails; [`Error::File`]
+/// when `out` cannot be written.
+pub fn render_png(
+    out: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&PngArea<'_>) -> std::result::Result<(), String>,
+) -> Result<()> {
+    let fail = |reason: String| Error::Plot {
+        path: out.to_owned(),
+        reason,
+    };
+    ensure_font().map_err(fail)?;
+    let (w, h) = size;
+    let mut pixels = vec![255u8; (w as usize) * (h as usize) * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
+        draw(&root).map_err(fail)?;
         root.present().map_err(|e| fail(e.to_string()))?;
     }
     let mut png = Vec::new();

@@ -5,10 +5,13 @@
 //! picks the same one, so hit, substitution, deletion and insertion counts agree with
 //! jiwer exactly, not only the distance.
 
+mod english;
+mod english_spelling;
 mod levenshtein;
 mod normalizer;
 mod wer;
 
+pub use english::{EnglishTextNormalizer, english_numbers, english_spellings};
 pub use levenshtein::{
     AlignmentChunk, ChunkKind, EditKind, Editop, distance, editops, normalized_distance, opcodes,
 };

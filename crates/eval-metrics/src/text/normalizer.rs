@@ -9,7 +9,7 @@ use unicode_segmentation::UnicodeSegmentation;
 use super::wer::py_is_whitespace;
 
 /// Letters that NFKD does not decompose, spelled out (`ADDITIONAL_DIACRITICS`).
-const ADDITIONAL_DIACRITICS: &[(char, &str)] = &[
+pub(crate) const ADDITIONAL_DIACRITICS: &[(char, &str)] = &[
     ('œ', "oe"),
     ('Œ', "OE"),
     ('ø', "o"),
@@ -30,7 +30,7 @@ const ADDITIONAL_DIACRITICS: &[(char, &str)] = &[
 
 /// The first letter of the character's general category (`M`ark, `S`ymbol,
 /// `P`unctuation, ...), as `unicodedata.category(c)[0]`.
-fn category_class(c: char) -> char {
+pub(crate) fn category_class(c: char) -> char {
     use GeneralCategory as G;
     match get_general_category(c) {
         G::NonspacingMark | G::SpacingMark | G::EnclosingMark => 'M',
@@ -65,7 +65,7 @@ pub struct BasicTextNormalizer {
 }
 
 /// Removes `[...]` and `<...>` spans (`re.sub(r"[<\[][^>\]]*[>\]]", "", s)`).
-fn drop_bracketed(s: &str) -> String {
+pub(crate) fn drop_bracketed(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find(['<', '[']) {
@@ -85,7 +85,7 @@ fn drop_bracketed(s: &str) -> String {
 
 /// Removes `(...)` spans with at least one character inside
 /// (`re.sub(r"\(([^)]+?)\)", "", s)`).
-fn drop_parenthesised(s: &str) -> String {
+pub(crate) fn drop_parenthesised(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find('(') {
