@@ -25,6 +25,8 @@ Families and their references:
   html.jsonl        lxml 6.0.2 (libxml2 2.14) `html.fromstring` trees of
                     random, often broken, markup: what TEDS's parser must rebuild
   anls.jsonl        anls 0.0.2 `anls_score`
+  anls_star.jsonl   anls_star 1.0.1 `anls_score` over munkres 1.1.4 (inputs as
+                    JSON text; tuples of alternatives as {"__tuple__": [...]})
   normalizer.jsonl  openai-whisper 20250625 `BasicTextNormalizer` (its
                     `whisper/normalizers` folder taken from the sdist), all
                     four option combinations
@@ -841,6 +843,78 @@ def gen_english(rng, n_cases):
     return rows
 
 
+STAR_LEAVES = ["Kape", "kape ", "Pandesal", "₱1,250.00", "1250", "Café Niña", "TOTAL", "", "salamat po",
+               12, 0, 1, 2.5, 1.0, True, False, None]
+
+
+def star_value(rng, depth, gt):
+    r = rng.random()
+    if depth > 0 and r < 0.2:
+        keys = sorted(rng.sample(["total", "items", "date", "store", "vat", "nm", "cnt"], rng.randrange(0, 4)))
+        return {k: star_value(rng, depth - 1, gt) for k in keys}
+    if depth > 0 and r < 0.4:
+        return [star_value(rng, depth - 1, gt) for _ in range(rng.randrange(0, 4))]
+    if gt and depth > 0 and r < 0.5:
+        return tuple(star_value(rng, depth - 1, gt) for _ in range(rng.randrange(1, 3)))
+    return rng.choice(STAR_LEAVES)
+
+
+def star_perturb(rng, v):
+    if isinstance(v, tuple):
+        return star_perturb(rng, rng.choice(v))
+    if isinstance(v, dict):
+        out = {k: star_perturb(rng, x) for k, x in v.items() if rng.random() > 0.15}
+        if rng.random() < 0.15:
+            out[rng.choice(["extra", "total", "nm"])] = rng.choice(STAR_LEAVES)
+        return dict(sorted(out.items()))
+    if isinstance(v, list):
+        out = [star_perturb(rng, x) for x in v if rng.random() > 0.15]
+        if rng.random() < 0.3:
+            rng.shuffle(out)
+        if rng.random() < 0.15:
+            out.append(rng.choice(STAR_LEAVES))
+        return out
+    if isinstance(v, str) and rng.random() < 0.4:
+        return char_mutate(rng, v, rng.choice([0.1, 0.4]))
+    if rng.random() < 0.1:
+        return rng.choice(STAR_LEAVES)
+    return v
+
+
+def star_json(v):
+    if isinstance(v, tuple):
+        return {"__tuple__": [star_json(x) for x in v]}
+    if isinstance(v, list):
+        return [star_json(x) for x in v]
+    if isinstance(v, dict):
+        return {k: star_json(x) for k, x in v.items()}
+    return v
+
+
+def gen_anls_star(rng, n_cases):
+    import warnings
+
+    from anls_star import anls_score
+
+    warnings.simplefilter("ignore")
+    rows = []
+    for case in range(n_cases):
+        gt = star_value(rng, rng.choice([1, 2, 3]), gt=True)
+        if rng.random() < 0.1:
+            gt = [rng.choice(["Kape", "kape", "coffee"]) for _ in range(rng.randrange(1, 3))]
+            pred = rng.choice(["Kape", "cofee", "tea"])
+        else:
+            pred = star_perturb(rng, gt) if rng.random() < 0.85 else star_value(rng, 2, gt=False)
+        try:
+            score = anls_score(gt, pred)
+        except Exception as e:
+            score = {"error": type(e).__name__}
+        # as JSON text, so that key order (which ANLS* sums in) survives the file
+        rows.append({"gt": json.dumps(star_json(gt), ensure_ascii=False),
+                     "pred": json.dumps(star_json(pred), ensure_ascii=False), "score": score})
+    return rows
+
+
 def write(name, rows):
     os.makedirs(OUT, exist_ok=True)
     path = os.path.join(OUT, name)
@@ -852,11 +926,11 @@ def write(name, rows):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("families", nargs="*", default=["text", "recognition", "detection", "classification", "donut", "teds", "html", "anls", "normalizer", "english"])
+    ap.add_argument("families", nargs="*", default=["text", "recognition", "detection", "classification", "donut", "teds", "html", "anls", "normalizer", "english", "anls_star"])
     ap.add_argument("--n", type=int, default=1000)
     args = ap.parse_args()
     gens = {"text": gen_text, "recognition": gen_recognition, "detection": gen_detection,
-            "classification": gen_classification, "donut": gen_donut, "teds": gen_teds, "html": gen_html, "anls": gen_anls, "normalizer": gen_normalizer, "english": gen_english}
+            "classification": gen_classification, "donut": gen_donut, "teds": gen_teds, "html": gen_html, "anls": gen_anls, "normalizer": gen_normalizer, "english": gen_english, "anls_star": gen_anls_star}
     for fam in args.families:
         rng = random.Random(f"whetstone-{fam}")
         write(f"{fam}.jsonl", gens[fam](rng, args.n))

@@ -75,3 +75,30 @@ fn anls_matches_the_anls_package() {
         );
     }
 }
+
+#[test]
+fn anls_star_matches_the_official_package() {
+    use whet_eval_metrics::extraction::{AnlsValue, anls_star};
+    let mut cases = 0;
+    let mut failures = Vec::new();
+    for (i, case) in golden("anls_star").iter().enumerate() {
+        let (gt_text, pred_text) = (case["gt"].as_str().unwrap(), case["pred"].as_str().unwrap());
+        let gt = AnlsValue::from_json(gt_text).unwrap();
+        let pred = AnlsValue::from_json(pred_text).unwrap();
+        match (&case["score"], anls_star(&gt, &pred)) {
+            (Value::Object(_), Err(_)) => {}
+            (want, Ok(v)) if want.as_f64().is_some_and(|w| (w - v).abs() <= 1e-9) => {}
+            (want, got) => failures.push(format!(
+                "case {i}: got {got:?}, reference {want}\n  gt {gt_text}\n  pred {pred_text}"
+            )),
+        }
+        cases += 1;
+    }
+    assert!(cases >= 1000);
+    assert!(
+        failures.is_empty(),
+        "{} of {cases} differ:\n{}",
+        failures.len(),
+        failures[..failures.len().min(5)].join("\n")
+    );
+}
