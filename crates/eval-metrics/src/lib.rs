@@ -7,9 +7,12 @@
 //! | module | metric | reference |
 //! |---|---|---|
 //! | [`text`] | Levenshtein alignment; WER, CER, MER, WIL, WIP | jiwer 4 over rapidfuzz |
+//! | [`text`] | Whisper's English and basic text normalisers | openai-whisper `normalizers` |
 //! | [`ocr`] | detection P/R/hmean (DB greedy, docTR Hungarian, per-image mean) | PaddleOCR `eval_det_iou.py`, docTR `LocalizationConfusion`, shapely |
 //! | [`ocr`] | recognition accuracy, `norm_edit_dis` | PaddleOCR `RecMetric` |
 //! | [`extraction`] | Donut field F1 and tree-edit accuracy | donut-python `JSONParseEvaluator` over zss |
+//! | [`extraction`] | ANLS, ANLS* | `anls`, `anls_star` |
+//! | [`extraction`] | field accuracy (text, amount, date), exact match, numeric consistency | Whetstone's documented rules |
 //! | [`table`] | TEDS, structure-only TEDS; forgiving HTML table parser | PubTabNet `metric.py` (APTED, lxml) |
 //! | [`classification`] | per-class P/R/F1, averages, confusion matrix, Brier, ECE | scikit-learn |
 //!

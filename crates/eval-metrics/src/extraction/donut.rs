@@ -279,3 +279,17 @@ pub fn donut_ted_accuracy(pred: &Value, answer: &Value) -> f64 {
     }
     (1.0 - tree_edit_distance(&p, &a, &DonutCosts) / base).max(0.0)
 }
+
+impl std::fmt::Display for DonutF1 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.f1 {
+            Some(v) => write!(f, "field F1 {v:.4}")?,
+            None => write!(f, "field F1 n/a (no fields)")?,
+        }
+        write!(
+            f,
+            "  (true positives {}, false positives + negatives {})",
+            self.true_positives, self.false_pos_or_neg
+        )
+    }
+}

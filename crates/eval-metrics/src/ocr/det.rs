@@ -402,3 +402,34 @@ mod tests {
         assert_eq!((r.precision, r.recall), (1.0, 1.0));
     }
 }
+
+impl std::fmt::Display for DetReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "precision {:.4}  recall {:.4}  hmean {:.4}  (matched {}, cared-for ground truth {}, cared-for detections {})",
+            self.precision,
+            self.recall,
+            self.hmean,
+            self.counts.matched,
+            self.counts.gt_care,
+            self.counts.det_care
+        )
+    }
+}
+
+impl std::fmt::Display for DoctrReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let opt = |v: Option<f64>| v.map_or("n/a".to_owned(), |v| format!("{v:.4}"));
+        write!(
+            f,
+            "recall {}  precision {}  mean IoU {}  (matches {}, ground truth {}, predictions {})",
+            opt(self.recall),
+            opt(self.precision),
+            opt(self.mean_iou),
+            self.matches,
+            self.num_gts,
+            self.num_preds
+        )
+    }
+}

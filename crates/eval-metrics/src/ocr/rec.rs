@@ -94,3 +94,13 @@ pub fn recognition<P: AsRef<str>, L: AsRef<str>>(
         norm_edit_dis: 1.0 - ned_sum / (total as f64 + 1e-5),
     }
 }
+
+impl std::fmt::Display for RecReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "accuracy {:.4}  norm_edit_dis {:.4}  ({} of {} exact)",
+            self.acc, self.norm_edit_dis, self.correct, self.total
+        )
+    }
+}
