@@ -376,33 +376,6 @@ pub fn detection_doctr_boxes(images: &[DoctrImage]) -> DoctrReport {
     doctr_finish(report)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dont_care_detections_are_not_false_positives() {
-        let sq = |x: f64| vec![[x, 0.0], [x + 10.0, 0.0], [x + 10.0, 5.0], [x, 5.0]];
-        let image = DetImage {
-            gt: vec![GtBox {
-                points: sq(0.0),
-                ignore: true,
-            }],
-            det: vec![sq(1.0)],
-        };
-        let r = evaluate_image_db(&image);
-        assert_eq!(
-            r.counts,
-            DetCounts {
-                gt_care: 0,
-                det_care: 0,
-                matched: 0
-            }
-        );
-        assert_eq!((r.precision, r.recall), (1.0, 1.0));
-    }
-}
-
 impl std::fmt::Display for DetReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -431,5 +404,32 @@ impl std::fmt::Display for DoctrReport {
             self.num_gts,
             self.num_preds
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dont_care_detections_are_not_false_positives() {
+        let sq = |x: f64| vec![[x, 0.0], [x + 10.0, 0.0], [x + 10.0, 5.0], [x, 5.0]];
+        let image = DetImage {
+            gt: vec![GtBox {
+                points: sq(0.0),
+                ignore: true,
+            }],
+            det: vec![sq(1.0)],
+        };
+        let r = evaluate_image_db(&image);
+        assert_eq!(
+            r.counts,
+            DetCounts {
+                gt_care: 0,
+                det_care: 0,
+                matched: 0
+            }
+        );
+        assert_eq!((r.precision, r.recall), (1.0, 1.0));
     }
 }

@@ -259,6 +259,37 @@ pub fn cer<R: AsRef<str>, H: AsRef<str>>(references: &[R], hypotheses: &[H]) -> 
     Ok(process_characters(references, hypotheses)?.cer)
 }
 
+impl std::fmt::Display for ErrorCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "hits {}  substitutions {}  deletions {}  insertions {}  (reference {}, hypothesis {})",
+            self.hits,
+            self.substitutions,
+            self.deletions,
+            self.insertions,
+            self.reference_len,
+            self.hypothesis_len
+        )
+    }
+}
+
+impl std::fmt::Display for WordOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "WER {:.4}  MER {:.4}  WIL {:.4}  WIP {:.4}\n{}",
+            self.wer, self.mer, self.wil, self.wip, self.counts
+        )
+    }
+}
+
+impl std::fmt::Display for CharOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CER {:.4}\n{}", self.cer, self.counts)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,36 +320,5 @@ mod tests {
     fn separators_count_as_whitespace_like_python() {
         assert_eq!(wer_default_words("a\u{1c}\u{1c}b"), ["a", "b"]);
         assert_eq!(wer_default_words("\u{a0}x\u{3000}"), ["x"]);
-    }
-}
-
-impl std::fmt::Display for ErrorCounts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "hits {}  substitutions {}  deletions {}  insertions {}  (reference {}, hypothesis {})",
-            self.hits,
-            self.substitutions,
-            self.deletions,
-            self.insertions,
-            self.reference_len,
-            self.hypothesis_len
-        )
-    }
-}
-
-impl std::fmt::Display for WordOutput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "WER {:.4}  MER {:.4}  WIL {:.4}  WIP {:.4}\n{}",
-            self.wer, self.mer, self.wil, self.wip, self.counts
-        )
-    }
-}
-
-impl std::fmt::Display for CharOutput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CER {:.4}\n{}", self.cer, self.counts)
     }
 }
