@@ -122,6 +122,32 @@ impl ConsistencyRules {
         }
     }
 
+    /// The standard VAT / GST rate of a country (ISO 3166 alpha-2 code), with consumer
+    /// prices including the tax and a 1-minor-unit tolerance: PH 12%, SG 9%, TH 7%, JP 10%,
+    /// AU 10%, NZ 15%, GB 20%, DE 19%, FR 20%. `None` for other codes, and for countries
+    /// without one national rate (the US, India): use [`ConsistencyRules::new`] there, and
+    /// for reduced rates.
+    ///
+    /// ```
+    /// use whet_eval_metrics::extraction::ConsistencyRules;
+    /// assert_eq!(ConsistencyRules::for_country("ph"), Some(ConsistencyRules::philippines()));
+    /// assert_eq!(ConsistencyRules::for_country("SG").map(|r| r.vat_rate), Some(0.09));
+    /// assert!(ConsistencyRules::for_country("US").is_none());
+    /// ```
+    pub fn for_country(code: &str) -> Option<Self> {
+        let rate = match code.to_ascii_uppercase().as_str() {
+            "PH" => 0.12,
+            "SG" => 0.09,
+            "TH" => 0.07,
+            "JP" | "AU" => 0.10,
+            "NZ" => 0.15,
+            "GB" | "FR" => 0.20,
+            "DE" => 0.19,
+            _ => return None,
+        };
+        Some(ConsistencyRules::new(rate, true, 1))
+    }
+
     /// Another locale's rules.
     pub fn new(vat_rate: f64, prices_include_vat: bool, tolerance: i64) -> Self {
         ConsistencyRules {
