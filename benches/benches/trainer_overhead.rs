@@ -88,18 +88,32 @@ fn loss(model: &Mlp, (x, y): (Tensor<2>, Tensor<2>)) -> Tensor<1> {
 }
 
 /// The minimal burn loop; `read_loss` adds the per-step loss read-back any loop that
-/// logs its loss has.
+/// logs its loss has. Like the Trainer (and like any real training loop), it reshuffles
+/// the samples every epoch and gathers each batch from the shuffled order, so that both
+/// sides copy the same bytes from the same kind of memory layout.
 fn hand_loop(device: &Device, samples: &[Sample], iters: u64, read_loss: bool) -> Duration {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
     Seed::new(1).apply(device);
     let mut model = Mlp::new(device);
     let mut optim = OptimizerConfig::adamw(1e-3).init();
-    let batches: Vec<Vec<Sample>> = samples.chunks(BATCH).map(<[Sample]>::to_vec).collect();
+    let per_epoch = samples.len() / BATCH;
+    let mut order: Vec<usize> = (0..samples.len()).collect();
     let mut start = Instant::now();
     for i in 0..=iters as usize {
         if i == 1 {
             start = Instant::now(); // step 0 is the warm-up, as in the Trainer run
         }
-        let batch = batcher(batches[i % batches.len()].clone(), device);
+        let (epoch, b) = (i / per_epoch, i % per_epoch);
+        if b == 0 {
+            order.sort_unstable();
+            order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(epoch as u64));
+        }
+        let items: Vec<Sample> = order[b * BATCH..(b + 1) * BATCH]
+            .iter()
+            .map(|&k| samples[k].clone())
+            .collect();
+        let batch = batcher(items, device);
         let l = loss(&model, batch);
         if read_loss {
             std::hint::black_box(l.clone().into_scalar::<f32>());
@@ -171,7 +185,7 @@ fn bench(c: &mut Criterion) {
 /// (alternating which goes first) for the same number of steps, and the ratio of the two
 /// is taken per round; the median over rounds is the figure `docs/benchmarks.md` quotes.
 fn paired_ratio(device: &Device, samples: &[Sample]) {
-    const ROUNDS: usize = 21;
+    const ROUNDS: usize = 61;
     const STEPS: u64 = 200;
     let mut vs_minimal = Vec::new();
     let mut vs_reading = Vec::new();
@@ -220,7 +234,33 @@ fn paired_ratio(device: &Device, samples: &[Sample]) {
 
 criterion_group!(benches, bench);
 
+/// One variant for a fixed number of steps, for instruction counting under callgrind
+/// (`WHET_BENCH_VARIANT` = hand | hand_reading | trainer | trainer_no_grad_check,
+/// `WHET_BENCH_STEPS`): instruction counts do not drift with the machine's load, so the
+/// difference between two step counts gives the exact per-step work of each variant.
+fn single_variant() {
+    let variant = std::env::var("WHET_BENCH_VARIANT").unwrap_or_default();
+    let steps: u64 = std::env::var("WHET_BENCH_STEPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100);
+    let device = Device::flex().autodiff();
+    let samples = data(BATCH * 32);
+    let t = match variant.as_str() {
+        "hand" => hand_loop(&device, &samples, steps, false),
+        "hand_reading" => hand_loop(&device, &samples, steps, true),
+        "trainer" => trainer_loop(&device, &samples, steps, true),
+        "trainer_no_grad_check" => trainer_loop(&device, &samples, steps, false),
+        other => panic!("unknown WHET_BENCH_VARIANT {other:?}"),
+    };
+    println!("{variant} {steps} steps {:.3} s", t.as_secs_f64());
+}
+
 fn main() {
+    if std::env::var_os("WHET_BENCH_VARIANT").is_some() {
+        single_variant();
+        return;
+    }
     benches();
     Criterion::default().configure_from_args().final_summary();
     // `cargo test --all-targets` runs benches once as smoke tests, without `--bench`.
