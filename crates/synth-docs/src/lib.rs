@@ -1,10 +1,33 @@
 //! # whet-synth-docs
 //!
 //! Synthetic receipts, invoices and purchase orders (Philippine TIN and 12% VAT, English
-//! and Tagalog, many layouts and currencies) rendered to images with perfect ground truth:
-//! fields, word and line polygons, table structure and regions; augmentations; and
-//! hard-sample synthesis from a `SynthesisPlan`.
+//! and Tagalog, many layouts and currencies) with perfect ground truth.
 //!
-//! **Status: planned.** Not yet implemented; this crate exports nothing yet.
+//! **Status: in progress.** Done: the document model (money in integer minor units,
+//! per-locale tax rules and tax ids, totals that always add up unless a document is made
+//! inconsistent on purpose), locale content for `en_PH`, `fil_PH`, `en_US` and `ms_MY`,
+//! and a seeded generator with key-field JSON and SROIE-style exports. Still to come:
+//! layouts, the renderer with word and line polygons, augmentations, synthesis plans and
+//! the PaddleOCR exports.
+//!
+//! ```
+//! use whet_synth_docs::{Generator, GeneratorConfig, Locale};
+//! let config = GeneratorConfig { locales: vec![Locale::FilPh], ..GeneratorConfig::default() };
+//! let doc = Generator::new(7, config)?.document(0);
+//! assert_eq!(doc.currency.code(), "PHP");
+//! assert_eq!(doc.totals.vat.minor + doc.totals.vatable_sales.minor
+//!     + doc.totals.vat_exempt.minor + doc.totals.zero_rated.minor, doc.totals.total.minor);
+//! # Ok::<(), whet_synth_docs::Error>(())
+//! ```
 
-// This crate is filled in by a later issue; until then it deliberately exports nothing.
+mod document;
+mod error;
+mod generate;
+mod locale;
+mod money;
+
+pub use document::{DocKind, Document, LineItem, Party, Totals, VatClass};
+pub use error::{Error, Result};
+pub use generate::{Generator, GeneratorConfig};
+pub use locale::{Locale, TaxRule};
+pub use money::{Currency, Money};

@@ -1,0 +1,25 @@
+//! The one error type of `whet-synth-docs`.
+
+/// Everything that can go wrong while generating documents.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A generation setting outside its domain.
+    #[error("invalid {field}: {reason}")]
+    Config {
+        /// The setting.
+        field: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+
+    /// An amount overflowed the integer minor units it is kept in.
+    #[error("amount overflow in {what}")]
+    Overflow {
+        /// Which computation.
+        what: &'static str,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
