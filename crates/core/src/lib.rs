@@ -45,6 +45,7 @@
 pub mod data;
 pub mod device;
 mod error;
+pub mod geom;
 mod goal;
 pub mod registry;
 pub mod run;

@@ -13,6 +13,14 @@ pub enum Error {
         reason: String,
     },
 
+    /// No usable font: none of the known paths holds a TrueType font, or one failed to
+    /// load.
+    #[error("font: {reason} (install fonts-dejavu-core, or pass a .ttf path)")]
+    Font {
+        /// What went wrong.
+        reason: String,
+    },
+
     /// An amount overflowed the integer minor units it is kept in.
     #[error("amount overflow in {what}")]
     Overflow {

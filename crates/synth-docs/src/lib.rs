@@ -6,9 +6,9 @@
 //! **Status: in progress.** Done: the document model (money in integer minor units,
 //! per-locale tax rules and tax ids, totals that always add up unless a document is made
 //! inconsistent on purpose), locale content for `en_PH`, `fil_PH`, `en_US` and `ms_MY`,
-//! and a seeded generator with key-field JSON and SROIE-style exports. Still to come:
-//! layouts, the renderer with word and line polygons, augmentations, synthesis plans and
-//! the PaddleOCR exports.
+//! a seeded generator with key-field JSON and SROIE-style exports, and a thermal-receipt
+//! renderer with word, line and region polygons. Still to come: the other layouts,
+//! augmentations, synthesis plans and the PaddleOCR exports.
 //!
 //! ```
 //! use whet_synth_docs::{Generator, GeneratorConfig, Locale};
@@ -25,9 +25,13 @@ mod error;
 mod generate;
 mod locale;
 mod money;
+mod render;
 
 pub use document::{DocKind, Document, LineItem, Party, Totals, VatClass};
 pub use error::{Error, Result};
 pub use generate::{Generator, GeneratorConfig};
 pub use locale::{Locale, TaxRule};
 pub use money::{Currency, Money};
+pub use render::{
+    FontSet, Page, ReceiptLayout, Region, SYSTEM_FONTS, TextLine, Word, render_receipt,
+};
