@@ -151,7 +151,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// Wraps an I/O error with the path it happened on.
-    pub(crate) fn file(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn file(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::File {
             path: path.into(),
             source,

@@ -21,6 +21,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// An image could not be encoded.
+    #[error("{path}: cannot encode the image: {reason}")]
+    Image {
+        /// The file being written.
+        path: std::path::PathBuf,
+        /// The encoder's message.
+        reason: String,
+    },
+
+    /// Writing a dataset file failed (whet-core's atomic writes and JSONL).
+    #[error(transparent)]
+    Core(#[from] whet_core::Error),
+
     /// An amount overflowed the integer minor units it is kept in.
     #[error("amount overflow in {what}")]
     Overflow {

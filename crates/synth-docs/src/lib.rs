@@ -22,6 +22,7 @@
 
 mod document;
 mod error;
+mod export;
 mod generate;
 mod locale;
 mod money;
@@ -29,6 +30,7 @@ mod render;
 
 pub use document::{DocKind, Document, LineItem, Party, Totals, VatClass};
 pub use error::{Error, Result};
+pub use export::{DatasetWriter, GroundTruth, ManifestRecord};
 pub use generate::{Generator, GeneratorConfig};
 pub use locale::{Locale, TaxRule};
 pub use money::{Currency, Money};

@@ -134,3 +134,52 @@ fn every_printed_character_is_in_the_ground_truth() {
         }
     }
 }
+
+#[test]
+fn dataset_folder_is_complete_and_reproducible() {
+    use whet_synth_docs::DatasetWriter;
+    let fonts = fonts();
+    let write = |dir: &std::path::Path| {
+        let g = Generator::new(42, GeneratorConfig::default()).unwrap();
+        let mut w = DatasetWriter::create(dir).unwrap();
+        for i in 0..4 {
+            let doc = g.document(i);
+            let page = render_receipt(&doc, &fonts, ReceiptLayout::THERMAL_58MM).unwrap();
+            w.add(&format!("{i:06}"), &doc, &page).unwrap();
+        }
+        assert_eq!(w.finish().unwrap(), 4);
+    };
+    let (ta, tb) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (ta.path().to_owned(), tb.path().to_owned());
+    write(&a);
+    write(&b);
+    for rel in [
+        "manifest.jsonl",
+        "det_gt.txt",
+        "rec_gt.txt",
+        "images/000003.png",
+        "gt/000002.json",
+        "key/000001.json",
+    ] {
+        let (x, y) = (
+            std::fs::read(a.join(rel)).unwrap(),
+            std::fs::read(b.join(rel)).unwrap(),
+        );
+        assert!(!x.is_empty(), "{rel} is empty");
+        assert_eq!(x, y, "{rel} differs between two runs with the same seed");
+    }
+    // Every PaddleOCR label points at a file that exists.
+    for line in std::fs::read_to_string(a.join("rec_gt.txt"))
+        .unwrap()
+        .lines()
+    {
+        let (crop, text) = line.split_once('\t').unwrap();
+        assert!(a.join(crop).exists() && !text.is_empty());
+    }
+    let det = std::fs::read_to_string(a.join("det_gt.txt")).unwrap();
+    assert_eq!(det.lines().count(), 4);
+    let (image, boxes) = det.lines().next().unwrap().split_once('\t').unwrap();
+    assert!(a.join(image).exists());
+    let boxes: serde_json::Value = serde_json::from_str(boxes).unwrap();
+    assert!(boxes[0]["points"].as_array().unwrap().len() == 4);
+}
