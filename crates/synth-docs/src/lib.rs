@@ -20,6 +20,7 @@
 //! # Ok::<(), whet_synth_docs::Error>(())
 //! ```
 
+mod augment;
 mod document;
 mod error;
 mod export;
@@ -28,6 +29,7 @@ mod locale;
 mod money;
 mod render;
 
+pub use augment::{AugmentConfig, augment};
 pub use document::{DocKind, Document, LineItem, Party, Totals, VatClass};
 pub use error::{Error, Result};
 pub use export::{DatasetWriter, GroundTruth, ManifestRecord};

@@ -101,6 +101,28 @@ fn write_samples() {
     for i in 0..3 {
         let page = render_receipt(&g.document(i), &fonts, ReceiptLayout::THERMAL_58MM).unwrap();
         page.image.save(format!("/tmp/receipt_{i}.png")).unwrap();
+        use rand::SeedableRng;
+        let aug = whet_synth_docs::augment(
+            &page,
+            &whet_synth_docs::AugmentConfig::default(),
+            &mut rand_chacha::ChaCha8Rng::seed_from_u64(i),
+        )
+        .unwrap();
+        let mut img = image::DynamicImage::ImageLuma8(aug.image.clone()).to_rgb8();
+        for w in &aug.words {
+            for k in 0..4 {
+                let (a, b) = (w.polygon.points[k], w.polygon.points[(k + 1) % 4]);
+                for t in 0..=20 {
+                    let t = t as f32 / 20.0;
+                    let (x, y) = (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t);
+                    if x >= 0.0 && y >= 0.0 && (x as u32) < img.width() && (y as u32) < img.height()
+                    {
+                        img.put_pixel(x as u32, y as u32, image::Rgb([255, 0, 0]));
+                    }
+                }
+            }
+        }
+        img.save(format!("/tmp/receipt_{i}_aug.png")).unwrap();
     }
 }
 
@@ -182,4 +204,82 @@ fn dataset_folder_is_complete_and_reproducible() {
     assert!(a.join(image).exists());
     let boxes: serde_json::Value = serde_json::from_str(boxes).unwrap();
     assert!(boxes[0]["points"].as_array().unwrap().len() == 4);
+}
+
+#[test]
+fn polygons_move_with_the_pixels() {
+    use rand::SeedableRng;
+    use whet_synth_docs::{AugmentConfig, augment};
+    let fonts = fonts();
+    let g = Generator::new(13, GeneratorConfig::default()).unwrap();
+    let cfg = AugmentConfig {
+        max_rotation_deg: 5.0,
+        max_perspective: 0.04,
+        ..AugmentConfig::geometric_only()
+    };
+    for i in 0..6 {
+        let page = render_receipt(&g.document(i), &fonts, ReceiptLayout::THERMAL_58MM).unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(i);
+        let moved = augment(&page, &cfg, &mut rng).unwrap();
+        // Dark pixels (the cores of strokes) must lie inside some moved word polygon,
+        // grown by 1.5 px for the bilinear resampling.
+        let inside = |x: f32, y: f32| {
+            moved.words.iter().any(|w| {
+                let p = &w.polygon.points;
+                // point in convex quad, grown: distance to each edge's outside <= 1.5
+                (0..4).all(|k| {
+                    let (a, b) = (p[k], p[(k + 1) % 4]);
+                    let (ex, ey) = (b[0] - a[0], b[1] - a[1]);
+                    let len = (ex * ex + ey * ey).sqrt().max(1e-6);
+                    let cross = (ex * (y - a[1]) - ey * (x - a[0])) / len;
+                    cross >= -1.5
+                })
+            })
+        };
+        let mut dark = 0;
+        let mut outside = 0;
+        for (x, y, p) in moved.image.enumerate_pixels() {
+            if p.0[0] < 128 {
+                dark += 1;
+                if !inside(x as f32 + 0.5, y as f32 + 0.5) {
+                    outside += 1;
+                }
+            }
+        }
+        assert!(dark > 1000, "document {i}: only {dark} dark pixels");
+        assert_eq!(
+            outside, 0,
+            "document {i}: {outside} of {dark} dark pixels outside every moved word polygon"
+        );
+    }
+}
+
+#[test]
+fn full_augmentation_runs_and_is_seeded() {
+    use rand::SeedableRng;
+    use whet_synth_docs::{AugmentConfig, augment};
+    let fonts = fonts();
+    let page = render_receipt(
+        &Generator::new(2, GeneratorConfig::default())
+            .unwrap()
+            .document(1),
+        &fonts,
+        ReceiptLayout::THERMAL_80MM,
+    )
+    .unwrap();
+    let a = augment(
+        &page,
+        &AugmentConfig::default(),
+        &mut rand_chacha::ChaCha8Rng::seed_from_u64(9),
+    )
+    .unwrap();
+    let b = augment(
+        &page,
+        &AugmentConfig::default(),
+        &mut rand_chacha::ChaCha8Rng::seed_from_u64(9),
+    )
+    .unwrap();
+    assert_eq!(a.image.as_raw(), b.image.as_raw());
+    assert_eq!(a.words, b.words);
+    assert_eq!(a.words.len(), page.words.len());
 }
