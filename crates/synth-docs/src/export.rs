@@ -24,6 +24,7 @@ use whet_core::data::{atomic_write, write_jsonl};
 
 use crate::document::Document;
 use crate::error::{Error, Result};
+use crate::plan::DocFeature;
 use crate::render::{Page, Region, TextLine, Word};
 
 /// One sample of the manifest.
@@ -39,6 +40,9 @@ pub struct ManifestRecord {
     pub size: [u32; 2],
     /// The document's key fields.
     pub fields: serde_json::Value,
+    /// The features a synthesis plan gave it (empty when none was asked for).
+    #[serde(default)]
+    pub features: Vec<DocFeature>,
 }
 
 /// Everything known about one rendered sample (`gt/<id>.json`).
@@ -107,6 +111,21 @@ impl DatasetWriter {
     /// # Errors
     /// [`Error::Image`] / [`Error::Core`] when a file cannot be written.
     pub fn add(&mut self, id: &str, doc: &Document, page: &Page) -> Result<()> {
+        self.add_with_features(id, doc, page, &[])
+    }
+
+    /// Adds one rendered document with the features it was planned with (recorded in the
+    /// manifest, so failures can be traced back to them).
+    ///
+    /// # Errors
+    /// As [`DatasetWriter::add`].
+    pub fn add_with_features(
+        &mut self,
+        id: &str,
+        doc: &Document,
+        page: &Page,
+        features: &[DocFeature],
+    ) -> Result<()> {
         let image_rel = format!("images/{id}.png");
         let image_path = self.root.join(&image_rel);
         atomic_write(&image_path, &png_bytes(&page.image, &image_path)?)?;
@@ -172,6 +191,7 @@ impl DatasetWriter {
             ground_truth: gt_rel,
             size: [page.image.width(), page.image.height()],
             fields: doc.fields_json(),
+            features: features.to_vec(),
         });
         Ok(())
     }

@@ -6,9 +6,10 @@
 //! **Status: in progress.** Done: the document model (money in integer minor units,
 //! per-locale tax rules and tax ids, totals that always add up unless a document is made
 //! inconsistent on purpose), locale content for `en_PH`, `fil_PH`, `en_US` and `ms_MY`,
-//! a seeded generator with key-field JSON and SROIE-style exports, and a thermal-receipt
-//! renderer with word, line and region polygons. Still to come: the other layouts,
-//! augmentations, synthesis plans and the PaddleOCR exports.
+//! a seeded generator, a thermal-receipt renderer with word, line and region polygons,
+//! augmentations that move the polygons with the pixels, synthesis plans, and dataset
+//! exports (manifest, PaddleOCR labels, SROIE keys). Still to come: the other layouts and
+//! the throughput bench.
 //!
 //! ```
 //! use whet_synth_docs::{Generator, GeneratorConfig, Locale};
@@ -27,6 +28,7 @@ mod export;
 mod generate;
 mod locale;
 mod money;
+mod plan;
 mod render;
 
 pub use augment::{AugmentConfig, augment};
@@ -36,6 +38,7 @@ pub use export::{DatasetWriter, GroundTruth, ManifestRecord};
 pub use generate::{Generator, GeneratorConfig};
 pub use locale::{Locale, TaxRule};
 pub use money::{Currency, Money};
+pub use plan::{DocFeature, PlannedGenerator, PlannedSample, SynthesisPlan};
 pub use render::{
     FontSet, Page, ReceiptLayout, Region, SYSTEM_FONTS, TextLine, Word, render_receipt,
 };
