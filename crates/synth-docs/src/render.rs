@@ -369,6 +369,88 @@ fn table_html(doc: &Document) -> String {
     html
 }
 
+/// Draws `text` from `x0` on `baseline` onto `image` (ink darkens the paper) and appends a
+/// [`Word`] per run of non-space characters with ink, its polygon the union of its
+/// glyphs' pixel bounds; returns the new words' indices.
+#[allow(clippy::too_many_arguments)]
+fn draw_text(
+    image: &mut GrayImage,
+    font: &FontVec,
+    scale: PxScale,
+    x0: f32,
+    baseline: f32,
+    text: &str,
+    words: &mut Vec<Word>,
+) -> Vec<usize> {
+    let scaled = font.as_scaled(scale);
+    let mut added = Vec::new();
+    let mut x = x0;
+    let mut prev = None;
+    let mut current: Option<(String, [f32; 4])> = None;
+    let flush = |current: &mut Option<(String, [f32; 4])>,
+                 words: &mut Vec<Word>,
+                 added: &mut Vec<usize>| {
+        // A word without any outline (no ink) has no polygon and is not a word.
+        if let Some((t, b)) = current.take().filter(|(_, b)| b[0] < b[2]) {
+            added.push(words.len());
+            words.push(Word {
+                text: t,
+                polygon: Polygon::rect(b[0], b[1], b[2], b[3]),
+            });
+        }
+    };
+    for ch in text.chars() {
+        let id = scaled.glyph_id(ch);
+        if let Some(p) = prev {
+            x += scaled.kern(p, id);
+        }
+        prev = Some(id);
+        if ch.is_whitespace() {
+            flush(&mut current, words, &mut added);
+            x += scaled.h_advance(id);
+            continue;
+        }
+        let glyph = id.with_scale_and_position(scale, point(x, baseline));
+        x += scaled.h_advance(id);
+        let entry = current.get_or_insert_with(|| {
+            (
+                String::new(),
+                [
+                    f32::INFINITY,
+                    f32::INFINITY,
+                    f32::NEG_INFINITY,
+                    f32::NEG_INFINITY,
+                ],
+            )
+        });
+        entry.0.push(ch);
+        if let Some(outlined) = font.outline_glyph(glyph) {
+            let b = outlined.px_bounds();
+            let e = &mut entry.1;
+            e[0] = e[0].min(b.min.x.floor());
+            e[1] = e[1].min(b.min.y.floor());
+            e[2] = e[2].max(b.max.x.ceil());
+            e[3] = e[3].max(b.max.y.ceil());
+            let (ox, oy) = (b.min.x as i64, b.min.y as i64);
+            outlined.draw(|gx, gy, coverage| {
+                let (px, py) = (ox + i64::from(gx), oy + i64::from(gy));
+                if coverage > 0.0
+                    && px >= 0
+                    && py >= 0
+                    && (px as u32) < image.width()
+                    && (py as u32) < image.height()
+                {
+                    let p = image.get_pixel_mut(px as u32, py as u32);
+                    let ink = (255.0 * (1.0 - coverage.min(1.0))) as u8;
+                    p.0[0] = p.0[0].min(ink);
+                }
+            });
+        }
+    }
+    flush(&mut current, words, &mut added);
+    added
+}
+
 /// Renders `doc` as a thermal receipt.
 ///
 /// # Errors
@@ -411,70 +493,7 @@ pub fn render_receipt(doc: &Document, fonts: &FontSet, layout: ReceiptLayout) ->
                 Align::Center => margin + (usable - w) / 2.0,
                 Align::Right => margin + usable - w,
             };
-            let mut x = x0;
-            let mut prev = None;
-            let mut current: Option<(String, [f32; 4])> = None;
-            let flush = |current: &mut Option<(String, [f32; 4])>,
-                         words: &mut Vec<Word>,
-                         line_words: &mut Vec<usize>| {
-                // A word without any outline (no ink) has no polygon and is not a word.
-                if let Some((t, b)) = current.take().filter(|(_, b)| b[0] < b[2]) {
-                    line_words.push(words.len());
-                    words.push(Word {
-                        text: t,
-                        polygon: Polygon::rect(b[0], b[1], b[2], b[3]),
-                    });
-                }
-            };
-            for ch in text.chars() {
-                let id = scaled.glyph_id(ch);
-                if let Some(p) = prev {
-                    x += scaled.kern(p, id);
-                }
-                prev = Some(id);
-                if ch.is_whitespace() {
-                    flush(&mut current, &mut words, &mut line_words);
-                    x += scaled.h_advance(id);
-                    continue;
-                }
-                let glyph = id.with_scale_and_position(scale, point(x, baseline));
-                x += scaled.h_advance(id);
-                let entry = current.get_or_insert_with(|| {
-                    (
-                        String::new(),
-                        [
-                            f32::INFINITY,
-                            f32::INFINITY,
-                            f32::NEG_INFINITY,
-                            f32::NEG_INFINITY,
-                        ],
-                    )
-                });
-                entry.0.push(ch);
-                if let Some(outlined) = font.outline_glyph(glyph) {
-                    let b = outlined.px_bounds();
-                    let e = &mut entry.1;
-                    e[0] = e[0].min(b.min.x.floor());
-                    e[1] = e[1].min(b.min.y.floor());
-                    e[2] = e[2].max(b.max.x.ceil());
-                    e[3] = e[3].max(b.max.y.ceil());
-                    let (ox, oy) = (b.min.x as i64, b.min.y as i64);
-                    outlined.draw(|gx, gy, coverage| {
-                        let (px, py) = (ox + i64::from(gx), oy + i64::from(gy));
-                        if coverage > 0.0
-                            && px >= 0
-                            && py >= 0
-                            && (px as u32) < image.width()
-                            && (py as u32) < image.height()
-                        {
-                            let p = image.get_pixel_mut(px as u32, py as u32);
-                            let ink = (255.0 * (1.0 - coverage.min(1.0))) as u8;
-                            p.0[0] = p.0[0].min(ink);
-                        }
-                    });
-                }
-            }
-            flush(&mut current, &mut words, &mut line_words);
+            line_words.extend(draw_text(&mut image, font, scale, x0, baseline, text, &mut words));
         }
         if !line_words.is_empty() {
             let polygon = Polygon::union_bounds(line_words.iter().map(|&i| &words[i].polygon))
