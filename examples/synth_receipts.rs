@@ -1,7 +1,11 @@
-//! Synthetic receipts with perfect ground truth, as a dataset folder.
+//! Synthetic receipts, invoices and purchase orders with perfect ground truth, as a dataset
+//! folder, in the eight templates of `Layout::catalogue()`.
 //!
 //! ```sh
 //! cargo run --release -p whet-examples --example synth_receipts -- --n 1000 --seed 7 --out data/receipts
+//! # hard samples: a plan, and augmentations
+//! echo '{"features": {"long_table": 0.3, "faded_print": 0.3, "skew": 0.2}}' > plan.json
+//! cargo run --release -p whet-examples --example synth_receipts -- --n 1000 --plan plan.json --augment
 //! ```
 //!
 //! Writes `images/`, `gt/` (words, lines, regions, table HTML, every number),
@@ -14,8 +18,10 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
+use rand::SeedableRng;
 use whet_synth_docs::{
-    DatasetWriter, FontSet, Generator, GeneratorConfig, ReceiptLayout, render_receipt,
+    AugmentConfig, DatasetWriter, FontSet, GeneratorConfig, Layout, PlannedGenerator,
+    SynthesisPlan, augment,
 };
 
 #[derive(Parser)]
@@ -30,12 +36,15 @@ struct Args {
     /// Output folder.
     #[arg(long, default_value = "data/receipts")]
     out: PathBuf,
-    /// Paper: 58 or 80 (mm); mixed when not given.
+    /// Only this template of `Layout::catalogue()` (0-7); all eight in turn when not given.
     #[arg(long)]
-    paper: Option<u32>,
-    /// Share of documents whose totals are deliberately wrong (to train verification).
-    #[arg(long, default_value_t = 0.0)]
-    inconsistent_rate: f64,
+    layout: Option<usize>,
+    /// A synthesis plan (JSON: `{"features": {"long_table": 0.3, ...}}`) of hard samples.
+    #[arg(long)]
+    plan: Option<PathBuf>,
+    /// Apply the plan's augmentations (rotation, perspective, fade, noise, blur, JPEG).
+    #[arg(long)]
+    augment: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,29 +53,48 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let config = GeneratorConfig {
-        inconsistent_rate: args.inconsistent_rate,
-        ..GeneratorConfig::default()
+    let plan: SynthesisPlan = match &args.plan {
+        Some(path) => serde_json::from_str(
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?,
+        )
+        .with_context(|| format!("{} is not a synthesis plan", path.display()))?,
+        None => SynthesisPlan::default(),
     };
-    let generator = Generator::new(args.seed, config)?;
+    let generator = PlannedGenerator::new(args.seed, GeneratorConfig::default(), plan)?;
+    let catalogue = Layout::catalogue();
+    if let Some(k) = args.layout.filter(|&k| k >= catalogue.len()) {
+        anyhow::bail!("--layout must be 0 to {}, not {k}", catalogue.len() - 1);
+    }
     let fonts = FontSet::system().context("rendering needs a font")?;
     let mut writer = DatasetWriter::create(&args.out)?;
     let bar = ProgressBar::new(args.n);
     bar.set_style(ProgressStyle::with_template(
-        "{bar:40} {pos}/{len} receipts  {per_sec}  eta {eta}",
+        "{bar:40} {pos}/{len} documents  {per_sec}  eta {eta}",
     )?);
     let started = Instant::now();
     for i in 0..args.n {
-        let doc = generator.document(i);
-        let layout = match args.paper {
-            Some(58) => ReceiptLayout::THERMAL_58MM,
-            Some(80) => ReceiptLayout::THERMAL_80MM,
-            Some(other) => anyhow::bail!("--paper must be 58 or 80, not {other}"),
-            None if i % 2 == 0 => ReceiptLayout::THERMAL_58MM,
-            None => ReceiptLayout::THERMAL_80MM,
-        };
-        let page = render_receipt(&doc, &fonts, layout)?;
-        writer.add(&format!("{i:06}"), &doc, &page)?;
+        let sample = generator.sample(i);
+        let mut layout = catalogue[args.layout.unwrap_or(i as usize % catalogue.len())];
+        if let (Layout::Receipt(r), true) = (&mut layout, sample.layout.font_px < 16.0) {
+            r.font_px = sample.layout.font_px; // the plan's small type
+        }
+        let mut page = layout.render(&sample.document, &fonts)?;
+        if args.augment {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed ^ i.rotate_left(17));
+            page = augment(&page, &sample.augment, &mut rng)?;
+        } else if sample.augment != AugmentConfig::default() {
+            tracing::debug!(
+                index = i,
+                "plan asked for augmentation; pass --augment to apply it"
+            );
+        }
+        writer.add_with_features(
+            &format!("{i:06}"),
+            &sample.document,
+            &page,
+            &sample.features,
+        )?;
         bar.inc(1);
     }
     let n = writer.finish()?;

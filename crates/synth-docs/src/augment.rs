@@ -244,6 +244,9 @@ fn geometric(page: &Page, cfg: &AugmentConfig, rng: &mut impl Rng) -> Page {
     for r in &mut moved.regions {
         r.polygon = move_polygon(&r.polygon, &forward);
     }
+    for r in &mut moved.rules {
+        *r = move_polygon(r, &forward);
+    }
     moved
 }
 

@@ -30,6 +30,7 @@ mod locale;
 mod money;
 mod plan;
 mod render;
+mod sheet;
 
 pub use augment::{AugmentConfig, augment};
 pub use document::{DocKind, Document, LineItem, Party, Totals, VatClass};
@@ -42,3 +43,4 @@ pub use plan::{DocFeature, PlannedGenerator, PlannedSample, SynthesisPlan};
 pub use render::{
     FontSet, Page, ReceiptLayout, Region, SYSTEM_FONTS, TextLine, Word, render_receipt,
 };
+pub use sheet::{Layout, SheetLayout, SheetStyle, render_sheet};

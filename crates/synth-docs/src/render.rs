@@ -62,6 +62,10 @@ impl FontSet {
         Ok(FontSet { fonts })
     }
 
+    pub(crate) fn font(&self, i: usize) -> Option<&FontVec> {
+        self.fonts.get(i).map(|(_, f)| f)
+    }
+
     /// The installed fonts of [`SYSTEM_FONTS`] that exist.
     ///
     /// # Errors
@@ -133,6 +137,9 @@ pub struct Page {
     pub regions: Vec<Region>,
     /// The items table as HTML (`<html><body><table>...`), for TEDS.
     pub table_html: String,
+    /// Ruling lines drawn on the page (table borders), as thin rectangles: the only ink
+    /// that is not text.
+    pub rules: Vec<Polygon>,
 }
 
 /// A thermal receipt layout: paper width and type size.
@@ -262,7 +269,7 @@ fn document_rows(doc: &Document) -> Vec<Row> {
     rows
 }
 
-fn text_width<F: Font>(scaled: &ab_glyph::PxScaleFont<&F>, s: &str) -> f32 {
+pub(crate) fn text_width<F: Font>(scaled: &ab_glyph::PxScaleFont<&F>, s: &str) -> f32 {
     let mut w = 0.0;
     let mut prev = None;
     for ch in s.chars() {
@@ -279,7 +286,7 @@ fn text_width<F: Font>(scaled: &ab_glyph::PxScaleFont<&F>, s: &str) -> f32 {
 /// Splits `text` into lines no wider than `max` at spaces (a word wider than `max` is
 /// split between characters): long text wraps onto more lines, as a receipt printer does,
 /// so every character of the document is printed and the labels stay exact.
-fn wrap(text: &str, max: f32, width: &impl Fn(&str) -> f32) -> Vec<String> {
+pub(crate) fn wrap(text: &str, max: f32, width: &impl Fn(&str) -> f32) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut current = String::new();
     for word in text.split(' ') {
@@ -347,7 +354,7 @@ fn wrap_rows(rows: Vec<Row>, usable: f32, width: impl Fn(&str) -> f32) -> Vec<Ro
     out
 }
 
-fn table_html(doc: &Document) -> String {
+pub(crate) fn table_html(doc: &Document) -> String {
     let esc = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -373,7 +380,7 @@ fn table_html(doc: &Document) -> String {
 /// [`Word`] per run of non-space characters with ink, its polygon the union of its
 /// glyphs' pixel bounds; returns the new words' indices.
 #[allow(clippy::too_many_arguments)]
-fn draw_text(
+pub(crate) fn draw_text(
     image: &mut GrayImage,
     font: &FontVec,
     scale: PxScale,
@@ -493,7 +500,9 @@ pub fn render_receipt(doc: &Document, fonts: &FontSet, layout: ReceiptLayout) ->
                 Align::Center => margin + (usable - w) / 2.0,
                 Align::Right => margin + usable - w,
             };
-            line_words.extend(draw_text(&mut image, font, scale, x0, baseline, text, &mut words));
+            line_words.extend(draw_text(
+                &mut image, font, scale, x0, baseline, text, &mut words,
+            ));
         }
         if !line_words.is_empty() {
             let polygon = Polygon::union_bounds(line_words.iter().map(|&i| &words[i].polygon))
@@ -529,5 +538,6 @@ pub fn render_receipt(doc: &Document, fonts: &FontSet, layout: ReceiptLayout) ->
         lines,
         regions,
         table_html: table_html(doc),
+        rules: Vec::new(),
     })
 }
