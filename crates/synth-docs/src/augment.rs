@@ -34,6 +34,10 @@ pub struct AugmentConfig {
     pub shadow: (f64, f32),
     /// JPEG quality range (SynthDoG: 50 to 95); `None` keeps the image lossless.
     pub jpeg_quality: Option<(u8, u8)>,
+    /// Probability and largest amplitude (pixels) of crumpling: a smooth wave
+    /// displacement (SynthDoG's elastic distortion), polygons bent with the paper.
+    #[serde(default)]
+    pub crumple: (f64, f32),
 }
 
 impl Default for AugmentConfig {
@@ -48,6 +52,7 @@ impl Default for AugmentConfig {
             fade: (0.3, 0.5),
             shadow: (0.3, 0.4),
             jpeg_quality: Some((50, 95)),
+            crumple: (0.3, 3.0),
         }
     }
 }
@@ -63,6 +68,7 @@ impl AugmentConfig {
             fade: (0.0, 0.0),
             shadow: (0.0, 0.0),
             jpeg_quality: None,
+            crumple: (0.0, 0.0),
             ..AugmentConfig::default()
         }
     }
@@ -103,6 +109,9 @@ impl AugmentConfig {
             || !(0.0..=1.0).contains(&self.shadow.1)
         {
             return bad("fade", "probabilities and strengths must be within 0 to 1");
+        }
+        if !prob(self.crumple.0) || !(0.0..=20.0).contains(&self.crumple.1) {
+            return bad("crumple", "probability in 0..1, amplitude in 0..20 px");
         }
         if let Some((lo, hi)) = self.jpeg_quality
             && (lo == 0 || lo > hi || hi > 100)
@@ -250,6 +259,118 @@ fn geometric(page: &Page, cfg: &AugmentConfig, rng: &mut impl Rng) -> Page {
     moved
 }
 
+/// A smooth displacement `d(x, y)`: waves across and along the page.
+#[derive(Debug, Clone, Copy)]
+struct Wave {
+    amp: f64,
+    kx: f64,
+    ky: f64,
+    px: f64,
+    py: f64,
+}
+
+impl Wave {
+    fn displace(&self, x: f64, y: f64) -> (f64, f64) {
+        (
+            x + self.amp * (self.ky * y + self.py).sin(),
+            y + self.amp * (self.kx * x + self.px).sin(),
+        )
+    }
+
+    /// The source point that `displace` sends to `(u, v)` (fixed-point iteration; the
+    /// displacement's slope is far below 1, so it converges fast).
+    fn source_of(&self, u: f64, v: f64) -> (f64, f64) {
+        let (mut x, mut y) = (u, v);
+        for _ in 0..8 {
+            let (dx, dy) = self.displace(x, y);
+            x -= dx - u;
+            y -= dy - v;
+        }
+        (x, y)
+    }
+}
+
+/// Bends a polygon with the paper: its outline, pushed `grow` pixels away from its
+/// centre, is split into 8 pieces per edge whose ends are displaced, so the bent outline
+/// still encloses what the flat one did.
+fn bend(p: &Polygon, wave: &Wave, grow: f32) -> Polygon {
+    let n = p.points.len();
+    if n == 0 {
+        return p.clone();
+    }
+    let (cx, cy) = p.points.iter().fold((0.0, 0.0), |(x, y), q| {
+        (x + q[0] / n as f32, y + q[1] / n as f32)
+    });
+    let out: Vec<[f32; 2]> = p
+        .points
+        .iter()
+        .map(|q| {
+            let (dx, dy) = (q[0] - cx, q[1] - cy);
+            let len = (dx * dx + dy * dy).sqrt().max(1e-6);
+            [q[0] + grow * dx / len, q[1] + grow * dy / len]
+        })
+        .collect();
+    let mut points = Vec::with_capacity(8 * n);
+    for k in 0..n {
+        let (a, b) = (out[k], out[(k + 1) % n]);
+        for s in 0..8 {
+            let t = s as f32 / 8.0;
+            let (x, y) = wave.displace(
+                f64::from(a[0] + (b[0] - a[0]) * t),
+                f64::from(a[1] + (b[1] - a[1]) * t),
+            );
+            points.push([x as f32, y as f32]);
+        }
+    }
+    Polygon { points }
+}
+
+fn crumple(page: &Page, amplitude: f32, rng: &mut impl Rng) -> Page {
+    let (w, h) = (page.image.width(), page.image.height());
+    let wave = Wave {
+        amp: f64::from(amplitude),
+        kx: std::f64::consts::TAU / rng.random_range(150.0..400.0),
+        ky: std::f64::consts::TAU / rng.random_range(150.0..400.0),
+        px: rng.random_range(0.0..std::f64::consts::TAU),
+        py: rng.random_range(0.0..std::f64::consts::TAU),
+    };
+    let mut out = GrayImage::from_pixel(w, h, Luma([255]));
+    for (x, y, px) in out.enumerate_pixels_mut() {
+        let (sx, sy) = wave.source_of(f64::from(x) + 0.5, f64::from(y) + 0.5);
+        let (fx, fy) = (sx - 0.5, sy - 0.5);
+        let (x0, y0) = (fx.floor(), fy.floor());
+        let (ax, ay) = (fx - x0, fy - y0);
+        let sample = |xi: f64, yi: f64| -> f64 {
+            if xi < 0.0 || yi < 0.0 || xi >= f64::from(w) || yi >= f64::from(h) {
+                255.0
+            } else {
+                f64::from(page.image.get_pixel(xi as u32, yi as u32).0[0])
+            }
+        };
+        let v = sample(x0, y0) * (1.0 - ax) * (1.0 - ay)
+            + sample(x0 + 1.0, y0) * ax * (1.0 - ay)
+            + sample(x0, y0 + 1.0) * (1.0 - ax) * ay
+            + sample(x0 + 1.0, y0 + 1.0) * ax * ay;
+        px.0[0] = v.round().clamp(0.0, 255.0) as u8;
+    }
+    let mut bent = page.clone();
+    bent.image = out;
+    // Words grow by a pixel so that resampled edges stay inside their outline.
+    for wd in &mut bent.words {
+        wd.polygon = bend(&wd.polygon, &wave, 1.0);
+    }
+    for l in &mut bent.lines {
+        l.polygon = bend(&l.polygon, &wave, 1.0);
+    }
+    for r in &mut bent.regions {
+        r.polygon = bend(&r.polygon, &wave, 1.0);
+    }
+    for r in &mut bent.rules {
+        *r = bend(r, &wave, 1.0);
+    }
+    bent
+}
+
 /// Applies one random draw of every augmentation of `cfg` to `page`.
 ///
 /// # Errors
@@ -257,6 +378,9 @@ fn geometric(page: &Page, cfg: &AugmentConfig, rng: &mut impl Rng) -> Page {
 pub fn augment(page: &Page, cfg: &AugmentConfig, rng: &mut impl Rng) -> Result<Page> {
     cfg.validate()?;
     let mut out = geometric(page, cfg, rng);
+    if rng.random_bool(cfg.crumple.0) && cfg.crumple.1 > 0.0 {
+        out = crumple(&out, rng.random_range(0.5..=cfg.crumple.1), rng);
+    }
     let img = &mut out.image;
     let (w, h) = (img.width() as f32, img.height() as f32);
     if rng.random_bool(cfg.fade.0) && cfg.fade.1 > 0.0 {

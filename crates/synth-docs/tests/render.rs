@@ -283,3 +283,47 @@ fn full_augmentation_runs_and_is_seeded() {
     assert_eq!(a.words, b.words);
     assert_eq!(a.words.len(), page.words.len());
 }
+
+#[test]
+fn crumpled_polygons_follow_the_paper() {
+    use rand::SeedableRng;
+    use whet_synth_docs::{AugmentConfig, augment};
+    let fonts = fonts();
+    let g = Generator::new(29, GeneratorConfig::default()).unwrap();
+    let cfg = AugmentConfig {
+        max_rotation_deg: 0.0,
+        max_perspective: 0.0,
+        crumple: (1.0, 4.0),
+        ..AugmentConfig::geometric_only()
+    };
+    // Even-odd point-in-polygon.
+    let inside = |pts: &[[f32; 2]], x: f32, y: f32| {
+        let mut c = false;
+        let mut j = pts.len() - 1;
+        for i in 0..pts.len() {
+            let (a, b) = (pts[i], pts[j]);
+            if (a[1] > y) != (b[1] > y) && x < a[0] + (y - a[1]) * (b[0] - a[0]) / (b[1] - a[1]) {
+                c = !c;
+            }
+            j = i;
+        }
+        c
+    };
+    for i in 0..4 {
+        let page = render_receipt(&g.document(i), &fonts, ReceiptLayout::THERMAL_80MM).unwrap();
+        let bent = augment(&page, &cfg, &mut rand_chacha::ChaCha8Rng::seed_from_u64(i)).unwrap();
+        assert!(bent.words.iter().all(|w| w.polygon.points.len() == 32));
+        let mut dark = 0;
+        for (x, y, p) in bent.image.enumerate_pixels() {
+            if p.0[0] < 128 {
+                dark += 1;
+                let (cx, cy) = (x as f32 + 0.5, y as f32 + 0.5);
+                assert!(
+                    bent.words.iter().any(|w| inside(&w.polygon.points, cx, cy)),
+                    "document {i}: dark pixel ({x}, {y}) outside every bent word polygon"
+                );
+            }
+        }
+        assert!(dark > 1000);
+    }
+}
