@@ -75,7 +75,10 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     for i in 0..args.n {
         let sample = generator.sample(i);
-        let mut layout = catalogue[args.layout.unwrap_or(i as usize % catalogue.len())];
+        // Every template in turn; each round of templates in the next installed font.
+        let template = args.layout.unwrap_or(i as usize % catalogue.len());
+        let font = (i as usize / catalogue.len()) % fonts.len();
+        let mut layout = catalogue[template].with_font(font);
         if let (Layout::Receipt(r), true) = (&mut layout, sample.layout.font_px < 16.0) {
             r.font_px = sample.layout.font_px; // the plan's small type
         }

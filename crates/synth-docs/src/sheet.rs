@@ -489,6 +489,15 @@ impl Layout {
         ]
     }
 
+    /// The same layout drawn with font `font` of the [`FontSet`].
+    #[must_use]
+    pub fn with_font(self, font: usize) -> Layout {
+        match self {
+            Layout::Receipt(r) => Layout::Receipt(crate::render::ReceiptLayout { font, ..r }),
+            Layout::Sheet(s) => Layout::Sheet(SheetLayout { font, ..s }),
+        }
+    }
+
     /// Renders `doc` in this layout.
     ///
     /// # Errors

@@ -118,3 +118,28 @@ fn every_catalogue_layout_renders_distinct_pages() {
         }
     }
 }
+
+#[test]
+fn every_installed_font_gives_exact_polygons() {
+    use whet_synth_docs::Layout;
+    let fonts = FontSet::system().unwrap();
+    let doc = Generator::new(31, GeneratorConfig::default())
+        .unwrap()
+        .document(2);
+    for f in 0..fonts.len() {
+        for layout in Layout::catalogue() {
+            let page = layout.with_font(f).render(&doc, &fonts).unwrap();
+            let mut rest = page.image.clone();
+            for poly in page.words.iter().map(|w| &w.polygon).chain(&page.rules) {
+                let b = poly.bounds();
+                for y in (b[1].max(0.0) as u32)..(b[3].min(rest.height() as f32) as u32) {
+                    for x in (b[0].max(0.0) as u32)..(b[2].min(rest.width() as f32) as u32) {
+                        rest.put_pixel(x, y, image::Luma([255]));
+                    }
+                }
+            }
+            let stray = rest.pixels().filter(|p| p.0[0] < 255).count();
+            assert_eq!(stray, 0, "font {f}, {layout:?}: {stray} stray inked pixels");
+        }
+    }
+}
