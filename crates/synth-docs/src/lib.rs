@@ -3,13 +3,11 @@
 //! Synthetic receipts, invoices and purchase orders (Philippine TIN and 12% VAT, English
 //! and Tagalog, many layouts and currencies) with perfect ground truth.
 //!
-//! **Status: in progress.** Done: the document model (money in integer minor units,
-//! per-locale tax rules and tax ids, totals that always add up unless a document is made
-//! inconsistent on purpose), locale content for `en_PH`, `fil_PH`, `en_US` and `ms_MY`,
-//! a seeded generator, a thermal-receipt renderer with word, line and region polygons,
+//! Domain model in integer minor units (per-locale tax rules and tax ids), locale content
+//! for `en_PH`, `fil_PH`, `en_US` and `ms_MY`, a seeded generator, eight layouts (thermal
+//! receipts and A4/A5 sheets) with exact word, line, region and ruling polygons,
 //! augmentations that move the polygons with the pixels, synthesis plans, and dataset
-//! exports (manifest, PaddleOCR labels, SROIE keys). Still to come: the other layouts and
-//! the throughput bench.
+//! exports (JSONL manifest, PaddleOCR labels and crops, SROIE keys).
 //!
 //! ```
 //! use whet_synth_docs::{Generator, GeneratorConfig, Locale};

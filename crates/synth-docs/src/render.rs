@@ -16,10 +16,12 @@ use crate::document::{DocKind, Document};
 use crate::error::{Error, Result};
 
 /// Fonts tried by [`FontSet::system`], monospace first (thermal printers are monospace).
+/// The first one found is also the fallback for characters another font lacks.
 pub const SYSTEM_FONTS: &[&str] = &[
     "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
     "/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf",
     "/usr/share/fonts/truetype/noto/NotoSansMono-Regular.ttf",
+    "/usr/share/fonts/opentype/ocr-b/OCRB.otf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
 ];
 
@@ -269,16 +271,30 @@ fn document_rows(doc: &Document) -> Vec<Row> {
     rows
 }
 
-pub(crate) fn text_width<F: Font>(scaled: &ab_glyph::PxScaleFont<&F>, s: &str) -> f32 {
+/// The font that draws `ch`: `font` when it has the character (or neither has it),
+/// otherwise `fallback`.
+pub(crate) fn pick<'a>(font: &'a FontVec, fallback: &'a FontVec, ch: char) -> &'a FontVec {
+    if font.glyph_id(ch).0 != 0 || fallback.glyph_id(ch).0 == 0 {
+        font
+    } else {
+        fallback
+    }
+}
+
+/// The advance width of `s` at `scale`, each character in the font that draws it.
+pub(crate) fn text_width(font: &FontVec, fallback: &FontVec, scale: PxScale, s: &str) -> f32 {
     let mut w = 0.0;
-    let mut prev = None;
+    let mut prev: Option<(*const FontVec, ab_glyph::GlyphId)> = None;
     for ch in s.chars() {
+        let f = pick(font, fallback, ch);
+        let scaled = f.as_scaled(scale);
         let id = scaled.glyph_id(ch);
-        if let Some(p) = prev {
+        if let Some((pf, p)) = prev.filter(|(pf, _)| std::ptr::eq(*pf, f)) {
+            let _ = pf;
             w += scaled.kern(p, id);
         }
         w += scaled.h_advance(id);
-        prev = Some(id);
+        prev = Some((f as *const FontVec, id));
     }
     w
 }
@@ -382,17 +398,16 @@ pub(crate) fn table_html(doc: &Document) -> String {
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn draw_text(
     image: &mut GrayImage,
-    font: &FontVec,
+    (font, fallback): (&FontVec, &FontVec),
     scale: PxScale,
     x0: f32,
     baseline: f32,
     text: &str,
     words: &mut Vec<Word>,
 ) -> Vec<usize> {
-    let scaled = font.as_scaled(scale);
     let mut added = Vec::new();
     let mut x = x0;
-    let mut prev = None;
+    let mut prev: Option<(*const FontVec, ab_glyph::GlyphId)> = None;
     let mut current: Option<(String, [f32; 4])> = None;
     let flush = |current: &mut Option<(String, [f32; 4])>,
                  words: &mut Vec<Word>,
@@ -407,11 +422,15 @@ pub(crate) fn draw_text(
         }
     };
     for ch in text.chars() {
+        // A character the layout's font lacks is drawn in the fallback font, so the
+        // image always shows the labelled text (never a missing-glyph box).
+        let font = pick(font, fallback, ch);
+        let scaled = font.as_scaled(scale);
         let id = scaled.glyph_id(ch);
-        if let Some(p) = prev {
+        if let Some((_, p)) = prev.filter(|(pf, _)| std::ptr::eq(*pf, font)) {
             x += scaled.kern(p, id);
         }
-        prev = Some(id);
+        prev = Some((font as *const FontVec, id));
         if ch.is_whitespace() {
             flush(&mut current, words, &mut added);
             x += scaled.h_advance(id);
@@ -483,13 +502,16 @@ pub fn render_receipt(doc: &Document, fonts: &FontSet, layout: ReceiptLayout) ->
     let line_height = (scaled.height() + scaled.line_gap()).ceil() + 4.0;
     let margin = 12.0f32;
     let usable = layout.width as f32 - 2.0 * margin;
-    let rows = wrap_rows(document_rows(doc), usable, |t| text_width(&scaled, t));
+    let fallback = fonts.font(0).unwrap_or(font);
+    let rows = wrap_rows(document_rows(doc), usable, |t| {
+        text_width(font, fallback, scale, t)
+    });
     let height = (margin * 2.0 + line_height * rows.len() as f32).ceil() as u32;
     let mut image = GrayImage::from_pixel(layout.width, height, image::Luma([255]));
     let mut words: Vec<Word> = Vec::new();
     let mut lines: Vec<TextLine> = Vec::new();
     let mut region_lines: Vec<(&'static str, Vec<usize>)> = Vec::new();
-    let text_width = |t: &str| text_width(&scaled, t);
+    let text_width = |t: &str| text_width(font, fallback, scale, t);
     for (r, row) in rows.iter().enumerate() {
         let baseline = margin + line_height * r as f32 + scaled.ascent();
         let mut line_words = Vec::new();
@@ -501,7 +523,13 @@ pub fn render_receipt(doc: &Document, fonts: &FontSet, layout: ReceiptLayout) ->
                 Align::Right => margin + usable - w,
             };
             line_words.extend(draw_text(
-                &mut image, font, scale, x0, baseline, text, &mut words,
+                &mut image,
+                (font, fallback),
+                scale,
+                x0,
+                baseline,
+                text,
+                &mut words,
             ));
         }
         if !line_words.is_empty() {

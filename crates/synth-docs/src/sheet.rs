@@ -86,6 +86,7 @@ fn headers(locale: Locale) -> [&'static str; 4] {
 struct Canvas<'a> {
     image: GrayImage,
     font: &'a ab_glyph::FontVec,
+    fallback: &'a ab_glyph::FontVec,
     scale: PxScale,
     words: Vec<Word>,
     lines: Vec<TextLine>,
@@ -95,7 +96,7 @@ struct Canvas<'a> {
 
 impl Canvas<'_> {
     fn width_of(&self, t: &str) -> f32 {
-        text_width(&self.font.as_scaled(self.scale), t)
+        text_width(self.font, self.fallback, self.scale, t)
     }
 
     /// Draws `text` in `[x0, x1]` with its baseline at `baseline`, as one line of `region`.
@@ -114,7 +115,7 @@ impl Canvas<'_> {
         let x = if right { x1 - self.width_of(text) } else { x0 };
         let ids = draw_text(
             &mut self.image,
-            self.font,
+            (self.font, self.fallback),
             self.scale,
             x,
             baseline,
@@ -201,7 +202,8 @@ pub fn render_sheet(doc: &Document, fonts: &FontSet, layout: SheetLayout) -> Res
     let w = layout.width as f32;
     let margin = (w * 0.06).round();
     let (left, right) = (margin, w - margin);
-    let width_of = |t: &str| text_width(&scaled, t);
+    let fallback = fonts.font(0).unwrap_or(font);
+    let width_of = |t: &str| text_width(font, fallback, scale, t);
 
     // Column edges: description, quantity, unit price, amount.
     let cols = [
@@ -233,6 +235,7 @@ pub fn render_sheet(doc: &Document, fonts: &FontSet, layout: SheetLayout) -> Res
     let mut c = Canvas {
         image: GrayImage::from_pixel(layout.width, height, Luma([255])),
         font,
+        fallback,
         scale,
         words: Vec::new(),
         lines: Vec::new(),
