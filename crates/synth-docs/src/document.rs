@@ -159,6 +159,16 @@ impl Totals {
     }
 }
 
+/// One labelled key field of a document (`total` = `"1,250.00"`): the unit of field
+/// accuracy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Field {
+    /// Field name, as in [`Document::fields_json`].
+    pub name: String,
+    /// Its value as printed.
+    pub value: String,
+}
+
 /// A receipt, invoice or purchase order, with everything a renderer prints and every
 /// label an extractor is trained on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -236,6 +246,29 @@ impl Document {
             "total": t.total.plain(),
             "payment_method": self.payment,
         })
+    }
+
+    /// The document's scalar key fields (everything of [`Document::fields_json`] but the
+    /// item list), in name order.
+    pub fn fields(&self) -> Vec<Field> {
+        let json = self.fields_json();
+        json.as_object()
+            .map(|o| {
+                o.iter()
+                    .filter_map(|(k, v)| {
+                        let value = match v {
+                            serde_json::Value::String(s) => s.clone(),
+                            serde_json::Value::Number(n) => n.to_string(),
+                            _ => return None,
+                        };
+                        Some(Field {
+                            name: k.clone(),
+                            value,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// SROIE-style key fields (`company`, `date`, `address`, `total`).

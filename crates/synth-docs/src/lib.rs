@@ -31,13 +31,13 @@ mod render;
 mod sheet;
 
 pub use augment::{AugmentConfig, augment};
-pub use document::{DocKind, Document, LineItem, Party, Totals, VatClass};
+pub use document::{DocKind, Document, Field, LineItem, Party, Totals, VatClass};
 pub use error::{Error, Result};
 pub use export::{DatasetWriter, GroundTruth, ManifestRecord};
 pub use generate::{Generator, GeneratorConfig};
 pub use locale::{Locale, TaxRule};
 pub use money::{Currency, Money};
-pub use plan::{DocFeature, PlannedGenerator, PlannedSample, SynthesisPlan};
+pub use plan::{DocFeature, DocFeatures, PlannedGenerator, PlannedSample, SynthesisPlan};
 pub use render::{
     FontSet, Page, ReceiptLayout, Region, SYSTEM_FONTS, TextLine, Word, render_receipt,
 };

@@ -38,6 +38,9 @@ pub enum DocFeature {
     VatExempt,
 }
 
+/// The features a document was made with (what the design calls `DocFeatures`).
+pub type DocFeatures = Vec<DocFeature>;
+
 /// How often each feature should appear: a probability per feature, drawn independently
 /// for every document. Features not named never appear on purpose.
 ///

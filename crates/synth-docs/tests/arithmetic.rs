@@ -113,3 +113,18 @@ fn philippine_tins_have_the_printed_form() {
         );
     }
 }
+
+#[test]
+fn key_fields_carry_the_printed_total() {
+    let d = Generator::new(8, GeneratorConfig::default())
+        .unwrap()
+        .document(5);
+    let fields = d.fields();
+    let total = fields.iter().find(|f| f.name == "total").unwrap();
+    assert_eq!(total.value, d.totals.total.plain());
+    assert!(
+        fields
+            .iter()
+            .any(|f| f.name == "seller_name" && f.value == d.seller.name)
+    );
+}
