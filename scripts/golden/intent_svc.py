@@ -5,13 +5,15 @@ Run by scripts/golden/intent-svc.sh (throw-away venv with scripts/golden/require
 Reads ../shared/data/clinc150/data_full.json and writes
 crates/intent-svc/tests/golden/tfidf.json: for two vectoriser configurations fitted on
 the CLINC150 training texts (in-scope and out-of-scope), the vocabulary in feature order,
-the idf values, and the TF-IDF rows of the first 300 test texts.
+the idf values, and the TF-IDF rows of the first 300 test texts; and LinearSVC's
+predictions on the whole test set (in-scope and out-of-scope).
 """
 import json
 import os
 import sys
 
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.svm import LinearSVC
 
 HERE = os.path.dirname(__file__)
 DATA = os.path.join(HERE, "..", "..", "..", "shared", "data", "clinc150", "data_full.json")
@@ -42,6 +44,17 @@ def main():
             rows.append([[int(x.indices[k]) for k in order], [float(x.data[k]) for k in order]])
         out["configs"][name] = {"params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
                                 "vocabulary": vocab, "idf": [float(f) for f in v.idf_], "rows": rows}
+    # LinearSVC (defaults: squared hinge, C 1, tol 1e-4, intercept_scaling 1) on the
+    # exactly reproducible vectoriser; predictions for the whole test set.
+    v = TfidfVectorizer(**CONFIGS["bigrams_min_df2_sublinear"])
+    xtr = v.fit_transform(train)
+    ytr = [y for _, y in data["train"] + data["oos_train"]]
+    all_test = data["test"] + data["oos_test"]
+    svc = LinearSVC(C=1.0, random_state=0).fit(xtr, ytr)
+    pred = svc.predict(v.transform([t for t, _ in all_test])).tolist()
+    out["svm"] = {"config": "bigrams_min_df2_sublinear", "dual": bool(svc.dual) if hasattr(svc, "dual") else None,
+                  "test_labels": [y for _, y in all_test], "predictions": pred,
+                  "accuracy": sum(p == y for p, (_, y) in zip(pred, all_test)) / len(all_test)}
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False)
