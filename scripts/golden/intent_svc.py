@@ -13,6 +13,9 @@ import os
 import sys
 
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.metrics import brier_score_loss
+from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 HERE = os.path.dirname(__file__)
@@ -55,6 +58,20 @@ def main():
     out["svm"] = {"config": "bigrams_min_df2_sublinear", "dual": bool(svc.dual) if hasattr(svc, "dual") else None,
                   "test_labels": [y for _, y in all_test], "predictions": pred,
                   "accuracy": sum(p == y for p, (_, y) in zip(pred, all_test)) / len(all_test)}
+    # Calibrated confidence: CalibratedClassifierCV(sigmoid, cv=5, ensemble=True).
+    folds = [0] * len(ytr)
+    for k, (_, test_idx) in enumerate(StratifiedKFold(5).split(xtr, ytr)):
+        for i in test_idx:
+            folds[i] = k
+    cal = CalibratedClassifierCV(LinearSVC(C=1.0, random_state=0), method="sigmoid", cv=5).fit(xtr, ytr)
+    xte = v.transform([t for t, _ in all_test])
+    proba = cal.predict_proba(xte)
+    yte = [y for _, y in all_test]
+    cpred = cal.classes_[proba.argmax(axis=1)].tolist()
+    out["calibration"] = {"folds": folds, "predictions": cpred,
+                          "brier": float(brier_score_loss(yte, proba, labels=cal.classes_)),
+                          "accuracy": sum(p == y for p, y in zip(cpred, yte)) / len(yte),
+                          "max_proba": [float(p) for p in proba.max(axis=1)[:200]]}
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False)

@@ -21,10 +21,12 @@
 //! # Ok::<(), whet_intent_svc::Error>(())
 //! ```
 
+mod calibrate;
 mod error;
 mod svm;
 mod tfidf;
 
+pub use calibrate::{CalibratedSvm, Prediction, Sigmoid, stratified_folds};
 pub use error::{Error, Result};
 pub use svm::{LinearSvm, Loss, SvmConfig};
 pub use tfidf::{DocFreq, SparseRow, TfidfConfig, TfidfVectorizer};

@@ -220,8 +220,8 @@ impl LinearSvm {
             for &c in &label {
                 counts[c] += 1;
             }
-            for c in 0..k {
-                class_w[c] = x.len() as f64 / (k as f64 * counts[c] as f64);
+            for (w, n) in class_w.iter_mut().zip(&counts) {
+                *w = x.len() as f64 / (k as f64 * *n as f64);
             }
         }
         let cost: Vec<f64> = label
