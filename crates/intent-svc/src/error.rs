@@ -19,6 +19,19 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+
+    /// A model file that is not a Whetstone intent model of this format version.
+    #[error("{path}: {reason}")]
+    ModelFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong (format, version, or the JSON error).
+        reason: String,
+    },
+
+    /// Writing or reading a file failed (whet-core's atomic writes).
+    #[error(transparent)]
+    Core(#[from] whet_core::Error),
 }
 
 /// `Result` with this crate's [`Error`].

@@ -23,10 +23,12 @@
 
 mod calibrate;
 mod error;
+mod model;
 mod svm;
 mod tfidf;
 
 pub use calibrate::{CalibratedSvm, Prediction, Sigmoid, stratified_folds};
 pub use error::{Error, Result};
+pub use model::{IntentModel, MODEL_FORMAT, MODEL_VERSION};
 pub use svm::{LinearSvm, Loss, SvmConfig};
 pub use tfidf::{DocFreq, SparseRow, TfidfConfig, TfidfVectorizer};

@@ -60,14 +60,50 @@ pub struct SparseRow {
     pub values: Vec<f64>,
 }
 
-/// A fitted vectoriser.
-#[derive(Debug, Clone, PartialEq)]
+/// A fitted vectoriser (serialised as its settings, terms and idf; the term index is
+/// rebuilt on load).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "TfidfData", into = "TfidfData")]
 pub struct TfidfVectorizer {
     config: TfidfConfig,
     /// Terms in feature order (sorted).
     terms: Vec<String>,
     index: HashMap<String, u32>,
     idf: Vec<f64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TfidfData {
+    config: TfidfConfig,
+    terms: Vec<String>,
+    idf: Vec<f64>,
+}
+
+impl From<TfidfData> for TfidfVectorizer {
+    fn from(d: TfidfData) -> Self {
+        let index = d
+            .terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
+        TfidfVectorizer {
+            config: d.config,
+            terms: d.terms,
+            index,
+            idf: d.idf,
+        }
+    }
+}
+
+impl From<TfidfVectorizer> for TfidfData {
+    fn from(v: TfidfVectorizer) -> Self {
+        TfidfData {
+            config: v.config,
+            terms: v.terms,
+            idf: v.idf,
+        }
+    }
 }
 
 fn token_regex() -> &'static Regex {

@@ -1,0 +1,121 @@
+//! The whole classifier, `predict` with an out-of-scope threshold, and its versioned
+//! model file.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use whet_core::data::atomic_write;
+
+use crate::calibrate::{CalibratedSvm, Prediction};
+use crate::error::{Error, Result};
+use crate::svm::SvmConfig;
+use crate::tfidf::{TfidfConfig, TfidfVectorizer};
+
+/// The model file's format name.
+pub const MODEL_FORMAT: &str = "whetstone-intent-model";
+/// The model file's format version; a file of another version is refused.
+pub const MODEL_VERSION: u32 = 1;
+
+/// A trained intent classifier: TF-IDF, calibrated linear SVM, and an optional
+/// out-of-scope rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntentModel {
+    /// The vectoriser.
+    pub vectorizer: TfidfVectorizer,
+    /// The calibrated classifier.
+    pub classifier: CalibratedSvm,
+    /// When the best confidence is below this, [`IntentModel::predict`] answers
+    /// `out_of_scope_label` instead.
+    pub threshold: Option<f64>,
+    /// The label for out-of-scope messages (`oos` in CLINC150).
+    pub out_of_scope_label: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ModelFile {
+    format: String,
+    version: u32,
+    model: IntentModel,
+}
+
+impl IntentModel {
+    /// Trains on `(text, intent)` samples.
+    ///
+    /// # Errors
+    /// As [`TfidfVectorizer::fit`] and [`CalibratedSvm::fit`].
+    pub fn fit<T: AsRef<str>, L: AsRef<str>>(
+        samples: &[(T, L)],
+        tfidf: TfidfConfig,
+        svm: &SvmConfig,
+    ) -> Result<Self> {
+        let texts: Vec<&str> = samples.iter().map(|(t, _)| t.as_ref()).collect();
+        let labels: Vec<&str> = samples.iter().map(|(_, l)| l.as_ref()).collect();
+        let vectorizer = TfidfVectorizer::fit(tfidf, &texts)?;
+        let rows: Vec<_> = texts.iter().map(|t| vectorizer.transform(t)).collect();
+        let classifier = CalibratedSvm::fit(&rows, &labels, vectorizer.vocabulary().len(), svm, 5)?;
+        Ok(IntentModel {
+            vectorizer,
+            classifier,
+            threshold: None,
+            out_of_scope_label: "oos".into(),
+        })
+    }
+
+    /// The intent of `text`, its calibrated confidence and the `k` best alternatives; the
+    /// out-of-scope label when a threshold is set and the confidence is below it.
+    pub fn predict(&self, text: &str, k: usize) -> Prediction {
+        let mut p = self.classifier.predict(&self.vectorizer.transform(text), k);
+        if self.threshold.is_some_and(|t| p.confidence < t) {
+            p.intent = self.out_of_scope_label.clone();
+        }
+        p
+    }
+
+    /// Writes the model file (JSON with format name and version), atomically.
+    ///
+    /// # Errors
+    /// [`Error::Core`] when the file cannot be written.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        let file = ModelFile {
+            format: MODEL_FORMAT.into(),
+            version: MODEL_VERSION,
+            model: self.clone(),
+        };
+        let bytes = serde_json::to_vec(&file).map_err(|e| Error::ModelFile {
+            path: path.as_ref().to_owned(),
+            reason: e.to_string(),
+        })?;
+        atomic_write(path, &bytes)?;
+        Ok(())
+    }
+
+    /// Reads a model file.
+    ///
+    /// # Errors
+    /// [`Error::ModelFile`] for a file of another format or version, or not JSON;
+    /// [`Error::Core`] when it cannot be read.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| whet_core::Error::file(path, e))?;
+        let bad = |reason: String| Error::ModelFile {
+            path: path.to_owned(),
+            reason,
+        };
+        let head: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| bad(format!("not JSON: {e}")))?;
+        if head["format"] != MODEL_FORMAT {
+            return Err(bad(format!(
+                "not a {MODEL_FORMAT} file (format {})",
+                head["format"]
+            )));
+        }
+        if head["version"] != MODEL_VERSION {
+            return Err(bad(format!(
+                "format version {} (this build reads version {MODEL_VERSION})",
+                head["version"]
+            )));
+        }
+        let file: ModelFile = serde_json::from_value(head).map_err(|e| bad(e.to_string()))?;
+        Ok(file.model)
+    }
+}

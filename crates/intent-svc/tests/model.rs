@@ -1,0 +1,111 @@
+//! The whole model: deterministic fitting, a lossless model file, refusal of other
+//! formats and versions, and the out-of-scope threshold.
+
+use whet_intent_svc::{Error, IntentModel, SvmConfig, TfidfConfig};
+
+fn samples() -> Vec<(String, String)> {
+    let intents = [
+        (
+            "balance",
+            [
+                "what is my balance",
+                "how much money do i have",
+                "show my account balance",
+                "balance please",
+                "check my balance now",
+                "tell me my balance",
+            ],
+        ),
+        (
+            "transfer",
+            [
+                "send money to mom",
+                "transfer 500 to savings",
+                "move funds to checking",
+                "wire money abroad",
+                "transfer cash to john",
+                "send 20 dollars to ana",
+            ],
+        ),
+        (
+            "weather",
+            [
+                "will it rain today",
+                "what is the weather",
+                "is it sunny in manila",
+                "forecast for tomorrow",
+                "how hot is it",
+                "weather in cebu",
+            ],
+        ),
+    ];
+    intents
+        .iter()
+        .flat_map(|(label, texts)| {
+            texts
+                .iter()
+                .map(move |t| (t.to_string(), label.to_string()))
+        })
+        .collect()
+}
+
+fn fit() -> IntentModel {
+    let tfidf = TfidfConfig {
+        ngram_range: (1, 2),
+        max_features: None,
+        ..TfidfConfig::default()
+    };
+    IntentModel::fit(&samples(), tfidf, &SvmConfig::default()).unwrap()
+}
+
+#[test]
+fn fitting_is_deterministic_and_sensible() {
+    let (a, b) = (fit(), fit());
+    assert_eq!(a, b);
+    assert_eq!(a.predict("what is my account balance", 2).intent, "balance");
+    assert_eq!(a.predict("send money to my sister", 2).intent, "transfer");
+    let p = a.predict("will it be sunny tomorrow", 3);
+    assert_eq!(p.intent, "weather");
+    assert_eq!(p.top.len(), 3);
+    assert!((p.top.iter().map(|(_, c)| c).sum::<f64>() - 1.0).abs() < 1e-9);
+}
+
+#[test]
+fn model_file_round_trips_and_refuses_other_versions() {
+    let m = fit();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("intent.json");
+    m.save(&path).unwrap();
+    let back = IntentModel::load(&path).unwrap();
+    assert_eq!(back, m);
+    for text in ["balance", "transfer money", "rain", "unrelated words here"] {
+        assert_eq!(back.predict(text, 3), m.predict(text, 3));
+    }
+    let text =
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .replacen("\"version\":1", "\"version\":2", 1);
+    std::fs::write(&path, text).unwrap();
+    let err = IntentModel::load(&path).unwrap_err();
+    assert!(
+        matches!(err, Error::ModelFile { .. }) && err.to_string().contains("version 2"),
+        "{err}"
+    );
+    std::fs::write(&path, b"{\"format\": \"something-else\"}").unwrap();
+    assert!(matches!(
+        IntentModel::load(&path),
+        Err(Error::ModelFile { .. })
+    ));
+}
+
+#[test]
+fn threshold_sends_unsure_messages_out_of_scope() {
+    let mut m = fit();
+    m.threshold = Some(0.99);
+    assert_eq!(
+        m.predict("completely unrelated gibberish zzz", 1).intent,
+        "oos"
+    );
+    m.threshold = Some(0.0);
+    assert_ne!(m.predict("what is my balance", 1).intent, "oos");
+}
