@@ -29,6 +29,17 @@ pub enum Error {
         reason: String,
     },
 
+    /// A dataset file that cannot be used.
+    #[error("{path}:{line}: {reason}")]
+    Dataset {
+        /// The file.
+        path: std::path::PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+
     /// Writing or reading a file failed (whet-core's atomic writes).
     #[error(transparent)]
     Core(#[from] whet_core::Error),

@@ -22,12 +22,14 @@
 //! ```
 
 mod calibrate;
+mod dataset;
 mod error;
 mod model;
 mod svm;
 mod tfidf;
 
 pub use calibrate::{CalibratedSvm, Prediction, Sigmoid, stratified_folds};
+pub use dataset::{BadRow, CleanReport, Dataset, Sample, Source, Stats};
 pub use error::{Error, Result};
 pub use model::{IntentModel, MODEL_FORMAT, MODEL_VERSION};
 pub use svm::{LinearSvm, Loss, SvmConfig};
