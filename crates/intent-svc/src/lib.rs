@@ -25,6 +25,7 @@ mod calibrate;
 mod dataset;
 mod error;
 mod model;
+mod pipeline;
 mod svm;
 mod tfidf;
 
@@ -32,5 +33,6 @@ pub use calibrate::{CalibratedSvm, Prediction, Sigmoid, stratified_folds};
 pub use dataset::{BadRow, CleanReport, Dataset, Sample, Source, Stats};
 pub use error::{Error, Result};
 pub use model::{IntentModel, MODEL_FORMAT, MODEL_VERSION};
+pub use pipeline::{Pipeline, PipelineConfig, macro_f1};
 pub use svm::{LinearSvm, Loss, SvmConfig};
 pub use tfidf::{DocFreq, SparseRow, TfidfConfig, TfidfVectorizer};

@@ -1,0 +1,253 @@
+//! The retraining pipeline: interactions are buffered and flushed to durable storage every
+//! `flush_every` samples; after `retrain_after` new samples a model is trained on
+//! everything stored, evaluated on a fixed held-out set, registered in whet-core's
+//! registry, and promoted to production only when its macro-F1 is at least production's
+//! minus `tolerance` (the first model always is). Every version is kept for rollback.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use whet_core::Goal;
+use whet_core::data::{JsonlAppender, MalformedPolicy, read_jsonl};
+use whet_core::registry::{Alias, NewVersion, PromotionDecision, PromotionRule, Registry};
+
+use crate::dataset::{Dataset, Sample};
+use crate::error::{Error, Result};
+use crate::model::IntentModel;
+use crate::svm::SvmConfig;
+use crate::tfidf::TfidfConfig;
+
+/// Pipeline settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PipelineConfig {
+    /// Registry model name.
+    pub model_name: String,
+    /// Flush the buffer to storage every this many samples (20).
+    pub flush_every: usize,
+    /// Retrain after this many new samples (100).
+    pub retrain_after: usize,
+    /// Deploy when new macro-F1 >= production's - tolerance (0.05).
+    pub tolerance: f64,
+    /// Vectoriser settings.
+    pub tfidf: TfidfConfig,
+    /// SVM settings.
+    pub svm: SvmConfig,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            model_name: "intent".into(),
+            flush_every: 20,
+            retrain_after: 100,
+            tolerance: 0.05,
+            tfidf: TfidfConfig::default(),
+            svm: SvmConfig::default(),
+        }
+    }
+}
+
+/// Macro-averaged F1 of `model` on `eval` (classes of the evaluation set and the
+/// predictions; `2 tp / (2 tp + fp + fn)` per class, 0 when undefined).
+pub fn macro_f1(model: &IntentModel, eval: &Dataset) -> f64 {
+    let preds: Vec<String> = eval
+        .samples
+        .iter()
+        .map(|s| model.predict(&s.text, 1).intent)
+        .collect();
+    let mut labels: Vec<&str> = eval
+        .samples
+        .iter()
+        .map(|s| s.intent.as_str())
+        .chain(preds.iter().map(String::as_str))
+        .collect();
+    labels.sort_unstable();
+    labels.dedup();
+    if labels.is_empty() {
+        return 0.0;
+    }
+    let f1s: Vec<f64> = labels
+        .iter()
+        .map(|&c| {
+            let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
+            for (s, p) in eval.samples.iter().zip(&preds) {
+                match (s.intent == c, p == c) {
+                    (true, true) => tp += 1,
+                    (false, true) => fp += 1,
+                    (true, false) => fn_ += 1,
+                    _ => {}
+                }
+            }
+            let d = 2 * tp + fp + fn_;
+            if d == 0 {
+                0.0
+            } else {
+                2.0 * tp as f64 / d as f64
+            }
+        })
+        .collect();
+    f1s.iter().sum::<f64>() / f1s.len() as f64
+}
+
+/// The pipeline over a data folder and a registry.
+#[derive(Debug)]
+pub struct Pipeline {
+    config: PipelineConfig,
+    store: PathBuf,
+    registry: Registry,
+    eval: Dataset,
+    buffer: Vec<Sample>,
+    since_retrain: usize,
+}
+
+impl Pipeline {
+    /// Opens the pipeline: interactions are stored in `data_dir/interactions.jsonl`,
+    /// models in the registry at `registry_root`, evaluated on `eval`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for zero intervals; [`Error::Core`] when a folder cannot be made.
+    pub fn open(
+        data_dir: impl AsRef<Path>,
+        registry_root: impl AsRef<Path>,
+        eval: Dataset,
+        config: PipelineConfig,
+    ) -> Result<Self> {
+        if config.flush_every == 0 || config.retrain_after == 0 {
+            return Err(Error::Config {
+                field: "pipeline",
+                reason: "flush_every and retrain_after must be at least 1".into(),
+            });
+        }
+        let dir = data_dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| whet_core::Error::file(dir, e))?;
+        Ok(Pipeline {
+            config,
+            store: dir.join("interactions.jsonl"),
+            registry: Registry::open(registry_root.as_ref())?,
+            eval,
+            buffer: Vec::new(),
+            since_retrain: 0,
+        })
+    }
+
+    /// Records one interaction; returns the promotion decision when it triggered a
+    /// retraining.
+    ///
+    /// # Errors
+    /// As [`Pipeline::flush`] and [`Pipeline::retrain`].
+    pub fn record(&mut self, sample: Sample) -> Result<Option<PromotionDecision>> {
+        self.buffer.push(sample);
+        self.since_retrain += 1;
+        if self.buffer.len() >= self.config.flush_every {
+            self.flush()?;
+        }
+        if self.since_retrain >= self.config.retrain_after {
+            self.flush()?;
+            self.since_retrain = 0;
+            return self.retrain().map(Some);
+        }
+        Ok(None)
+    }
+
+    /// Appends the buffered samples to storage and syncs it.
+    ///
+    /// # Errors
+    /// [`Error::Core`].
+    pub fn flush(&mut self) -> Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let mut out = JsonlAppender::open(&self.store)?;
+        for s in &self.buffer {
+            out.append(s)?;
+        }
+        out.sync()?;
+        self.buffer.clear();
+        Ok(())
+    }
+
+    /// Every stored sample.
+    ///
+    /// # Errors
+    /// [`Error::Core`].
+    pub fn stored(&self) -> Result<Dataset> {
+        if !self.store.exists() {
+            return Ok(Dataset::default());
+        }
+        let read = read_jsonl::<Sample>(&self.store, MalformedPolicy::Skip)?;
+        Ok(Dataset {
+            samples: read.records.into_iter().map(|(_, s)| s).collect(),
+        })
+    }
+
+    /// Trains on everything stored, registers the model and promotes it if it passes the
+    /// deploy rule.
+    ///
+    /// # Errors
+    /// [`Error::Fit`] when the data cannot train a model; [`Error::Core`] for registry or
+    /// file errors.
+    pub fn retrain(&mut self) -> Result<PromotionDecision> {
+        let mut data = self.stored()?;
+        data.clean();
+        let samples: Vec<(&str, &str)> = data
+            .samples
+            .iter()
+            .map(|s| (s.text.as_str(), s.intent.as_str()))
+            .collect();
+        let model = IntentModel::fit(&samples, self.config.tfidf.clone(), &self.config.svm)?;
+        self.deploy(&model)
+    }
+
+    /// Registers `model` (evaluated on the held-out set) and applies the deploy rule.
+    ///
+    /// # Errors
+    /// [`Error::Core`].
+    pub fn deploy(&mut self, model: &IntentModel) -> Result<PromotionDecision> {
+        let f1 = macro_f1(model, &self.eval);
+        let staging = tempdir_in(&self.store)?;
+        model.save(staging.join("model.json"))?;
+        let name = &self.config.model_name;
+        let mut meta = NewVersion::new().metric("macro_f1", f1);
+        if let Some(prod) = self.registry.alias(name, &Alias::Production)? {
+            meta = meta.parent(prod.version);
+        }
+        let version = self.registry.register(name, &staging, meta)?;
+        let _ = std::fs::remove_dir_all(&staging);
+        let rule = PromotionRule::new("macro_f1", Goal::Maximize, self.config.tolerance);
+        Ok(self
+            .registry
+            .promote_if_improved(name, version.version, &rule)?)
+    }
+
+    /// The production model, if any.
+    ///
+    /// # Errors
+    /// As [`IntentModel::load`].
+    pub fn production(&self) -> Result<Option<IntentModel>> {
+        match self
+            .registry
+            .alias(&self.config.model_name, &Alias::Production)?
+        {
+            None => Ok(None),
+            Some(v) => {
+                let dir = self
+                    .registry
+                    .version_dir(&self.config.model_name, v.version)?;
+                IntentModel::load(dir.join("model.json")).map(Some)
+            }
+        }
+    }
+}
+
+fn tempdir_in(store: &Path) -> Result<PathBuf> {
+    let parent = store.parent().unwrap_or(Path::new("."));
+    let mut n = 0u32;
+    loop {
+        let dir = parent.join(format!(".model-staging-{}-{n}", std::process::id()));
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            Err(e) => return Err(whet_core::Error::file(&dir, e).into()),
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! The retraining pipeline: buffered interactions reach storage every `flush_every`, a
+//! retraining happens after `retrain_after`, the first model is deployed, and a worse model
+//! (beyond the tolerance) never is.
+
+use whet_intent_svc::{
+    Dataset, IntentModel, Pipeline, PipelineConfig, Sample, Source, SvmConfig, TfidfConfig,
+};
+
+const INTENTS: [(&str, [&str; 6]); 3] = [
+    (
+        "balance",
+        [
+            "what is my balance",
+            "how much money do i have",
+            "show my account balance",
+            "balance please",
+            "check my balance now",
+            "tell me my balance",
+        ],
+    ),
+    (
+        "transfer",
+        [
+            "send money to mom",
+            "transfer 500 to savings",
+            "move funds to checking",
+            "wire money abroad",
+            "transfer cash to john",
+            "send 20 dollars to ana",
+        ],
+    ),
+    (
+        "weather",
+        [
+            "will it rain today",
+            "what is the weather",
+            "is it sunny in manila",
+            "forecast for tomorrow",
+            "how hot is it",
+            "weather in cebu",
+        ],
+    ),
+];
+
+fn sample(text: String, intent: &str) -> Sample {
+    Sample {
+        text,
+        intent: intent.into(),
+        source: Source::Live,
+        confidence: None,
+        corrected: false,
+    }
+}
+
+fn stream() -> Vec<Sample> {
+    (0..40)
+        .flat_map(|k| {
+            INTENTS.iter().map(move |(i, texts)| {
+                sample(
+                    format!("{} {}", texts[k % 6], ["", "please", "now", "today"][k % 4])
+                        .trim()
+                        .to_owned(),
+                    i,
+                )
+            })
+        })
+        .collect()
+}
+
+fn eval() -> Dataset {
+    Dataset {
+        samples: INTENTS
+            .iter()
+            .flat_map(|(i, texts)| texts.iter().map(move |t| sample(t.to_string(), i)))
+            .collect(),
+    }
+}
+
+#[test]
+fn retrains_and_deploys_only_when_not_worse() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = PipelineConfig {
+        flush_every: 20,
+        retrain_after: 100,
+        tfidf: TfidfConfig {
+            ngram_range: (1, 2),
+            max_features: None,
+            ..TfidfConfig::default()
+        },
+        ..PipelineConfig::default()
+    };
+    let mut p = Pipeline::open(
+        dir.path().join("data"),
+        dir.path().join("registry"),
+        eval(),
+        config.clone(),
+    )
+    .unwrap();
+    let mut decisions = Vec::new();
+    for (n, s) in stream().into_iter().enumerate() {
+        if let Some(d) = p.record(s).unwrap() {
+            decisions.push((n + 1, d));
+        }
+        if n + 1 == 45 {
+            // 40 flushed (two full buffers), 5 still buffered.
+            assert_eq!(p.stored().unwrap().samples.len(), 40);
+        }
+    }
+    assert_eq!(decisions.len(), 1, "one retraining after 100 samples");
+    let (at, first) = &decisions[0];
+    assert_eq!(*at, 100);
+    assert!(first.promoted && first.baseline.is_none(), "{first:?}");
+    let good = p.production().unwrap().unwrap();
+
+    // A model trained on scrambled labels is worse by more than the tolerance: refused.
+    let scrambled: Vec<(String, String)> = stream()
+        .into_iter()
+        .enumerate()
+        .map(|(k, s)| (s.text, INTENTS[(k * 7 + 1) % 3].0.to_owned()))
+        .collect();
+    let bad = IntentModel::fit(&scrambled, config.tfidf.clone(), &SvmConfig::default()).unwrap();
+    let d = p.deploy(&bad).unwrap();
+    assert!(!d.promoted, "{d:?}");
+    assert!(d.candidate_value < d.baseline.unwrap().1 - 0.05);
+    assert_eq!(
+        p.production().unwrap().unwrap(),
+        good,
+        "production unchanged"
+    );
+
+    // An equally good model is deployed.
+    let d = p.deploy(&good).unwrap();
+    assert!(d.promoted, "{d:?}");
+}
