@@ -6,12 +6,14 @@
 //! jiwer exactly, not only the distance.
 
 mod english;
+mod english_numbers;
 mod english_spelling;
 mod levenshtein;
 mod normalizer;
 mod wer;
 
-pub use english::{EnglishTextNormalizer, english_numbers, english_spellings};
+pub use english::{EnglishTextNormalizer, english_spellings};
+pub use english_numbers::english_numbers;
 pub use levenshtein::{
     AlignmentChunk, ChunkKind, EditKind, Editop, distance, editops, normalized_distance, opcodes,
 };

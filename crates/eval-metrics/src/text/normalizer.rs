@@ -9,7 +9,7 @@ use unicode_segmentation::UnicodeSegmentation;
 use super::wer::py_is_whitespace;
 
 /// Letters that NFKD does not decompose, spelled out (`ADDITIONAL_DIACRITICS`).
-pub(crate) const ADDITIONAL_DIACRITICS: &[(char, &str)] = &[
+const ADDITIONAL_DIACRITICS: &[(char, &str)] = &[
     ('œ', "oe"),
     ('Œ', "OE"),
     ('ø', "o"),
@@ -30,7 +30,7 @@ pub(crate) const ADDITIONAL_DIACRITICS: &[(char, &str)] = &[
 
 /// The first letter of the character's general category (`M`ark, `S`ymbol,
 /// `P`unctuation, ...), as `unicodedata.category(c)[0]`.
-pub(crate) fn category_class(c: char) -> char {
+fn category_class(c: char) -> char {
     use GeneralCategory as G;
     match get_general_category(c) {
         G::NonspacingMark | G::SpacingMark | G::EnclosingMark => 'M',
@@ -44,6 +44,44 @@ pub(crate) fn category_class(c: char) -> char {
         | G::OtherPunctuation => 'P',
         _ => '-',
     }
+}
+
+/// `remove_symbols_and_diacritics(s, keep)` of `basic.py`: NFKD; characters in `keep`
+/// kept; `ADDITIONAL_DIACRITICS` spelled out; combining marks dropped; other marks,
+/// symbols and punctuation become spaces.
+pub(crate) fn remove_symbols_and_diacritics(s: &str, keep: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.nfkd() {
+        if keep.contains(c) {
+            out.push(c);
+        } else if let Some(&(_, spelled)) = ADDITIONAL_DIACRITICS.iter().find(|(d, _)| *d == c) {
+            out.push_str(spelled);
+        } else if get_general_category(c) == GeneralCategory::NonspacingMark {
+        } else if matches!(category_class(c), 'M' | 'S' | 'P') {
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `re.sub(r"\s+", " ", s)` with Python's whitespace.
+pub(crate) fn collapse_ws(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_space = false;
+    for c in s.chars() {
+        if py_is_whitespace(c) {
+            if !in_space {
+                out.push(' ');
+            }
+            in_space = true;
+        } else {
+            out.push(c);
+            in_space = false;
+        }
+    }
+    out
 }
 
 /// Whisper's `BasicTextNormalizer`.
@@ -112,18 +150,7 @@ impl BasicTextNormalizer {
     pub fn normalize(&self, s: &str) -> String {
         let s = drop_parenthesised(&drop_bracketed(&s.to_lowercase()));
         let cleaned: String = if self.remove_diacritics {
-            let mut out = String::with_capacity(s.len());
-            for c in s.nfkd() {
-                if let Some(&(_, spelled)) = ADDITIONAL_DIACRITICS.iter().find(|(d, _)| *d == c) {
-                    out.push_str(spelled);
-                } else if get_general_category(c) == GeneralCategory::NonspacingMark {
-                } else if matches!(category_class(c), 'M' | 'S' | 'P') {
-                    out.push(' ');
-                } else {
-                    out.push(c);
-                }
-            }
-            out
+            remove_symbols_and_diacritics(&s, "")
         } else {
             s.nfkc()
                 .map(|c| {
@@ -139,20 +166,6 @@ impl BasicTextNormalizer {
         if self.split_letters {
             s = s.graphemes(true).collect::<Vec<_>>().join(" ");
         }
-        // re.sub(r"\s+", " ", s)
-        let mut out = String::with_capacity(s.len());
-        let mut in_space = false;
-        for c in s.chars() {
-            if py_is_whitespace(c) {
-                if !in_space {
-                    out.push(' ');
-                }
-                in_space = true;
-            } else {
-                out.push(c);
-                in_space = false;
-            }
-        }
-        out
+        collapse_ws(&s)
     }
 }
