@@ -3,7 +3,8 @@
 
 use crate::text::{distance, py_is_whitespace};
 
-fn normalise(s: &str) -> Vec<char> {
+/// `" ".join(s.strip().lower().split())` as characters; shared with ANLS*.
+pub(super) fn normalise(s: &str) -> Vec<char> {
     // " ".join(s.strip().lower().split())
     s.to_lowercase()
         .split(py_is_whitespace)

@@ -6,10 +6,11 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use super::anls::normalise;
 use super::munkres::maximise;
 use crate::error::{Error, Result};
 use crate::pyfmt::float_repr;
-use crate::text::{distance, py_is_whitespace};
+use crate::text::distance;
 
 /// A value to score: Python's objects as ANLS\* sees them.
 ///
@@ -119,16 +120,6 @@ impl AnlsValue {
 
 const THRESHOLD: f64 = 0.5;
 static NONE: AnlsValue = AnlsValue::None;
-
-fn normalise(s: &str) -> Vec<char> {
-    s.to_lowercase()
-        .split(py_is_whitespace)
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .collect()
-}
 
 fn average(nls: &[f64], length: usize) -> f64 {
     if length > 0 {
