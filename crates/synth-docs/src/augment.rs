@@ -183,6 +183,27 @@ fn move_polygon(p: &Polygon, h: &Homography) -> Polygon {
     }
 }
 
+/// Bilinear sample of `image` at continuous position (`sx`, `sy`) in pixel-edge
+/// coordinates (pixel centres at `i + 0.5`); white outside the image.
+fn sample_bilinear(image: &GrayImage, sx: f64, sy: f64) -> u8 {
+    let (w, h) = (f64::from(image.width()), f64::from(image.height()));
+    let (fx, fy) = (sx - 0.5, sy - 0.5);
+    let (x0, y0) = (fx.floor(), fy.floor());
+    let (ax, ay) = (fx - x0, fy - y0);
+    let sample = |xi: f64, yi: f64| -> f64 {
+        if xi < 0.0 || yi < 0.0 || xi >= w || yi >= h {
+            255.0
+        } else {
+            f64::from(image.get_pixel(xi as u32, yi as u32).0[0])
+        }
+    };
+    let v = sample(x0, y0) * (1.0 - ax) * (1.0 - ay)
+        + sample(x0 + 1.0, y0) * ax * (1.0 - ay)
+        + sample(x0, y0 + 1.0) * (1.0 - ax) * ay
+        + sample(x0 + 1.0, y0 + 1.0) * ax * ay;
+    v.round().clamp(0.0, 255.0) as u8
+}
+
 /// Rotates and tilts `page` (pixels and polygons alike) onto a canvas that holds all of it.
 fn geometric(page: &Page, cfg: &AugmentConfig, rng: &mut impl Rng) -> Page {
     let (w, h) = (
@@ -224,23 +245,9 @@ fn geometric(page: &Page, cfg: &AugmentConfig, rng: &mut impl Rng) -> Page {
     };
     let mut out = GrayImage::from_pixel(out_w, out_h, Luma([255]));
     for (x, y, px) in out.enumerate_pixels_mut() {
-        // Pixel centres map to pixel centres; bilinear sampling, white outside.
+        // Pixel centres map to pixel centres.
         let (sx, sy) = inverse.apply(f64::from(x) + 0.5, f64::from(y) + 0.5);
-        let (fx, fy) = (sx - 0.5, sy - 0.5);
-        let (x0, y0) = (fx.floor(), fy.floor());
-        let (ax, ay) = (fx - x0, fy - y0);
-        let sample = |xi: f64, yi: f64| -> f64 {
-            if xi < 0.0 || yi < 0.0 || xi >= w || yi >= h {
-                255.0
-            } else {
-                f64::from(page.image.get_pixel(xi as u32, yi as u32).0[0])
-            }
-        };
-        let v = sample(x0, y0) * (1.0 - ax) * (1.0 - ay)
-            + sample(x0 + 1.0, y0) * ax * (1.0 - ay)
-            + sample(x0, y0 + 1.0) * (1.0 - ax) * ay
-            + sample(x0 + 1.0, y0 + 1.0) * ax * ay;
-        px.0[0] = v.round().clamp(0.0, 255.0) as u8;
+        px.0[0] = sample_bilinear(&page.image, sx, sy);
     }
     let mut moved = page.clone();
     moved.image = out;
@@ -337,21 +344,7 @@ fn crumple(page: &Page, amplitude: f32, rng: &mut impl Rng) -> Page {
     let mut out = GrayImage::from_pixel(w, h, Luma([255]));
     for (x, y, px) in out.enumerate_pixels_mut() {
         let (sx, sy) = wave.source_of(f64::from(x) + 0.5, f64::from(y) + 0.5);
-        let (fx, fy) = (sx - 0.5, sy - 0.5);
-        let (x0, y0) = (fx.floor(), fy.floor());
-        let (ax, ay) = (fx - x0, fy - y0);
-        let sample = |xi: f64, yi: f64| -> f64 {
-            if xi < 0.0 || yi < 0.0 || xi >= f64::from(w) || yi >= f64::from(h) {
-                255.0
-            } else {
-                f64::from(page.image.get_pixel(xi as u32, yi as u32).0[0])
-            }
-        };
-        let v = sample(x0, y0) * (1.0 - ax) * (1.0 - ay)
-            + sample(x0 + 1.0, y0) * ax * (1.0 - ay)
-            + sample(x0, y0 + 1.0) * (1.0 - ax) * ay
-            + sample(x0 + 1.0, y0 + 1.0) * ax * ay;
-        px.0[0] = v.round().clamp(0.0, 255.0) as u8;
+        px.0[0] = sample_bilinear(&page.image, sx, sy);
     }
     let mut bent = page.clone();
     bent.image = out;
