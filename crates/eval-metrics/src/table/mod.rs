@@ -1,6 +1,7 @@
 //! Table metrics: TEDS and structure-only TEDS with PubTabNet semantics, and the HTML
 //! parser behind them.
 
+mod char_refs;
 mod entities;
 mod html;
 mod teds;
