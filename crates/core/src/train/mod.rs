@@ -28,6 +28,8 @@
 //! let run = RunDir::create(tmp.path().join("mlruns"), "doc", "linear")?;
 //! let config = TrainConfig::new(OptimizerConfig::adamw(0.05), 200, 16);
 //! let mut trainer = Trainer::new(config, &Device::flex(), run)?.with_progress(false);
+//! // Seed weight initialisation so the run is reproducible.
+//! whet_core::seed::Seed::new(7).apply(trainer.device());
 //! let model = LinearConfig::new(1, 1).init(trainer.device());
 //! let outcome = trainer.fit(model, &data, &batcher, &step, None)?;
 //! let w = outcome.model.weight.val().into_scalar::<f32>();
