@@ -6,7 +6,9 @@ Reads ../shared/data/clinc150/data_full.json and writes
 crates/intent-svc/tests/golden/tfidf.json: for two vectoriser configurations fitted on
 the CLINC150 training texts (in-scope and out-of-scope), the vocabulary in feature order,
 the idf values, and the TF-IDF rows of the first 300 test texts; and LinearSVC's
-predictions on the whole test set (in-scope and out-of-scope).
+predictions on the whole test set (in-scope and out-of-scope); and, in svm_variants.json,
+LinearSVC with class_weight="balanced" and sample weights on an imbalanced subset, and with
+the hinge loss.
 """
 import json
 import os
@@ -21,6 +23,7 @@ from sklearn.svm import LinearSVC
 HERE = os.path.dirname(__file__)
 DATA = os.path.join(HERE, "..", "..", "..", "shared", "data", "clinc150", "data_full.json")
 OUT = os.path.join(HERE, "..", "..", "crates", "intent-svc", "tests", "golden", "tfidf.json")
+OUT_VARIANTS = os.path.join(os.path.dirname(OUT), "svm_variants.json")
 
 CONFIGS = {
     "issue_defaults": dict(ngram_range=(1, 3), max_features=10000, min_df=1, sublinear_tf=False),
@@ -76,6 +79,31 @@ def main():
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False)
     print(f"{OUT}: {len(CONFIGS)} configurations", file=sys.stderr)
+
+    # LinearSVC variants on the same features: class_weight="balanced" with sample
+    # weights on an imbalanced subset (class number c, in sorted order, keeps its first
+    # 20 + (37 c mod 81) samples; every fifth kept sample weighs 2), and the hinge loss.
+    classes = sorted(set(ytr))
+    seen = {c: 0 for c in classes}
+    keep = []
+    for i, y in enumerate(ytr):
+        c = classes.index(y)
+        if seen[y] < 20 + (37 * c) % 81:
+            keep.append(i)
+        seen[y] += 1
+    weights = [2.0 if k % 5 == 0 else 1.0 for k in range(len(keep))]
+    variants = {"subset": keep, "sample_weight": weights}
+    xte_all = v.transform([t for t, _ in all_test])
+    bal = LinearSVC(C=1.0, class_weight="balanced", random_state=0).fit(
+        xtr[keep], [ytr[i] for i in keep], sample_weight=weights)
+    variants["balanced_weighted"] = {"predictions": bal.predict(xte_all).tolist(),
+                                     "decision_first_20": bal.decision_function(xte_all[:20]).tolist()}
+    hinge = LinearSVC(C=1.0, loss="hinge", random_state=0, max_iter=1000).fit(xtr, ytr)
+    variants["hinge"] = {"predictions": hinge.predict(xte_all).tolist(),
+                         "decision_first_20": hinge.decision_function(xte_all[:20]).tolist()}
+    with open(OUT_VARIANTS, "w", encoding="utf-8") as f:
+        json.dump(variants, f, ensure_ascii=False)
+    print(f"{OUT_VARIANTS}: balanced + sample weights, hinge", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 //! and `1 / (N- + 2)`, per-class probabilities normalised by their sum, and the five
 //! calibrated models' probabilities averaged.
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -40,31 +41,35 @@ impl Sigmoid {
         let (hi, lo) = ((prior1 + 1.0) / (prior1 + 2.0), 1.0 / (prior0 + 2.0));
         let t: Vec<f64> = y.iter().map(|&v| if v { hi } else { lo }).collect();
         let (mut a, mut b) = (0.0, ((prior0 + 1.0) / (prior1 + 1.0)).ln());
-        let objective = |a: f64, b: f64| -> f64 {
+        // The objective at (a, b), leaving exp(-|a f + b|) per sample in `e` for the
+        // gradient and Hessian at the same point: one exp and one log per sample and
+        // iteration.
+        let objective = |a: f64, b: f64, e: &mut [f64]| -> f64 {
             f.iter()
                 .zip(&t)
-                .map(|(&fi, &ti)| {
+                .zip(e.iter_mut())
+                .map(|((&fi, &ti), ei)| {
                     let z = a * fi + b;
+                    *ei = (-z.abs()).exp();
                     if z >= 0.0 {
-                        ti * z + (1.0 + (-z).exp()).ln()
+                        ti * z + (1.0 + *ei).ln()
                     } else {
-                        (ti - 1.0) * z + (1.0 + z.exp()).ln()
+                        (ti - 1.0) * z + (1.0 + *ei).ln()
                     }
                 })
                 .sum()
         };
-        let mut fval = objective(a, b);
+        let mut e = vec![0.0; f.len()];
+        let mut trial = vec![0.0; f.len()];
+        let mut fval = objective(a, b, &mut e);
         let sigma = 1e-12;
         for _ in 0..100 {
             let (mut h11, mut h22, mut h21, mut g1, mut g2) = (sigma, sigma, 0.0, 0.0, 0.0);
-            for (&fi, &ti) in f.iter().zip(&t) {
-                let z = a * fi + b;
-                let (p, q) = if z >= 0.0 {
-                    let e = (-z).exp();
-                    (e / (1.0 + e), 1.0 / (1.0 + e))
+            for ((&fi, &ti), &ei) in f.iter().zip(&t).zip(&e) {
+                let (p, q) = if a * fi + b >= 0.0 {
+                    (ei / (1.0 + ei), 1.0 / (1.0 + ei))
                 } else {
-                    let e = z.exp();
-                    (1.0 / (1.0 + e), e / (1.0 + e))
+                    (1.0 / (1.0 + ei), ei / (1.0 + ei))
                 };
                 let d2 = p * q;
                 h11 += fi * fi * d2;
@@ -84,11 +89,12 @@ impl Sigmoid {
             let mut moved = false;
             while step >= 1e-10 {
                 let (na, nb) = (a + step * da, b + step * db);
-                let nf = objective(na, nb);
+                let nf = objective(na, nb, &mut trial);
                 if nf < fval + 1e-4 * step * gd {
                     a = na;
                     b = nb;
                     fval = nf;
+                    std::mem::swap(&mut e, &mut trial);
                     moved = true;
                     break;
                 }
@@ -177,6 +183,11 @@ impl CalibratedSvm {
                 reason: "at least 2 folds".into(),
             });
         }
+        if x.len() != y.len() {
+            return Err(Error::Fit {
+                reason: format!("{} rows, {} labels", x.len(), y.len()),
+            });
+        }
         let assignment = stratified_folds(y, folds);
         let mut classes: Vec<String> = y.iter().map(|s| s.as_ref().to_owned()).collect();
         classes.sort();
@@ -190,24 +201,39 @@ impl CalibratedSvm {
             }
         }
         let mut members = Vec::with_capacity(folds);
+        // Each fold starts from the dual point its samples last had: the folds share three
+        // quarters of their rows, and from the third fold on every row has been trained
+        // before, so far fewer passes reach the same tolerance.
+        let mut duals: Option<Vec<Vec<f64>>> = None;
         for f in 0..folds {
             let train: Vec<usize> = (0..x.len()).filter(|&i| assignment[i] != f).collect();
             let held: Vec<usize> = (0..x.len()).filter(|&i| assignment[i] == f).collect();
-            let xs: Vec<SparseRow> = train.iter().map(|&i| x[i].clone()).collect();
-            let ys: Vec<&str> = train.iter().map(|&i| y[i].as_ref()).collect();
-            let svm = LinearSvm::fit(&xs, &ys, None, dim, cfg)?;
-            let scores: Vec<Vec<f64>> =
-                held.iter().map(|&i| svm.decision_function(&x[i])).collect();
+            let (svm, dual) = LinearSvm::fit_rows(x, &train, y, None, dim, cfg, duals.as_deref())?;
+            match &mut duals {
+                None => duals = Some(dual),
+                Some(last) => {
+                    for (l, d) in last.iter_mut().zip(&dual) {
+                        for &i in &train {
+                            l[i] = d[i];
+                        }
+                    }
+                }
+            }
+            let scores: Vec<Vec<f64>> = held
+                .par_iter()
+                .map(|&i| svm.decision_function(&x[i]))
+                .collect();
+            let held_class: Vec<&str> = held.iter().map(|&i| y[i].as_ref()).collect();
             let sigmoids: Vec<Sigmoid> = if classes.len() == 2 {
                 let f: Vec<f64> = scores.iter().map(|s| s[1]).collect();
-                let t: Vec<bool> = held.iter().map(|&i| y[i].as_ref() == classes[1]).collect();
+                let t: Vec<bool> = held_class.iter().map(|&h| h == classes[1]).collect();
                 vec![Sigmoid::fit(&f, &t)]
             } else {
                 (0..classes.len())
+                    .into_par_iter()
                     .map(|c| {
                         let f: Vec<f64> = scores.iter().map(|s| s[c]).collect();
-                        let t: Vec<bool> =
-                            held.iter().map(|&i| y[i].as_ref() == classes[c]).collect();
+                        let t: Vec<bool> = held_class.iter().map(|&h| h == classes[c]).collect();
                         Sigmoid::fit(&f, &t)
                     })
                     .collect()

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use whet_core::data::atomic_write;
 
@@ -51,7 +52,7 @@ impl IntentModel {
         let texts: Vec<&str> = samples.iter().map(|(t, _)| t.as_ref()).collect();
         let labels: Vec<&str> = samples.iter().map(|(_, l)| l.as_ref()).collect();
         let vectorizer = TfidfVectorizer::fit(tfidf, &texts)?;
-        let rows: Vec<_> = texts.iter().map(|t| vectorizer.transform(t)).collect();
+        let rows: Vec<_> = texts.par_iter().map(|t| vectorizer.transform(t)).collect();
         let classifier = CalibratedSvm::fit(&rows, &labels, vectorizer.vocabulary().len(), svm, 5)?;
         Ok(IntentModel {
             vectorizer,

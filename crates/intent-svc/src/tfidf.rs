@@ -3,7 +3,7 @@
 //! limits, `max_features` by corpus frequency (ties in vocabulary order), smooth idf
 //! `ln((1 + n) / (1 + df)) + 1`, optional sublinear tf, L2-normalised rows.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use regex::Regex;
@@ -153,23 +153,39 @@ impl TfidfConfig {
     /// The analyser: the document's terms, with repeats (scikit-learn's
     /// `build_analyzer()` for `analyzer="word"`).
     pub fn analyze(&self, doc: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        self.for_each_term(doc, |t| out.push(t.to_owned()));
+        out
+    }
+
+    /// Calls `f` with each of the document's terms in [`TfidfConfig::analyze`]'s order,
+    /// building n-grams in one reused buffer instead of a string per term.
+    pub fn for_each_term(&self, doc: &str, mut f: impl FnMut(&str)) {
+        let lowered;
         let text = if self.lowercase {
-            doc.to_lowercase()
+            lowered = doc.to_lowercase();
+            lowered.as_str()
         } else {
-            doc.to_owned()
+            doc
         };
-        let tokens: Vec<&str> = token_regex().find_iter(&text).map(|m| m.as_str()).collect();
+        let tokens: Vec<&str> = token_regex().find_iter(text).map(|m| m.as_str()).collect();
         let (lo, hi) = self.ngram_range;
-        let mut out: Vec<String> = Vec::new();
         if lo == 1 {
-            out.extend(tokens.iter().map(|t| (*t).to_owned()));
+            tokens.iter().for_each(|t| f(t));
         }
+        let mut gram = String::new();
         for n in lo.max(2)..=hi.min(tokens.len()) {
             for w in tokens.windows(n) {
-                out.push(w.join(" "));
+                gram.clear();
+                for (i, t) in w.iter().enumerate() {
+                    if i > 0 {
+                        gram.push(' ');
+                    }
+                    gram.push_str(t);
+                }
+                f(&gram);
             }
         }
-        out
     }
 }
 
@@ -181,24 +197,43 @@ impl TfidfVectorizer {
     pub fn fit<S: AsRef<str>>(config: TfidfConfig, docs: &[S]) -> Result<Self> {
         config.validate()?;
         let n = docs.len();
-        // Term counts over the corpus and document frequencies.
-        let mut counts: BTreeMap<String, (u64, usize)> = BTreeMap::new();
-        for d in docs {
-            let mut seen: HashMap<String, ()> = HashMap::new();
-            for t in config.analyze(d.as_ref()) {
-                let e = counts.entry(t.clone()).or_insert((0, 0));
-                e.0 += 1;
-                if seen.insert(t, ()).is_none() {
-                    e.1 += 1;
-                }
-            }
+        // Term counts over the corpus and document frequencies (a document is counted
+        // once per term by remembering the last document that counted it).
+        struct Tally {
+            count: u64,
+            df: usize,
+            last: usize,
         }
+        let mut tallies: HashMap<String, Tally> = HashMap::new();
+        for (d, doc) in docs.iter().enumerate() {
+            config.for_each_term(doc.as_ref(), |t| match tallies.get_mut(t) {
+                Some(e) => {
+                    e.count += 1;
+                    if e.last != d {
+                        e.last = d;
+                        e.df += 1;
+                    }
+                }
+                None => {
+                    tallies.insert(
+                        t.to_owned(),
+                        Tally {
+                            count: 1,
+                            df: 1,
+                            last: d,
+                        },
+                    );
+                }
+            });
+        }
+        let mut counts: Vec<(String, Tally)> = tallies.into_iter().collect();
+        // Byte order, which is Python's code-point order (scikit-learn sorts the terms).
+        counts.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let (low, high) = (bound(config.min_df, n), bound(config.max_df, n));
-        // BTreeMap iterates in byte order, which is Python's code-point order.
         let mut kept: Vec<(String, u64, usize)> = counts
             .into_iter()
-            .filter(|(_, (_, df))| (*df as f64) >= low && (*df as f64) <= high)
-            .map(|(t, (tf, df))| (t, tf, df))
+            .filter(|(_, e)| (e.df as f64) >= low && (e.df as f64) <= high)
+            .map(|(t, e)| (t, e.count, e.df))
             .collect();
         if let Some(limit) = config.max_features.filter(|&l| kept.len() > l) {
             // Stable sort by descending corpus count: ties keep vocabulary order.
@@ -255,14 +290,16 @@ impl TfidfVectorizer {
 
     /// The TF-IDF row of `doc` (L2-normalised; empty when no known term occurs).
     pub fn transform(&self, doc: &str) -> SparseRow {
-        let mut tf: BTreeMap<u32, f64> = BTreeMap::new();
-        for t in self.config.analyze(doc) {
-            if let Some(&i) = self.index.get(&t) {
-                *tf.entry(i).or_insert(0.0) += 1.0;
+        let mut hits: Vec<u32> = Vec::new();
+        self.config.for_each_term(doc, |t| {
+            if let Some(&i) = self.index.get(t) {
+                hits.push(i);
             }
-        }
+        });
+        hits.sort_unstable();
         let mut row = SparseRow::default();
-        for (i, c) in tf {
+        for run in hits.chunk_by(|a, b| a == b) {
+            let (i, c) = (run[0], run.len() as f64);
             let c = if self.config.sublinear_tf {
                 c.ln() + 1.0
             } else {
