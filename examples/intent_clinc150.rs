@@ -1,6 +1,6 @@
 //! An intent classifier for CLINC150: TF-IDF, a linear SVM and calibrated confidence,
 //! trained on the 15,000 in-scope and 100 out-of-scope training messages, evaluated on the
-//! 5,500 test messages with an out-of-scope threshold.
+//! 5,500 test messages with an out-of-scope threshold tuned on the validation split.
 //!
 //! ```sh
 //! cargo run --release -p whet-examples --example intent_clinc150 -- --data ../shared/data/clinc150/data_full.json
@@ -20,9 +20,10 @@ struct Args {
     /// CLINC150's `data_full.json`.
     #[arg(long, default_value = "../shared/data/clinc150/data_full.json")]
     data: PathBuf,
-    /// Below this confidence a message is out of scope (`oos`).
-    #[arg(long, default_value_t = 0.3)]
-    threshold: f64,
+    /// Below this confidence a message is out of scope (`oos`); by default the threshold
+    /// is tuned on the validation split (`val` and `oos_val`).
+    #[arg(long)]
+    threshold: Option<f64>,
     /// Where to save the model file.
     #[arg(long)]
     save: Option<PathBuf>,
@@ -65,7 +66,27 @@ fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let mut model = IntentModel::fit(&train, tfidf, &SvmConfig::default())?;
     let fit_s = started.elapsed().as_secs_f64();
-    model.threshold = Some(args.threshold);
+    let threshold = match args.threshold {
+        Some(t) => t,
+        None => {
+            let validation = split(&data, &["val", "oos_val"])?;
+            let scores = model.tune_threshold(&validation)?;
+            let t = model.threshold.context("tuned threshold")?;
+            let at = scores
+                .iter()
+                .find(|s| s.threshold == t)
+                .context("tuned score")?;
+            println!(
+                "threshold {t:.2} tuned on {} validation messages (in-scope accuracy {:.4}, \
+                 out-of-scope recall {:.4})",
+                validation.len(),
+                at.in_scope_accuracy,
+                at.oos_recall
+            );
+            t
+        }
+    };
+    model.threshold = Some(threshold);
     let started = Instant::now();
     let predicted: Vec<String> = test
         .iter()
@@ -98,7 +119,7 @@ fn main() -> anyhow::Result<()> {
     if let Some(o) = oos {
         println!(
             "out-of-scope recall {:.4}, precision {:.4} (threshold {})",
-            o.recall, o.precision, args.threshold
+            o.recall, o.precision, threshold
         );
     }
     if let Some(path) = &args.save {

@@ -32,7 +32,7 @@ mod tfidf;
 pub use calibrate::{CalibratedSvm, Prediction, Sigmoid, stratified_folds};
 pub use dataset::{BadRow, CleanReport, Dataset, Sample, Source, Stats};
 pub use error::{Error, Result};
-pub use model::{IntentModel, MODEL_FORMAT, MODEL_VERSION};
+pub use model::{IntentModel, MODEL_FORMAT, MODEL_VERSION, ThresholdScore};
 pub use pipeline::{Pipeline, PipelineConfig, macro_f1};
 pub use svm::{LinearSvm, Loss, SvmConfig};
 pub use tfidf::{DocFreq, SparseRow, TfidfConfig, TfidfVectorizer};

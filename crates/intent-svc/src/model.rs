@@ -32,6 +32,19 @@ pub struct IntentModel {
     pub out_of_scope_label: String,
 }
 
+/// One candidate of [`IntentModel::tune_threshold`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdScore {
+    /// The candidate threshold.
+    pub threshold: f64,
+    /// Share of in-scope samples given their own intent.
+    pub in_scope_accuracy: f64,
+    /// Share of out-of-scope samples answered with the out-of-scope label.
+    pub oos_recall: f64,
+    /// The mean of the two: what the choice maximises.
+    pub balanced: f64,
+}
+
 #[derive(Serialize, Deserialize)]
 struct ModelFile {
     format: String,
@@ -70,6 +83,68 @@ impl IntentModel {
             p.intent = self.out_of_scope_label.clone();
         }
         p
+    }
+
+    /// Chooses the out-of-scope threshold on labelled validation samples (in-scope ones
+    /// and ones labelled [`IntentModel::out_of_scope_label`]) and sets it: of the
+    /// candidate thresholds (every 0.01 from 0 to 1), the one with the best *balanced*
+    /// score, the mean of in-scope accuracy and out-of-scope recall, so neither kind of
+    /// mistake is favoured by how many samples of each the validation set holds. Ties go
+    /// to the lower threshold. Returns the score of every candidate.
+    ///
+    /// # Errors
+    /// [`Error::Fit`] when the samples lack in-scope or out-of-scope messages.
+    pub fn tune_threshold<T: AsRef<str>, L: AsRef<str>>(
+        &mut self,
+        validation: &[(T, L)],
+    ) -> Result<Vec<ThresholdScore>> {
+        let oos = self.out_of_scope_label.as_str();
+        let n_oos = validation.iter().filter(|(_, l)| l.as_ref() == oos).count();
+        let n_in = validation.len() - n_oos;
+        if n_oos == 0 || n_in == 0 {
+            return Err(Error::Fit {
+                reason: format!(
+                    "threshold tuning needs in-scope and {oos:?} samples ({n_in} and {n_oos})"
+                ),
+            });
+        }
+        let predictions: Vec<(String, f64)> = validation
+            .iter()
+            .map(|(t, _)| {
+                let p = self
+                    .classifier
+                    .predict(&self.vectorizer.transform(t.as_ref()), 1);
+                (p.intent, p.confidence)
+            })
+            .collect();
+        let scores: Vec<ThresholdScore> = (0..=100)
+            .map(|step| {
+                let threshold = f64::from(step) / 100.0;
+                let (mut right_in, mut caught) = (0, 0);
+                for ((intent, confidence), (_, label)) in predictions.iter().zip(validation) {
+                    let said = if *confidence < threshold { oos } else { intent };
+                    match (label.as_ref() == oos, said == label.as_ref()) {
+                        (true, true) => caught += 1,
+                        (false, true) => right_in += 1,
+                        _ => {}
+                    }
+                }
+                let in_scope_accuracy = f64::from(right_in) / n_in as f64;
+                let oos_recall = f64::from(caught) / n_oos as f64;
+                ThresholdScore {
+                    threshold,
+                    in_scope_accuracy,
+                    oos_recall,
+                    balanced: (in_scope_accuracy + oos_recall) / 2.0,
+                }
+            })
+            .collect();
+        let best = scores.iter().fold(
+            &scores[0],
+            |b, s| if s.balanced > b.balanced { s } else { b },
+        );
+        self.threshold = Some(best.threshold);
+        Ok(scores)
     }
 
     /// Writes the model file (JSON with format name and version), atomically.

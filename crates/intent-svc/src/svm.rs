@@ -487,6 +487,12 @@ impl LinearSvm {
         ))
     }
 
+    /// The score of model `m` (one per class; the single one for two classes, positive
+    /// for the second class).
+    pub fn score(&self, m: usize, x: &SparseRow) -> f64 {
+        dot(&self.weights[m], x, self.intercept_scaling)
+    }
+
     /// One score per class (for two classes: minus and plus the single score).
     pub fn decision_function(&self, x: &SparseRow) -> Vec<f64> {
         let scores: Vec<f64> = self

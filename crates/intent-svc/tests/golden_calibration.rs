@@ -2,39 +2,15 @@
 //! method="sigmoid", cv=5)` on CLINC150: the same stratified folds, predictions agreeing
 //! on at least 99.5% of the 5,500 test texts, and a Brier score within 0.01.
 
-use serde_json::Value;
-use whet_intent_svc::{
-    CalibratedSvm, DocFreq, SvmConfig, TfidfConfig, TfidfVectorizer, stratified_folds,
-};
+mod common;
+
+use whet_intent_svc::{CalibratedSvm, SvmConfig, TfidfVectorizer, stratified_folds};
 
 #[test]
 fn calibration_matches_scikit_learn_on_clinc150() {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let data: Value = serde_json::from_str(
-        &std::fs::read_to_string(root.join("../../../shared/data/clinc150/data_full.json"))
-            .unwrap(),
-    )
-    .unwrap();
-    let golden: Value = serde_json::from_str(
-        &std::fs::read_to_string(root.join("tests/golden/tfidf.json")).unwrap(),
-    )
-    .unwrap();
+    let golden = common::read_json("tests/golden/tfidf.json");
     let want = &golden["calibration"];
-    let rows = |k: &str| -> Vec<(String, String)> {
-        data[k]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                (
-                    r[0].as_str().unwrap().to_owned(),
-                    r[1].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect()
-    };
-    let train: Vec<(String, String)> = [rows("train"), rows("oos_train")].concat();
-    let test: Vec<(String, String)> = [rows("test"), rows("oos_test")].concat();
+    let (train, test) = (common::train(), common::test());
     let y: Vec<&str> = train.iter().map(|(_, l)| l.as_str()).collect();
     let folds: Vec<usize> = want["folds"]
         .as_array()
@@ -44,15 +20,8 @@ fn calibration_matches_scikit_learn_on_clinc150() {
         .collect();
     assert_eq!(stratified_folds(&y, 5), folds, "fold assignment");
 
-    let config = TfidfConfig {
-        ngram_range: (1, 2),
-        max_features: None,
-        min_df: DocFreq::Count(2),
-        sublinear_tf: true,
-        ..TfidfConfig::default()
-    };
     let texts: Vec<&str> = train.iter().map(|(t, _)| t.as_str()).collect();
-    let v = TfidfVectorizer::fit(config, &texts).unwrap();
+    let v = TfidfVectorizer::fit(common::bigram_config(), &texts).unwrap();
     let x: Vec<_> = texts.iter().map(|t| v.transform(t)).collect();
     let model = CalibratedSvm::fit(&x, &y, v.vocabulary().len(), &SvmConfig::default(), 5).unwrap();
 

@@ -2,45 +2,16 @@
 //! (the exactly reproducible vectoriser configuration), same hyper-parameters; predictions
 //! on the 5,500 test texts must agree on at least 99.5% and accuracy within 0.3 points.
 
-use serde_json::Value;
-use whet_intent_svc::{DocFreq, LinearSvm, SvmConfig, TfidfConfig, TfidfVectorizer};
+mod common;
+
+use whet_intent_svc::{LinearSvm, SvmConfig, TfidfVectorizer};
 
 #[test]
 fn linear_svm_agrees_with_scikit_learn_on_clinc150() {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let data: Value = serde_json::from_str(
-        &std::fs::read_to_string(root.join("../../../shared/data/clinc150/data_full.json"))
-            .unwrap(),
-    )
-    .unwrap();
-    let golden: Value = serde_json::from_str(
-        &std::fs::read_to_string(root.join("tests/golden/tfidf.json")).unwrap(),
-    )
-    .unwrap();
-    let rows = |k: &str| -> Vec<(String, String)> {
-        data[k]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                (
-                    r[0].as_str().unwrap().to_owned(),
-                    r[1].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect()
-    };
-    let train: Vec<(String, String)> = [rows("train"), rows("oos_train")].concat();
-    let test: Vec<(String, String)> = [rows("test"), rows("oos_test")].concat();
-    let config = TfidfConfig {
-        ngram_range: (1, 2),
-        max_features: None,
-        min_df: DocFreq::Count(2),
-        sublinear_tf: true,
-        ..TfidfConfig::default()
-    };
+    let golden = common::read_json("tests/golden/tfidf.json");
+    let (train, test) = (common::train(), common::test());
     let texts: Vec<&str> = train.iter().map(|(t, _)| t.as_str()).collect();
-    let v = TfidfVectorizer::fit(config, &texts).unwrap();
+    let v = TfidfVectorizer::fit(common::bigram_config(), &texts).unwrap();
     let x: Vec<_> = texts.iter().map(|t| v.transform(t)).collect();
     let y: Vec<&str> = train.iter().map(|(_, l)| l.as_str()).collect();
     let svm = LinearSvm::fit(&x, &y, None, v.vocabulary().len(), &SvmConfig::default()).unwrap();

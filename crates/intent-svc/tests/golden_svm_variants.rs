@@ -4,42 +4,22 @@
 //! one-vs-rest problem, and the hinge loss. Predictions on the 5,500 test texts must agree
 //! on at least 99.5%, and decision values stay close.
 
-use serde_json::Value;
-use whet_intent_svc::{DocFreq, LinearSvm, Loss, SvmConfig, TfidfConfig, TfidfVectorizer};
+mod common;
 
-fn read(path: &str) -> Value {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(root.join(path)).unwrap()).unwrap()
-}
+use serde_json::Value;
+use whet_intent_svc::{LinearSvm, Loss, SparseRow, SvmConfig, TfidfVectorizer};
 
 struct Clinc {
-    x: Vec<whet_intent_svc::SparseRow>,
+    x: Vec<SparseRow>,
     y: Vec<String>,
-    test: Vec<whet_intent_svc::SparseRow>,
+    test: Vec<SparseRow>,
     dim: usize,
 }
 
 fn clinc() -> Clinc {
-    let data = read("../../../shared/data/clinc150/data_full.json");
-    let rows = |k: &str| -> Vec<(String, String)> {
-        data[k]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| (r[0].as_str().unwrap().into(), r[1].as_str().unwrap().into()))
-            .collect()
-    };
-    let train = [rows("train"), rows("oos_train")].concat();
-    let test = [rows("test"), rows("oos_test")].concat();
-    let config = TfidfConfig {
-        ngram_range: (1, 2),
-        max_features: None,
-        min_df: DocFreq::Count(2),
-        sublinear_tf: true,
-        ..TfidfConfig::default()
-    };
+    let (train, test) = (common::train(), common::test());
     let texts: Vec<&str> = train.iter().map(|(t, _)| t.as_str()).collect();
-    let v = TfidfVectorizer::fit(config, &texts).unwrap();
+    let v = TfidfVectorizer::fit(common::bigram_config(), &texts).unwrap();
     Clinc {
         x: texts.iter().map(|t| v.transform(t)).collect(),
         y: train.into_iter().map(|(_, l)| l).collect(),
@@ -48,7 +28,7 @@ fn clinc() -> Clinc {
     }
 }
 
-fn compare(name: &str, svm: &LinearSvm, test: &[whet_intent_svc::SparseRow], want: &Value) {
+fn compare(name: &str, svm: &LinearSvm, test: &[SparseRow], want: &Value) {
     let expected: Vec<&str> = want["predictions"]
         .as_array()
         .unwrap()
@@ -86,7 +66,7 @@ fn compare(name: &str, svm: &LinearSvm, test: &[whet_intent_svc::SparseRow], wan
 
 #[test]
 fn balanced_and_weighted_and_hinge_agree_with_scikit_learn() {
-    let golden = read("tests/golden/svm_variants.json");
+    let golden = common::read_json("tests/golden/svm_variants.json");
     let c = clinc();
     let subset: Vec<usize> = golden["subset"]
         .as_array()

@@ -3,37 +3,17 @@
 //! `../shared/data/clinc150/data_full.json`): the same vocabulary in the same order, idf
 //! within 1e-12, and the same rows.
 
-use serde_json::Value;
+mod common;
+
 use whet_intent_svc::{DocFreq, TfidfConfig, TfidfVectorizer};
 
 fn clinc_train() -> Vec<String> {
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/clinc150/data_full.json");
-    let data: Value = serde_json::from_str(
-        &std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
-    )
-    .unwrap();
-    ["train", "oos_train"]
-        .iter()
-        .flat_map(|k| {
-            data[k]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| r[0].as_str().unwrap().to_owned())
-        })
-        .collect()
+    common::train().into_iter().map(|(t, _)| t).collect()
 }
 
 #[test]
 fn tfidf_matches_scikit_learn_on_clinc150() {
-    let golden: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/tfidf.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let golden = common::read_json("tests/golden/tfidf.json");
     let train = clinc_train();
     assert_eq!(train.len() as u64, golden["train_size"].as_u64().unwrap());
     let tests: Vec<&str> = golden["test_texts"]

@@ -109,3 +109,45 @@ fn threshold_sends_unsure_messages_out_of_scope() {
     m.threshold = Some(0.0);
     assert_ne!(m.predict("what is my balance", 1).intent, "oos");
 }
+
+#[test]
+fn tuned_threshold_separates_known_from_unknown_messages() {
+    let mut m = fit();
+    let validation = [
+        ("what is my balance today", "balance"),
+        ("send money to my sister", "transfer"),
+        ("is it raining in manila", "weather"),
+        ("recommend a good pizza recipe", "oos"),
+        ("who won the basketball game", "oos"),
+    ];
+    let scores = m.tune_threshold(&validation).unwrap();
+    assert_eq!(scores.len(), 101);
+    let chosen = m.threshold.unwrap();
+    let best = scores
+        .iter()
+        .map(|s| s.balanced)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let at = scores.iter().find(|s| s.threshold == chosen).unwrap();
+    assert_eq!(at.balanced, best, "the chosen threshold scores best");
+    // The lowest threshold with that score: ties go low.
+    assert!(
+        scores
+            .iter()
+            .filter(|s| s.threshold < chosen)
+            .all(|s| s.balanced < best)
+    );
+    // At threshold 0 nothing is out of scope; at 1 everything is.
+    assert_eq!(
+        (scores[0].oos_recall, scores[0].in_scope_accuracy > 0.0),
+        (0.0, true)
+    );
+    assert_eq!(
+        (scores[100].oos_recall, scores[100].in_scope_accuracy),
+        (1.0, 0.0)
+    );
+    // Without out-of-scope samples there is nothing to tune against.
+    assert!(matches!(
+        m.tune_threshold(&validation[..3]),
+        Err(Error::Fit { .. })
+    ));
+}
