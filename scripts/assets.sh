@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Fetches the pretrained weights Whetstone's model crates load, from package registries
+# (no model hub is needed), into the git-ignored assets/ folder, and verifies every file's
+# SHA-256. Idempotent: files already present and verified are left alone.
+#
+#   assets/rapidocr-1.4.4/   PP-OCRv4 detector, recognizer (character dictionary in its
+#                            ONNX metadata) and direction classifier, and config.yaml,
+#                            from the wheel rapidocr-onnxruntime==1.4.4 (Apache-2.0)
+#
+# Usage: scripts/assets.sh        (needs python3 with pip, as a download client only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+verify() { # dir, then "sha256  name" lines on stdin
+    (cd "$1" && sha256sum --quiet --check --strict -)
+}
+
+rapidocr() {
+    local dir=assets/rapidocr-1.4.4
+    local sums="d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9  ch_PP-OCRv4_det_infer.onnx
+48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b  ch_PP-OCRv4_rec_infer.onnx
+e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c  ch_ppocr_mobile_v2.0_cls_infer.onnx
+bf94a1da4cba828e67b1d61e27cee14d9e7da27c9f272e04048a17e41ae97332  config.yaml"
+    if [ -d "$dir" ] && verify "$dir" <<< "$sums" 2> /dev/null; then
+        echo "assets: $dir present and verified"
+        return
+    fi
+    local work
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' RETURN
+    python3 -m pip download --quiet --no-deps -d "$work" "rapidocr-onnxruntime==1.4.4"
+    python3 - "$work"/rapidocr_onnxruntime-1.4.4-py3-none-any.whl "$work/out" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for n in z.namelist():
+        if n.startswith("rapidocr_onnxruntime/models/") or n == "rapidocr_onnxruntime/config.yaml":
+            z.extract(n, sys.argv[2])
+PY
+    mkdir -p "$dir"
+    cp "$work"/out/rapidocr_onnxruntime/models/*.onnx "$work/out/rapidocr_onnxruntime/config.yaml" "$dir/"
+    verify "$dir" <<< "$sums"
+    echo "assets: $dir fetched and verified"
+}
+
+rapidocr
