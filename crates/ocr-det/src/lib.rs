@@ -19,10 +19,13 @@
 //! # Ok::<(), whet_ocr_det::Error>(())
 //! ```
 
+pub mod det;
 mod dict;
 mod error;
+mod graph;
 mod onnx;
 
+pub use det::DbNet;
 pub use dict::CharDict;
 pub use error::{Error, Result};
 pub use onnx::{Attribute, OnnxModel, OnnxNode, OnnxTensor, TensorData};

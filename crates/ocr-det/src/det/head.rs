@@ -1,0 +1,52 @@
+//! DB head, probability (binarize) branch.
+
+use burn::module::Module;
+use burn::nn::BatchNorm;
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::tensor::Tensor;
+use burn::tensor::activation::{relu, sigmoid};
+
+use crate::error::Result;
+use crate::graph::Cursor;
+
+/// `3 x 3` conv + BN + ReLU, 2x transposed conv + BN + ReLU, 2x transposed conv, sigmoid.
+#[derive(Module, Debug)]
+pub struct DbHead {
+    /// `96 -> 24`, no bias.
+    pub conv: Conv2d,
+    /// Its batch norm.
+    pub bn1: BatchNorm,
+    /// `24 -> 24`, kernel 2, stride 2.
+    pub up1: ConvTranspose2d,
+    /// Its batch norm.
+    pub bn2: BatchNorm,
+    /// `24 -> 1`, kernel 2, stride 2.
+    pub up2: ConvTranspose2d,
+}
+
+impl DbHead {
+    /// `[N, 96, H / 4, W / 4]` -> text probability `[N, 1, H, W]`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let x = relu(self.bn1.forward(self.conv.forward(x)));
+        let x = relu(self.bn2.forward(self.up1.forward(x)));
+        sigmoid(self.up2.forward(x))
+    }
+
+    pub(crate) fn read(g: &mut Cursor<'_>) -> Result<Self> {
+        let conv = g.conv()?;
+        let bn1 = g.batch_norm()?;
+        g.expect("Relu")?;
+        let up1 = g.conv_transpose_with_bias()?;
+        let bn2 = g.batch_norm()?;
+        g.expect("Relu")?;
+        let up2 = g.conv_transpose_with_bias()?;
+        g.expect("Sigmoid")?;
+        Ok(DbHead {
+            conv,
+            bn1,
+            up1,
+            bn2,
+            up2,
+        })
+    }
+}

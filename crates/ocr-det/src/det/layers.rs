@@ -1,0 +1,123 @@
+//! The building blocks PP-OCRv4's detector is made of, in their inference (re-parameterised)
+//! form: a convolution with a learnable scalar scale and bias, hard-swish with another,
+//! squeeze-excitation, and nearest upsampling.
+
+use burn::module::{Module, Param};
+use burn::nn::conv::Conv2d;
+use burn::tensor::Tensor;
+use burn::tensor::activation::{hard_sigmoid, relu};
+
+use crate::error::Result;
+use crate::graph::Cursor;
+
+/// `y = scale * x + bias` with scalar `scale` and `bias` (PaddleOCR's
+/// `LearnableAffineBlock`).
+#[derive(Module, Debug)]
+pub struct Affine {
+    /// The scale, shape `[1]`.
+    pub scale: Param<Tensor<1>>,
+    /// The bias, shape `[1]`.
+    pub bias: Param<Tensor<1>>,
+}
+
+impl Affine {
+    /// `x`: `[N, C, H, W]` -> same shape.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let s = self.scale.val().reshape([1, 1, 1, 1]);
+        let b = self.bias.val().reshape([1, 1, 1, 1]);
+        x.mul(s).add(b)
+    }
+
+    pub(crate) fn read(g: &mut Cursor<'_>) -> Result<Self> {
+        let (scale, bias) = g.affine()?;
+        Ok(Affine { scale, bias })
+    }
+}
+
+/// `hardswish(x) = x * clip(x + 3, 0, 6) / 6`.
+pub fn hard_swish(x: Tensor<4>) -> Tensor<4> {
+    x.clone()
+        .mul(x.add_scalar(3.0).clamp(0.0, 6.0).div_scalar(6.0))
+}
+
+/// A re-parameterised `LearnableRepLayer` of PPLCNetV3: convolution, learnable affine,
+/// then (except at stride 2) hard-swish and another learnable affine.
+#[derive(Module, Debug)]
+pub struct RepConv {
+    /// The fused convolution (with bias).
+    pub conv: Conv2d,
+    /// The affine after the convolution.
+    pub lab: Affine,
+    /// The affine after hard-swish; `None` for stride-2 layers, which have no activation.
+    pub act: Option<Affine>,
+}
+
+impl RepConv {
+    /// `x`: `[N, C_in, H, W]` -> `[N, C_out, H / stride, W / stride]`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let y = self.lab.forward(self.conv.forward(x));
+        match &self.act {
+            Some(a) => a.forward(hard_swish(y)),
+            None => y,
+        }
+    }
+
+    pub(crate) fn read(g: &mut Cursor<'_>) -> Result<Self> {
+        let conv = g.conv()?;
+        let lab = Affine::read(g)?;
+        let act = if g.next_are(&["Add", "Clip"]) {
+            g.hard_swish()?;
+            Some(Affine::read(g)?)
+        } else {
+            None
+        };
+        Ok(RepConv { conv, lab, act })
+    }
+}
+
+/// Squeeze-excitation: global average, reduce (ReLU), expand, hard-sigmoid, rescale.
+#[derive(Module, Debug)]
+pub struct SqueezeExcite {
+    /// `C -> C / r`.
+    pub reduce: Conv2d,
+    /// `C / r -> C`.
+    pub expand: Conv2d,
+    /// The hard-sigmoid's slope (1/6 in the backbone, 0.2 in the neck).
+    #[module(skip)]
+    pub slope: f64,
+}
+
+impl SqueezeExcite {
+    /// `x`: `[N, C, H, W]` -> same shape.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let [n, c, _, _] = x.dims();
+        let pooled = x.clone().mean_dim(3).mean_dim(2).reshape([n, c, 1, 1]);
+        let w = hard_sigmoid(
+            self.expand.forward(relu(self.reduce.forward(pooled))),
+            self.slope,
+            0.5,
+        );
+        x.mul(w)
+    }
+
+    pub(crate) fn read(g: &mut Cursor<'_>) -> Result<Self> {
+        let (reduce, expand, slope) = g.squeeze_excite()?;
+        Ok(SqueezeExcite {
+            reduce,
+            expand,
+            slope,
+        })
+    }
+}
+
+/// Nearest upsampling by an integer factor (ONNX `Resize`, nearest, asymmetric, floor):
+/// `[N, C, H, W]` -> `[N, C, H * f, W * f]`.
+pub fn upsample(x: Tensor<4>, f: usize) -> Tensor<4> {
+    if f == 1 {
+        return x;
+    }
+    let [n, c, h, w] = x.dims();
+    x.reshape([n, c, h, 1, w, 1])
+        .expand([n, c, h, f, w, f])
+        .reshape([n, c, h * f, w * f])
+}

@@ -1,0 +1,225 @@
+//! Reads a PP-OCR ONNX graph in order and hands its weights to the burn layers that
+//! mirror it: each builder consumes the nodes one layer is made of (a `Conv`, a learnable
+//! scale and bias, a hard-swish, a squeeze-excitation block, ...) and refuses, with an
+//! [`Error::Weights`] naming the node, a graph of another shape. This is the weight-mapping
+//! table in code: the crate README lists the resulting correspondence.
+
+use burn::module::Param;
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig};
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::error::{Error, Result};
+use crate::onnx::{OnnxModel, OnnxNode};
+
+/// The graph's computing nodes (`Constant` nodes are the weights), read front to back.
+pub(crate) struct Cursor<'a> {
+    model: &'a OnnxModel,
+    nodes: Vec<&'a OnnxNode>,
+    at: usize,
+    device: Device,
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(model: &'a OnnxModel, device: &Device) -> Self {
+        Cursor {
+            model,
+            nodes: model
+                .nodes
+                .iter()
+                .filter(|n| n.op_type != "Constant")
+                .collect(),
+            at: 0,
+            device: device.clone(),
+        }
+    }
+
+    fn fail(&self, reason: impl Into<String>) -> Error {
+        let node = self.nodes.get(self.at).map_or_else(
+            || "the end of the graph".to_owned(),
+            |n| format!("node {} ({})", n.name, n.op_type),
+        );
+        Error::weights(&self.model.path, format!("at {node}: {}", reason.into()))
+    }
+
+    /// The next node, which must be `op`.
+    pub(crate) fn expect(&mut self, op: &str) -> Result<&'a OnnxNode> {
+        match self.nodes.get(self.at) {
+            Some(n) if n.op_type == op => {
+                self.at += 1;
+                Ok(n)
+            }
+            _ => Err(self.fail(format!("expected {op}: not the PP-OCR architecture"))),
+        }
+    }
+
+    /// Whether the next node is `op`.
+    pub(crate) fn next_is(&self, op: &str) -> bool {
+        self.nodes.get(self.at).is_some_and(|n| n.op_type == op)
+    }
+
+    /// Whether the next nodes are `ops`, in order.
+    pub(crate) fn next_are(&self, ops: &[&str]) -> bool {
+        ops.iter().enumerate().all(|(i, op)| {
+            self.nodes
+                .get(self.at + i)
+                .is_some_and(|n| n.op_type == *op)
+        })
+    }
+
+    /// Whether every node has been consumed.
+    pub(crate) fn finished(&self) -> bool {
+        self.at == self.nodes.len()
+    }
+
+    fn tensor<const D: usize>(&self, name: &str) -> Result<(Tensor<D>, Vec<usize>)> {
+        let (dims, values) = self.model.f32(name)?;
+        let t = Tensor::<1>::from_data(
+            TensorData::new(values.to_vec(), [values.len()]),
+            &self.device,
+        );
+        let shape: [usize; D] = match D {
+            1 => std::array::from_fn(|_| values.len()),
+            _ => dims
+                .try_into()
+                .map_err(|_| self.fail(format!("{name} has shape {dims:?}, not rank {D}")))?,
+        };
+        Ok((t.reshape(shape), dims.to_vec()))
+    }
+
+    /// A scalar weight (a one-element tensor), as a parameter.
+    fn scalar(&self, name: &str) -> Result<Param<Tensor<1>>> {
+        let (t, dims) = self.tensor::<1>(name)?;
+        if dims.iter().product::<usize>() != 1 {
+            return Err(self.fail(format!("{name} should hold one value, has shape {dims:?}")));
+        }
+        Ok(Param::from_tensor(t))
+    }
+
+    /// A `Conv` node as a burn [`Conv2d`] (bias when the node has one).
+    pub(crate) fn conv(&mut self) -> Result<Conv2d> {
+        let n = self.expect("Conv")?;
+        let (weight, dims) = self.tensor::<4>(
+            n.inputs
+                .get(1)
+                .ok_or_else(|| self.fail("Conv without weight"))?,
+        )?;
+        let groups = n.int("group", 1) as usize;
+        let k = n.ints("kernel_shape", &[dims[2] as i64, dims[3] as i64]);
+        let s = n.ints("strides", &[1, 1]);
+        let p = n.ints("pads", &[0, 0, 0, 0]);
+        let d = n.ints("dilations", &[1, 1]);
+        let to = |v: &[i64], i: usize| v.get(i).copied().unwrap_or(0).max(0) as usize;
+        let mut conv = Conv2dConfig::new([dims[1] * groups, dims[0]], [to(&k, 0), to(&k, 1)])
+            .with_stride([to(&s, 0), to(&s, 1)])
+            .with_dilation([to(&d, 0), to(&d, 1)])
+            .with_groups(groups)
+            // ONNX pads are (top, left, bottom, right).
+            .with_padding(PaddingConfig2d::Explicit(
+                to(&p, 0),
+                to(&p, 1),
+                to(&p, 2),
+                to(&p, 3),
+            ))
+            .with_bias(n.inputs.len() > 2)
+            .init(&self.device);
+        conv.weight = Param::from_tensor(weight);
+        if let Some(b) = n.inputs.get(2) {
+            conv.bias = Some(Param::from_tensor(self.tensor::<1>(b)?.0));
+        }
+        Ok(conv)
+    }
+
+    /// A `ConvTranspose` node followed by the `Add` of its bias (paddle2onnx writes the
+    /// bias as a separate addition).
+    pub(crate) fn conv_transpose_with_bias(&mut self) -> Result<ConvTranspose2d> {
+        let n = self.expect("ConvTranspose")?;
+        let (weight, dims) = self.tensor::<4>(
+            n.inputs
+                .get(1)
+                .ok_or_else(|| self.fail("ConvTranspose without weight"))?,
+        )?;
+        let k = n.ints("kernel_shape", &[dims[2] as i64, dims[3] as i64]);
+        let s = n.ints("strides", &[1, 1]);
+        let p = n.ints("pads", &[0, 0, 0, 0]);
+        let to = |v: &[i64], i: usize| v.get(i).copied().unwrap_or(0).max(0) as usize;
+        if n.int("group", 1) != 1 {
+            return Err(self.fail("grouped ConvTranspose"));
+        }
+        let mut conv = ConvTranspose2dConfig::new([dims[0], dims[1]], [to(&k, 0), to(&k, 1)])
+            .with_stride([to(&s, 0), to(&s, 1)])
+            .with_padding([to(&p, 0), to(&p, 1)])
+            .with_bias(true)
+            .init(&self.device);
+        conv.weight = Param::from_tensor(weight);
+        let add = self.expect("Add")?;
+        let bias_name = add
+            .inputs
+            .iter()
+            .find(|i| self.model.tensors.contains_key(*i))
+            .ok_or_else(|| self.fail("ConvTranspose bias not found"))?;
+        let (bias, bdims) = self.tensor::<1>(bias_name)?;
+        if bdims.iter().product::<usize>() != dims[1] {
+            return Err(self.fail(format!(
+                "bias {bias_name} of shape {bdims:?} for {} channels",
+                dims[1]
+            )));
+        }
+        conv.bias = Some(Param::from_tensor(bias));
+        Ok(conv)
+    }
+
+    /// A `BatchNormalization` node as a burn [`BatchNorm`] (running statistics loaded).
+    pub(crate) fn batch_norm(&mut self) -> Result<BatchNorm> {
+        let n = self.expect("BatchNormalization")?;
+        if n.inputs.len() != 5 {
+            return Err(self.fail("BatchNormalization without its four tensors"));
+        }
+        let (gamma, dims) = self.tensor::<1>(&n.inputs[1])?;
+        let mut bn = BatchNormConfig::new(dims[0])
+            .with_epsilon(f64::from(n.float("epsilon", 1e-5)))
+            .init(&self.device);
+        bn.gamma = Param::from_tensor(gamma);
+        bn.beta = Param::from_tensor(self.tensor::<1>(&n.inputs[2])?.0);
+        bn.running_mean = burn::module::RunningState::new(self.tensor::<1>(&n.inputs[3])?.0);
+        bn.running_var = burn::module::RunningState::new(self.tensor::<1>(&n.inputs[4])?.0);
+        Ok(bn)
+    }
+
+    /// `Mul` by a scalar weight then `Add` of a scalar weight: a learnable affine block.
+    pub(crate) fn affine(&mut self) -> Result<(Param<Tensor<1>>, Param<Tensor<1>>)> {
+        let mut weight = |op: &str| -> Result<Param<Tensor<1>>> {
+            let n = self.expect(op)?;
+            let name = n
+                .inputs
+                .iter()
+                .find(|i| self.model.tensors.contains_key(*i))
+                .ok_or_else(|| self.fail(format!("{op} without a stored scalar")))?;
+            self.scalar(name)
+        };
+        let scale = weight("Mul")?;
+        let bias = weight("Add")?;
+        Ok((scale, bias))
+    }
+
+    /// The four nodes of a hard-swish: `Add` 3, `Clip` 0..6, `Mul`, `Div` 6.
+    pub(crate) fn hard_swish(&mut self) -> Result<()> {
+        for op in ["Add", "Clip", "Mul", "Div"] {
+            self.expect(op)?;
+        }
+        Ok(())
+    }
+
+    /// A squeeze-excitation block: `GlobalAveragePool`, `Conv`, `Relu`, `Conv`,
+    /// `HardSigmoid` (its slope returned), `Mul`.
+    pub(crate) fn squeeze_excite(&mut self) -> Result<(Conv2d, Conv2d, f64)> {
+        self.expect("GlobalAveragePool")?;
+        let reduce = self.conv()?;
+        self.expect("Relu")?;
+        let expand = self.conv()?;
+        let slope = f64::from(self.expect("HardSigmoid")?.float("alpha", 0.2));
+        self.expect("Mul")?;
+        Ok((reduce, expand, slope))
+    }
+}
