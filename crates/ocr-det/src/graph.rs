@@ -7,7 +7,7 @@
 use burn::module::Param;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::error::{Error, Result};
@@ -35,7 +35,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn fail(&self, reason: impl Into<String>) -> Error {
+    pub(crate) fn fail(&self, reason: impl Into<String>) -> Error {
         let node = self.nodes.get(self.at).map_or_else(
             || "the end of the graph".to_owned(),
             |n| format!("node {} ({})", n.name, n.op_type),
@@ -206,6 +206,118 @@ impl<'a> Cursor<'a> {
     /// The four nodes of a hard-swish: `Add` 3, `Clip` 0..6, `Mul`, `Div` 6.
     pub(crate) fn hard_swish(&mut self) -> Result<()> {
         for op in ["Add", "Clip", "Mul", "Div"] {
+            self.expect(op)?;
+        }
+        Ok(())
+    }
+
+    /// Whether a layer norm (nine nodes) starts here and, past shape plumbing, a `MatMul`
+    /// follows it: a transformer block rather than the encoder's final norm.
+    pub(crate) fn norm_then_attention(&self) -> bool {
+        let mut at = self.at + 9;
+        while self.nodes.get(at).is_some_and(|n| {
+            ["Shape", "Cast", "Slice", "Concat", "Gather", "Unsqueeze"]
+                .contains(&n.op_type.as_str())
+        }) {
+            at += 1;
+        }
+        self.nodes.get(at).is_some_and(|n| n.op_type == "MatMul")
+    }
+
+    /// Skips shape arithmetic and layout nodes (`Shape`, `Cast`, `Slice`, `Concat`,
+    /// `Reshape`, `Transpose`, `Squeeze`, `Unsqueeze`, `Gather`): the burn modules do
+    /// those steps themselves.
+    pub(crate) fn skip_plumbing(&mut self) {
+        const PLUMBING: [&str; 9] = [
+            "Shape",
+            "Cast",
+            "Slice",
+            "Concat",
+            "Reshape",
+            "Transpose",
+            "Squeeze",
+            "Unsqueeze",
+            "Gather",
+        ];
+        while self
+            .nodes
+            .get(self.at)
+            .is_some_and(|n| PLUMBING.contains(&n.op_type.as_str()))
+        {
+            self.at += 1;
+        }
+    }
+
+    /// The scalar constant a node (`Mul`, `Add`, ...) takes as one of its inputs.
+    pub(crate) fn scalar_input(&self, node: &OnnxNode) -> Result<f32> {
+        node.inputs
+            .iter()
+            .find_map(|i| match self.model.tensors.get(i) {
+                Some(t) => match &t.data {
+                    crate::onnx::TensorData::F32(v) if v.len() == 1 => Some(v[0]),
+                    _ => None,
+                },
+                None => None,
+            })
+            .ok_or_else(|| self.fail(format!("{} without a scalar constant", node.op_type)))
+    }
+
+    /// `MatMul` by a stored `[in, out]` matrix then `Add` of a stored bias: a burn
+    /// [`Linear`] (burn keeps the weight as `[in, out]` too).
+    pub(crate) fn linear(&mut self) -> Result<Linear> {
+        let m = self.expect("MatMul")?;
+        let w_name = m
+            .inputs
+            .iter()
+            .find(|i| self.model.tensors.contains_key(*i))
+            .ok_or_else(|| self.fail("MatMul without a stored matrix"))?;
+        let (weight, dims) = self.tensor::<2>(w_name)?;
+        let mut linear = LinearConfig::new(dims[0], dims[1]).init(&self.device);
+        linear.weight = Param::from_tensor(weight);
+        let a = self.expect("Add")?;
+        let b_name = a
+            .inputs
+            .iter()
+            .find(|i| self.model.tensors.contains_key(*i))
+            .ok_or_else(|| self.fail("Linear bias not found"))?;
+        linear.bias = Some(Param::from_tensor(self.tensor::<1>(b_name)?.0));
+        Ok(linear)
+    }
+
+    /// Layer normalisation spelled out: `ReduceMean`, `Sub`, `Pow`, `ReduceMean`, `Add`
+    /// epsilon, `Sqrt`, `Div`, `Mul` weight, `Add` bias.
+    pub(crate) fn layer_norm(&mut self) -> Result<LayerNorm> {
+        for op in ["ReduceMean", "Sub", "Pow", "ReduceMean"] {
+            self.expect(op)?;
+        }
+        let add = self.expect("Add")?;
+        let eps = self.scalar_input(add)?;
+        self.expect("Sqrt")?;
+        self.expect("Div")?;
+        let mul = self.expect("Mul")?;
+        let g_name = mul
+            .inputs
+            .iter()
+            .find(|i| self.model.tensors.contains_key(*i))
+            .ok_or_else(|| self.fail("LayerNorm weight not found"))?;
+        let (gamma, dims) = self.tensor::<1>(g_name)?;
+        let add = self.expect("Add")?;
+        let b_name = add
+            .inputs
+            .iter()
+            .find(|i| self.model.tensors.contains_key(*i))
+            .ok_or_else(|| self.fail("LayerNorm bias not found"))?;
+        let mut ln = LayerNormConfig::new(dims[0])
+            .with_epsilon(f64::from(eps))
+            .init(&self.device);
+        ln.gamma = Param::from_tensor(gamma);
+        ln.beta = Some(Param::from_tensor(self.tensor::<1>(b_name)?.0));
+        Ok(ln)
+    }
+
+    /// Swish as paddle2onnx writes it: `Mul` by 1, `Sigmoid`, `Mul`.
+    pub(crate) fn swish(&mut self) -> Result<()> {
+        for op in ["Mul", "Sigmoid", "Mul"] {
             self.expect(op)?;
         }
         Ok(())

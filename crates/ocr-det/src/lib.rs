@@ -19,13 +19,17 @@
 //! # Ok::<(), whet_ocr_det::Error>(())
 //! ```
 
+mod ctc;
 pub mod det;
 mod dict;
 mod error;
 mod graph;
 mod onnx;
+pub mod rec;
 
+pub use ctc::{Decoded, greedy_decode};
 pub use det::DbNet;
 pub use dict::CharDict;
 pub use error::{Error, Result};
 pub use onnx::{Attribute, OnnxModel, OnnxNode, OnnxTensor, TensorData};
+pub use rec::SvtrRecognizer;

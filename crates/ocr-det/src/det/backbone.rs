@@ -1,4 +1,5 @@
-//! PPLCNetV3 (scale 0.75, detection variant) in its re-parameterised inference form.
+//! PPLCNetV3 in its re-parameterised inference form: the detector's (scale 0.75, four
+//! outputs) and the recognizer's (scale 0.95, anisotropic strides, one output).
 
 use burn::module::Module;
 use burn::nn::BatchNorm;
@@ -55,7 +56,8 @@ pub struct LcNetV3 {
     pub stem_bn: BatchNorm,
     /// All blocks, stage after stage.
     pub blocks: Vec<LcBlock>,
-    /// `1 x 1` convolutions turning the four stage outputs into the neck's inputs.
+    /// Detection only: `1 x 1` convolutions turning the four stage outputs into the
+    /// neck's inputs (empty in the recognizer's backbone).
     pub outs: Vec<Conv2d>,
 }
 
@@ -79,13 +81,28 @@ impl LcNetV3 {
         std::array::from_fn(|_| it.next().expect("four stages"))
     }
 
-    pub(crate) fn read(g: &mut Cursor<'_>) -> Result<Self> {
+    /// The recognizer's use: `[N, 3, 48, W]` -> the last stage's map `[N, 480, 3, W / 4]`
+    /// (its stride-2 steps are vertical only after the first two).
+    pub fn forward_last(&self, x: Tensor<4>) -> Tensor<4> {
+        let mut x = self.stem_bn.forward(self.stem.forward(x));
+        for block in &self.blocks {
+            x = block.forward(x);
+        }
+        x
+    }
+
+    /// Reads the stem and blocks, and with `detection` the four output convolutions.
+    pub(crate) fn read(g: &mut Cursor<'_>, detection: bool) -> Result<Self> {
         let stem = g.conv()?;
         let stem_bn = g.batch_norm()?;
         let blocks = (0..STAGES.iter().sum::<usize>())
             .map(|_| LcBlock::read(g))
             .collect::<Result<Vec<_>>>()?;
-        let outs = (0..4).map(|_| g.conv()).collect::<Result<Vec<_>>>()?;
+        let outs = if detection {
+            (0..4).map(|_| g.conv()).collect::<Result<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
         Ok(LcNetV3 {
             stem,
             stem_bn,

@@ -55,7 +55,7 @@ impl DbNet {
     pub fn from_model(model: &OnnxModel, device: &Device) -> Result<Self> {
         let mut g = Cursor::new(model, device);
         let net = DbNet {
-            backbone: LcNetV3::read(&mut g)?,
+            backbone: LcNetV3::read(&mut g, true)?,
             neck: RseFpn::read(&mut g)?,
             head: DbHead::read(&mut g)?,
         };
