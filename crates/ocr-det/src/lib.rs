@@ -24,12 +24,16 @@ pub mod det;
 mod dict;
 mod error;
 mod graph;
+pub mod image_ops;
+mod ocr;
 mod onnx;
+pub mod postprocess;
 pub mod rec;
 
 pub use ctc::{Decoded, greedy_decode};
 pub use det::DbNet;
 pub use dict::CharDict;
 pub use error::{Error, Result};
+pub use ocr::{DET_FILE, LimitType, Ocr, OcrConfig, REC_FILE, TextLine};
 pub use onnx::{Attribute, OnnxModel, OnnxNode, OnnxTensor, TensorData};
 pub use rec::SvtrRecognizer;

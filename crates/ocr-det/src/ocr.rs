@@ -1,0 +1,291 @@
+//! The whole pipeline, as rapidocr 1.4.4 runs PP-OCRv4 (without its optional
+//! text-direction classifier): detection resize and normalisation, the detector, DB
+//! post-processing, rectified crops, recognition in aspect-sorted batches, greedy CTC
+//! decoding, and the text-score filter.
+
+use std::path::Path;
+
+use burn::tensor::{Device, Tensor, TensorData};
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+use whet_core::geom::Polygon;
+
+use crate::ctc::greedy_decode;
+use crate::det::DbNet;
+use crate::dict::CharDict;
+use crate::error::Result;
+use crate::image_ops::{perspective_transform, resize_bilinear, warp_perspective_cubic};
+use crate::postprocess::{DbPostConfig, Quad, db_boxes};
+use crate::rec::SvtrRecognizer;
+
+/// File names of the PP-OCRv4 models in a weights folder (`scripts/assets.sh` fetches
+/// them into `assets/rapidocr-1.4.4`).
+pub const DET_FILE: &str = "ch_PP-OCRv4_det_infer.onnx";
+/// The recognizer's file (its dictionary is in its metadata).
+pub const REC_FILE: &str = "ch_PP-OCRv4_rec_infer.onnx";
+
+/// How the detector's input size is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LimitType {
+    /// Scale up so the shorter side is at least the limit (rapidocr 1.4.4's default).
+    Min,
+    /// Scale down so the longer side is at most the limit (PaddleOCR's default, 960).
+    Max,
+}
+
+/// Pipeline settings; the defaults are rapidocr 1.4.4's `config.yaml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OcrConfig {
+    /// Images with a longer side are first scaled down to it.
+    pub max_side_len: u32,
+    /// Detection size limit (see [`LimitType`]).
+    pub det_limit_side_len: u32,
+    /// Detection size rule.
+    pub det_limit_type: LimitType,
+    /// DB post-processing.
+    pub db: DbPostConfig,
+    /// Recognizer input height.
+    pub rec_height: u32,
+    /// Narrowest recognizer batch width.
+    pub rec_width: u32,
+    /// Lines per recognizer batch.
+    pub rec_batch: usize,
+    /// Lines recognised with a lower confidence are dropped.
+    pub text_score: f32,
+}
+
+impl Default for OcrConfig {
+    fn default() -> Self {
+        OcrConfig {
+            max_side_len: 2000,
+            det_limit_side_len: 736,
+            det_limit_type: LimitType::Min,
+            db: DbPostConfig::default(),
+            rec_height: 48,
+            rec_width: 320,
+            rec_batch: 6,
+            text_score: 0.5,
+        }
+    }
+}
+
+/// One line of text found in an image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextLine {
+    /// Where: four points, clockwise from the top-left, in the image's pixels.
+    pub polygon: Polygon,
+    /// What it says.
+    pub text: String,
+    /// The recognizer's confidence (mean probability of the kept CTC steps).
+    pub confidence: f32,
+}
+
+/// PP-OCRv4 detection and recognition.
+#[derive(Debug)]
+pub struct Ocr {
+    /// The detector.
+    pub det: DbNet,
+    /// The recognizer.
+    pub rec: SvtrRecognizer,
+    /// The recognizer's classes.
+    pub dict: CharDict,
+    /// Settings.
+    pub config: OcrConfig,
+    device: Device,
+}
+
+/// `[1, 3, h, w]` input from an RGB image: BGR planes (rapidocr feeds OpenCV images),
+/// `(p * (1 / 255) - 0.5) / 0.5` as rapidocr computes it, padded with zeros to `width`.
+fn to_input(img: &RgbImage, width: usize) -> Vec<f32> {
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let mut x = vec![0f32; 3 * h * width];
+    for (i, p) in img.pixels().enumerate() {
+        let (row, col) = (i / w, i % w);
+        for (c, &v) in p.0.iter().rev().enumerate() {
+            let scaled = f64::from(f32::from(v) * (1.0f32 / 255.0));
+            x[c * h * width + row * width + col] = ((scaled - 0.5) / 0.5) as f32;
+        }
+    }
+    x
+}
+
+/// `int(round(int(v * ratio) / 32) * 32)` as rapidocr sizes images (Python's `round`:
+/// halves to even), at least 32.
+fn snap32(v: u32, ratio: f64) -> u32 {
+    let scaled = (f64::from(v) * ratio) as i64;
+    (((scaled as f64 / 32.0).round_ties_even() * 32.0) as u32).max(32)
+}
+
+impl Ocr {
+    /// Loads the detector and recognizer from a folder holding [`DET_FILE`] and
+    /// [`REC_FILE`].
+    ///
+    /// # Errors
+    /// [`crate::Error::Core`] for a missing or unreadable file, [`crate::Error::Weights`]
+    /// for a corrupt one or another architecture.
+    pub fn from_pretrained(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
+        let dir = dir.as_ref();
+        let det = DbNet::from_onnx(dir.join(DET_FILE), device)?;
+        let (rec, dict) = SvtrRecognizer::from_onnx(dir.join(REC_FILE), device)?;
+        Ok(Ocr {
+            det,
+            rec,
+            dict,
+            config: OcrConfig::default(),
+            device: device.clone(),
+        })
+    }
+
+    /// The detector's input size for an image (rapidocr's `DetPreProcess.resize`).
+    pub fn det_size(&self, w: u32, h: u32) -> (u32, u32) {
+        let lim = f64::from(self.config.det_limit_side_len);
+        let (w, h) = (f64::from(w), f64::from(h));
+        let ratio = match self.config.det_limit_type {
+            LimitType::Max if w.max(h) > lim => lim / w.max(h),
+            LimitType::Min if w.min(h) < lim => lim / w.min(h),
+            _ => 1.0,
+        };
+        (snap32(w as u32, ratio), snap32(h as u32, ratio))
+    }
+
+    /// The text probability map of an image at the detector's input size:
+    /// `(values, width, height)`.
+    pub fn probability_map(&self, img: &RgbImage) -> (Vec<f32>, usize, usize) {
+        let (w, h) = self.det_size(img.width(), img.height());
+        let resized = resize_bilinear(img, w, h);
+        let (w, h) = (w as usize, h as usize);
+        let x = Tensor::<4>::from_data(
+            TensorData::new(to_input(&resized, w), [1, 3, h, w]),
+            &self.device,
+        );
+        let prob = self.det.forward(x);
+        (
+            prob.into_data().try_to_vec::<f32>().unwrap_or_default(),
+            w,
+            h,
+        )
+    }
+
+    /// Text boxes with their detection scores, in reading order.
+    pub fn detect(&self, img: &RgbImage) -> Vec<(Quad, f32)> {
+        let (prob, w, h) = self.probability_map(img);
+        db_boxes(
+            &prob,
+            w,
+            h,
+            img.width() as usize,
+            img.height() as usize,
+            &self.config.db,
+        )
+    }
+
+    /// rapidocr's `get_rotate_crop_image`: the quadrilateral warped upright (bicubic,
+    /// replicated borders), turned a quarter anticlockwise when it is at least 1.5 times
+    /// taller than wide.
+    pub fn crop(img: &RgbImage, quad: &Quad) -> Option<RgbImage> {
+        let d = |a: [f32; 2], b: [f32; 2]| {
+            f64::from(((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt())
+        };
+        let w = d(quad[0], quad[1]).max(d(quad[2], quad[3])) as u32;
+        let h = d(quad[0], quad[3]).max(d(quad[1], quad[2])) as u32;
+        if w == 0 || h == 0 {
+            return None;
+        }
+        let src = quad.map(|p| [f64::from(p[0]), f64::from(p[1])]);
+        let (wf, hf) = (f64::from(w), f64::from(h));
+        let m = perspective_transform(src, [[0.0, 0.0], [wf, 0.0], [wf, hf], [0.0, hf]])?;
+        let out = warp_perspective_cubic(img, m, w, h)?;
+        Some(if f64::from(h) / f64::from(w) >= 1.5 {
+            image::imageops::rotate270(&out)
+        } else {
+            out
+        })
+    }
+
+    /// Recognises text-line images: `(text, confidence)` each, in the given order.
+    pub fn recognize(&self, lines: &[RgbImage]) -> Vec<(String, f32)> {
+        let ratio = |i: &RgbImage| f64::from(i.width()) / f64::from(i.height());
+        let mut order: Vec<usize> = (0..lines.len()).collect();
+        order.sort_by(|&a, &b| ratio(&lines[a]).total_cmp(&ratio(&lines[b])));
+        let mut out = vec![(String::new(), 0.0); lines.len()];
+        let hh = self.config.rec_height;
+        for batch in order.chunks(self.config.rec_batch.max(1)) {
+            let max_ratio = batch
+                .iter()
+                .map(|&i| ratio(&lines[i]))
+                .fold(f64::from(self.config.rec_width) / f64::from(hh), f64::max);
+            let width = (f64::from(hh) * max_ratio) as usize;
+            let mut x = Vec::with_capacity(batch.len() * 3 * hh as usize * width);
+            for &i in batch {
+                let need = (f64::from(hh) * ratio(&lines[i])).ceil() as usize;
+                let rw = need.min(width).max(1) as u32;
+                x.extend(to_input(&resize_bilinear(&lines[i], rw, hh), width));
+            }
+            let input = Tensor::<4>::from_data(
+                TensorData::new(x, [batch.len(), 3, hh as usize, width]),
+                &self.device,
+            );
+            let prob = self.rec.forward(input);
+            let [_, steps, classes] = prob.dims();
+            let values = prob.into_data().try_to_vec::<f32>().unwrap_or_default();
+            for (k, &i) in batch.iter().enumerate() {
+                let d = greedy_decode(
+                    &values[k * steps * classes..(k + 1) * steps * classes],
+                    &self.dict,
+                );
+                out[i] = (d.text, d.confidence);
+            }
+        }
+        out
+    }
+
+    /// Finds and reads the text lines of an image.
+    pub fn read(&self, img: &RgbImage) -> Vec<TextLine> {
+        // rapidocr first scales images whose longer side exceeds max_side_len
+        // (`reduce_max_side`: both sides snapped to multiples of 32).
+        let (w, h) = (img.width(), img.height());
+        let longest = w.max(h);
+        let (work, ratio) = if longest > self.config.max_side_len {
+            let r = f64::from(self.config.max_side_len) / f64::from(longest);
+            let (nw, nh) = (snap32(w, r), snap32(h, r));
+            (
+                resize_bilinear(img, nw, nh),
+                (f64::from(w) / f64::from(nw), f64::from(h) / f64::from(nh)),
+            )
+        } else {
+            (img.clone(), (1.0, 1.0))
+        };
+        let boxes = self.detect(&work);
+        let crops: Vec<Option<RgbImage>> =
+            boxes.iter().map(|(q, _)| Self::crop(&work, q)).collect();
+        let present: Vec<RgbImage> = crops.iter().flatten().cloned().collect();
+        let mut texts = self.recognize(&present).into_iter();
+        boxes
+            .iter()
+            .zip(&crops)
+            .filter_map(|((q, _), c)| {
+                let (text, confidence) = c.as_ref().and(texts.next())?;
+                (confidence >= self.config.text_score).then(|| TextLine {
+                    polygon: Polygon {
+                        points: q
+                            .iter()
+                            .map(|p| {
+                                [
+                                    (p[0] * ratio.0 as f32).clamp(0.0, w as f32),
+                                    (p[1] * ratio.1 as f32).clamp(0.0, h as f32),
+                                ]
+                            })
+                            .collect(),
+                    },
+                    text,
+                    confidence,
+                })
+            })
+            .collect()
+    }
+
+    /// [`Ocr::read`] for several images.
+    pub fn read_batch(&self, imgs: &[RgbImage]) -> Vec<Vec<TextLine>> {
+        imgs.iter().map(|i| self.read(i)).collect()
+    }
+}
