@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden fixture for whet-ocr-det's detector network: onnxruntime's probability map.
 
-Run by scripts/golden/ocr-det-model.sh. Takes a 160 x 224 crop from the top of SROIE
+Run by scripts/golden/ocr-det.sh. Takes a 160 x 224 crop from the top of SROIE
 receipt 000.jpg (../shared/data/sroie-dev), writes it as crates/ocr-det/tests/golden/
 det_crop.png (RGB), feeds PP-OCRv4's detector with x = (pixel / 255 - 0.5) / 0.5 in
 float32, channels in BGR order as rapidocr feeds OpenCV images, and writes the [160, 224]

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden fixture for whet-ocr-det's ONNX reader, produced by the `onnx` package.
 
-Run by scripts/golden/ocr-onnx.sh (throw-away venv; needs scripts/assets.sh first). For the
+Run by scripts/golden/ocr-det.sh (throw-away venv; fetches the weights first). For the
 PP-OCRv4 detector and recognizer in assets/rapidocr-1.4.4: node count and operator
 counts, graph inputs and outputs, every stored tensor (initializers and Constant-node
 values) with its shape, element count, sum and first value, and the recognizer's

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden fixture for whet-ocr-det's recognizer network: onnxruntime's output.
 
-Run by scripts/golden/ocr-rec-model.sh. For 12 annotated text lines of SROIE receipts
+Run by scripts/golden/ocr-det.sh. For 12 annotated text lines of SROIE receipts
 (../shared/data/sroie-dev: the 2nd, 4th and 6th line of receipts 000, 010, 020 and 030),
 crops the line's box, resizes it to height 48 (width ceil(48 * aspect) rounded up to a
 multiple of 8, no cap: rapidocr widens the batch to its widest line; PIL bilinear) and saves it as

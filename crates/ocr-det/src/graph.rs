@@ -88,6 +88,15 @@ impl<'a> Cursor<'a> {
         Ok((t.reshape(shape), dims.to_vec()))
     }
 
+    /// The name of the node input that is a stored tensor (its weight).
+    fn stored_input(&self, node: &OnnxNode, what: &str) -> Result<&'a str> {
+        let model = self.model;
+        node.inputs
+            .iter()
+            .find_map(|i| model.tensors.get_key_value(i).map(|(k, _)| k.as_str()))
+            .ok_or_else(|| self.fail(format!("{} without {what}", node.op_type)))
+    }
+
     /// A scalar weight (a one-element tensor), as a parameter.
     fn scalar(&self, name: &str) -> Result<Param<Tensor<1>>> {
         let (t, dims) = self.tensor::<1>(name)?;
@@ -154,11 +163,7 @@ impl<'a> Cursor<'a> {
             .init(&self.device);
         conv.weight = Param::from_tensor(weight);
         let add = self.expect("Add")?;
-        let bias_name = add
-            .inputs
-            .iter()
-            .find(|i| self.model.tensors.contains_key(*i))
-            .ok_or_else(|| self.fail("ConvTranspose bias not found"))?;
+        let bias_name = self.stored_input(add, "its weight")?;
         let (bias, bdims) = self.tensor::<1>(bias_name)?;
         if bdims.iter().product::<usize>() != dims[1] {
             return Err(self.fail(format!(
@@ -191,11 +196,7 @@ impl<'a> Cursor<'a> {
     pub(crate) fn affine(&mut self) -> Result<(Param<Tensor<1>>, Param<Tensor<1>>)> {
         let mut weight = |op: &str| -> Result<Param<Tensor<1>>> {
             let n = self.expect(op)?;
-            let name = n
-                .inputs
-                .iter()
-                .find(|i| self.model.tensors.contains_key(*i))
-                .ok_or_else(|| self.fail(format!("{op} without a stored scalar")))?;
+            let name = self.stored_input(n, "a stored scalar")?;
             self.scalar(name)
         };
         let scale = weight("Mul")?;
@@ -266,20 +267,12 @@ impl<'a> Cursor<'a> {
     /// [`Linear`] (burn keeps the weight as `[in, out]` too).
     pub(crate) fn linear(&mut self) -> Result<Linear> {
         let m = self.expect("MatMul")?;
-        let w_name = m
-            .inputs
-            .iter()
-            .find(|i| self.model.tensors.contains_key(*i))
-            .ok_or_else(|| self.fail("MatMul without a stored matrix"))?;
+        let w_name = self.stored_input(m, "its weight")?;
         let (weight, dims) = self.tensor::<2>(w_name)?;
         let mut linear = LinearConfig::new(dims[0], dims[1]).init(&self.device);
         linear.weight = Param::from_tensor(weight);
         let a = self.expect("Add")?;
-        let b_name = a
-            .inputs
-            .iter()
-            .find(|i| self.model.tensors.contains_key(*i))
-            .ok_or_else(|| self.fail("Linear bias not found"))?;
+        let b_name = self.stored_input(a, "its weight")?;
         linear.bias = Some(Param::from_tensor(self.tensor::<1>(b_name)?.0));
         Ok(linear)
     }
@@ -295,18 +288,10 @@ impl<'a> Cursor<'a> {
         self.expect("Sqrt")?;
         self.expect("Div")?;
         let mul = self.expect("Mul")?;
-        let g_name = mul
-            .inputs
-            .iter()
-            .find(|i| self.model.tensors.contains_key(*i))
-            .ok_or_else(|| self.fail("LayerNorm weight not found"))?;
+        let g_name = self.stored_input(mul, "its weight")?;
         let (gamma, dims) = self.tensor::<1>(g_name)?;
         let add = self.expect("Add")?;
-        let b_name = add
-            .inputs
-            .iter()
-            .find(|i| self.model.tensors.contains_key(*i))
-            .ok_or_else(|| self.fail("LayerNorm bias not found"))?;
+        let b_name = self.stored_input(add, "its weight")?;
         let mut ln = LayerNormConfig::new(dims[0])
             .with_epsilon(f64::from(eps))
             .init(&self.device);

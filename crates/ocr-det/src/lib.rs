@@ -5,17 +5,23 @@
 //! modules, loaded from the real PP-OCR weights, with PaddleOCR's pre- and
 //! post-processing and fine-tuning on your own documents through the whet-core Trainer.
 //!
-//! **Status: in progress.** So far: reading the real PP-OCR ONNX files ([`OnnxModel`]:
-//! nodes, attributes, stored tensors, metadata, with typed errors for corrupt files) and
-//! the recognizer's character dictionary ([`CharDict`]). `scripts/assets.sh` fetches the
-//! weights from the `rapidocr-onnxruntime==1.4.4` wheel and verifies their checksums.
+//! **Status: in progress.** Done: the ONNX reader ([`OnnxModel`]) and dictionary
+//! ([`CharDict`]); the detector ([`DbNet`]) and recognizer ([`SvtrRecognizer`]) as burn
+//! modules that reproduce onnxruntime on the same files; the whole pipeline ([`Ocr`]),
+//! close to rapidocr 1.4.4 (see the crate README for the measured parity).
+//! `scripts/assets.sh` fetches the weights from the `rapidocr-onnxruntime==1.4.4` wheel
+//! and verifies their checksums.
 //!
 //! ```no_run
-//! use whet_ocr_det::{CharDict, OnnxModel};
+//! use burn::tensor::Device;
+//! use whet_ocr_det::Ocr;
 //!
-//! let rec = OnnxModel::open("assets/rapidocr-1.4.4/ch_PP-OCRv4_rec_infer.onnx")?;
-//! let dict = CharDict::from_onnx(&rec)?;
-//! assert_eq!(dict.len(), 6625); // blank + 6,623 characters + space
+//! let ocr = Ocr::from_pretrained("assets/rapidocr-1.4.4", &Device::flex())?;
+//! let img = image::open("receipt.jpg").expect("an image").to_rgb8();
+//! for line in ocr.read(&img) {
+//!     println!("{:?} {} ({:.2})", line.polygon.points, line.text, line.confidence);
+//! }
+//! assert_eq!(ocr.dict.len(), 6625); // blank + 6,623 characters + space
 //! # Ok::<(), whet_ocr_det::Error>(())
 //! ```
 

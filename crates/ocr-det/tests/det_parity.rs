@@ -1,5 +1,5 @@
 //! The detector network against onnxruntime running the same ONNX file
-//! (`scripts/golden/ocr-det-model.sh`): on a 160 x 224 crop of a real receipt, the text
+//! (`scripts/golden/ocr-det.sh`): on a 160 x 224 crop of a real receipt, the text
 //! probability map agrees within 1e-3 everywhere (the bar).
 
 use std::path::PathBuf;

@@ -1,5 +1,5 @@
 //! The ONNX reader on the real PP-OCRv4 files (`scripts/assets.sh` fetches them) against
-//! the `onnx` package's view of the same files (`scripts/golden/ocr-onnx.sh`): every node,
+//! the `onnx` package's view of the same files (`scripts/golden/ocr-det.sh`): every node,
 //! every stored tensor's shape, sum and first value, the graph's inputs and outputs, and
 //! the recognizer's dictionary; and typed errors for missing, truncated and corrupt files.
 

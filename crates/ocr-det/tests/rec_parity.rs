@@ -1,5 +1,5 @@
 //! The recognizer network against onnxruntime running the same ONNX file
-//! (`scripts/golden/ocr-rec-model.sh`) on 12 real SROIE text lines: at every time step the
+//! (`scripts/golden/ocr-det.sh`) on 12 real SROIE text lines: at every time step the
 //! same most probable class, the five most probable classes' probabilities within 1e-3,
 //! and the same greedy CTC text.
 
