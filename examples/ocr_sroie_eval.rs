@@ -1,0 +1,209 @@
+//! Reads real receipts with PP-OCRv4 in burn and scores it the way OCR papers do:
+//! detection precision / recall / hmean under the DB protocol (IoU 0.5) and recognition
+//! accuracy on the matched lines, against the SROIE annotations in `sroie-dev`. Other
+//! systems' outputs (rapidocr, Tesseract: `scripts/ocr-sroie-eval.sh` makes them) can be
+//! scored on the same images with the same code.
+//!
+//! ```sh
+//! scripts/assets.sh
+//! cargo run --release -p whet-examples --example ocr_sroie_eval -- --limit 10
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use burn::tensor::Device;
+use clap::Parser;
+use serde::{Deserialize, Serialize};
+use whet_eval_metrics::ocr::polygon::{Point, iou};
+use whet_eval_metrics::ocr::{DetImage, GtBox, RecOptions, detection_db, recognition};
+use whet_ocr_det::Ocr;
+
+#[derive(Parser)]
+#[command(about = "Evaluate PP-OCRv4 (and other systems' outputs) on SROIE receipts")]
+struct Args {
+    /// The SROIE folder (`img/*.jpg`, `box/*.csv`).
+    #[arg(long, default_value = "../shared/data/sroie-dev")]
+    sroie: PathBuf,
+    /// The PP-OCRv4 weights folder.
+    #[arg(long, default_value = "assets/rapidocr-1.4.4")]
+    weights: PathBuf,
+    /// Only the first N images (sorted by name).
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Other systems' outputs to score too: `name=path.json`, the JSON mapping image file
+    /// names to lists of `{"box": [[x, y] x 4], "text": ...}`.
+    #[arg(long = "other")]
+    others: Vec<String>,
+    /// Write Whetstone's own outputs in that JSON format here.
+    #[arg(long)]
+    save: Option<PathBuf>,
+}
+
+/// One read line in the interchange format.
+#[derive(Serialize, Deserialize, Clone)]
+struct Line {
+    #[serde(rename = "box")]
+    points: Vec<[f64; 2]>,
+    text: String,
+}
+
+type Outputs = BTreeMap<String, Vec<Line>>;
+
+fn ground_truth(path: &std::path::Path) -> anyhow::Result<Vec<Line>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = Vec::new();
+    for (n, row) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, r)| !r.trim().is_empty())
+    {
+        let parts: Vec<&str> = row.splitn(9, ',').collect();
+        anyhow::ensure!(
+            parts.len() == 9,
+            "{}:{}: expected 8 coordinates and a text",
+            path.display(),
+            n + 1
+        );
+        let v: Vec<f64> = parts[..8]
+            .iter()
+            .map(|s| s.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("{}:{}: bad coordinate", path.display(), n + 1))?;
+        out.push(Line {
+            points: (0..4).map(|i| [v[2 * i], v[2 * i + 1]]).collect(),
+            text: parts[8].to_owned(),
+        });
+    }
+    Ok(out)
+}
+
+/// Detection report, and the (prediction, truth) text pairs of one-to-one matches
+/// (IoU >= 0.5, best first).
+fn score(
+    gt: &Outputs,
+    pred: &Outputs,
+) -> (whet_eval_metrics::ocr::DetReport, Vec<(String, String)>) {
+    let mut images = Vec::new();
+    let mut pairs = Vec::new();
+    for (name, truth) in gt {
+        let got = pred.get(name).cloned().unwrap_or_default();
+        images.push(DetImage {
+            gt: truth
+                .iter()
+                .map(|l| GtBox {
+                    points: l.points.clone(),
+                    ignore: false,
+                })
+                .collect(),
+            det: got.iter().map(|l| l.points.clone()).collect(),
+        });
+        let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
+        for (i, t) in truth.iter().enumerate() {
+            for (j, p) in got.iter().enumerate() {
+                let v = iou(&t.points as &[Point], &p.points);
+                if v >= 0.5 {
+                    candidates.push((v, i, j));
+                }
+            }
+        }
+        candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let (mut used_t, mut used_p) = (vec![false; truth.len()], vec![false; got.len()]);
+        for (_, i, j) in candidates {
+            if !used_t[i] && !used_p[j] {
+                used_t[i] = true;
+                used_p[j] = true;
+                pairs.push((got[j].text.to_uppercase(), truth[i].text.to_uppercase()));
+            }
+        }
+    }
+    (detection_db(&images), pairs)
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter("info")
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let mut names: Vec<String> = std::fs::read_dir(args.sroie.join("img"))
+        .with_context(|| format!("reading {}", args.sroie.display()))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n.ends_with(".jpg"))
+        .collect();
+    names.sort();
+    names.truncate(args.limit.unwrap_or(usize::MAX));
+    let mut gt = Outputs::new();
+    for n in &names {
+        let stem = n.trim_end_matches(".jpg");
+        gt.insert(
+            n.clone(),
+            ground_truth(&args.sroie.join("box").join(format!("{stem}.csv")))?,
+        );
+    }
+    let ocr = Ocr::from_pretrained(&args.weights, &Device::flex())?;
+    let mut ours = Outputs::new();
+    let started = Instant::now();
+    for n in &names {
+        let img = image::open(args.sroie.join("img").join(n))
+            .with_context(|| format!("reading {n}"))?
+            .to_rgb8();
+        let lines = ocr
+            .read(&img)
+            .into_iter()
+            .map(|l| Line {
+                points: l
+                    .polygon
+                    .points
+                    .iter()
+                    .map(|p| [f64::from(p[0]), f64::from(p[1])])
+                    .collect(),
+                text: l.text,
+            })
+            .collect();
+        ours.insert(n.clone(), lines);
+    }
+    let per_image = started.elapsed().as_secs_f64() / names.len().max(1) as f64;
+    if let Some(path) = &args.save {
+        whet_core::data::atomic_write(path, &serde_json::to_vec(&ours)?)?;
+    }
+    let mut systems = vec![("whetstone (PP-OCRv4 in burn)".to_owned(), ours)];
+    for o in &args.others {
+        let (name, path) = o.split_once('=').context("--other takes name=path.json")?;
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+        systems.push((
+            name.to_owned(),
+            serde_json::from_str(&text).with_context(|| format!("parsing {path}"))?,
+        ));
+    }
+    println!(
+        "{} SROIE receipts, {} annotated lines; Whetstone {per_image:.2} s per receipt (CPU)",
+        names.len(),
+        gt.values().map(Vec::len).sum::<usize>()
+    );
+    println!(
+        "{:<30} {:>9} {:>9} {:>9} {:>8} {:>12} {:>12}",
+        "system", "precision", "recall", "hmean", "matched", "exact (case)", "no spaces"
+    );
+    for (name, out) in &systems {
+        let (det, pairs) = score(&gt, out);
+        let exact = pairs.iter().filter(|(p, t)| p == t).count() as f64 / pairs.len().max(1) as f64;
+        let rec = recognition(
+            pairs.iter().map(|(p, t)| (p.as_str(), t.as_str())),
+            RecOptions::default(),
+        );
+        println!(
+            "{name:<30} {:>9.4} {:>9.4} {:>9.4} {:>8} {:>12.4} {:>12.4}",
+            det.precision,
+            det.recall,
+            det.hmean,
+            pairs.len(),
+            exact,
+            rec.acc
+        );
+    }
+    Ok(())
+}
