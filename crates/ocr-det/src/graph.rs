@@ -204,6 +204,17 @@ impl<'a> Cursor<'a> {
         Ok((scale, bias))
     }
 
+    /// [`Cursor::affine`] as plain numbers (scale, bias), for folding into a convolution.
+    pub(crate) fn affine_values(&mut self) -> Result<(f32, f32)> {
+        let mut value = |op: &str| -> Result<f32> {
+            let n = self.expect(op)?;
+            self.scalar_input(n)
+        };
+        let scale = value("Mul")?;
+        let bias = value("Add")?;
+        Ok((scale, bias))
+    }
+
     /// The four nodes of a hard-swish: `Add` 3, `Clip` 0..6, `Mul`, `Div` 6.
     pub(crate) fn hard_swish(&mut self) -> Result<()> {
         for op in ["Add", "Clip", "Mul", "Div"] {

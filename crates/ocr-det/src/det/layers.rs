@@ -34,20 +34,22 @@ impl Affine {
     }
 }
 
-/// `hardswish(x) = x * clip(x + 3, 0, 6) / 6`.
+/// `hardswish(x) = x * clip(x + 3, 0, 6) / 6`, computed as `x * hard_sigmoid(x)` (two
+/// passes over the tensor instead of four; equal up to float rounding).
 pub fn hard_swish(x: Tensor<4>) -> Tensor<4> {
-    x.clone()
-        .mul(x.add_scalar(3.0).clamp(0.0, 6.0).div_scalar(6.0))
+    burn::tensor::activation::hard_swish(x)
 }
 
 /// A re-parameterised `LearnableRepLayer` of PPLCNetV3: convolution, learnable affine,
 /// then (except at stride 2) hard-swish and another learnable affine.
+///
+/// The affine right after the convolution is folded into it when the weights are read
+/// (`s (W x + b) + c = (s W) x + (s b + c)`): the same function, two passes over the
+/// activations fewer, and the convolution's weights stay trainable.
 #[derive(Module, Debug)]
 pub struct RepConv {
-    /// The fused convolution (with bias).
+    /// The fused convolution (with bias), the first affine folded in.
     pub conv: Conv2d,
-    /// The affine after the convolution.
-    pub lab: Affine,
     /// The affine after hard-swish; `None` for stride-2 layers, which have no activation.
     pub act: Option<Affine>,
 }
@@ -55,7 +57,7 @@ pub struct RepConv {
 impl RepConv {
     /// `x`: `[N, C_in, H, W]` -> `[N, C_out, H / stride, W / stride]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = self.lab.forward(self.conv.forward(x));
+        let y = self.conv.forward(x);
         match &self.act {
             Some(a) => a.forward(hard_swish(y)),
             None => y,
@@ -63,15 +65,22 @@ impl RepConv {
     }
 
     pub(crate) fn read(g: &mut Cursor<'_>) -> Result<Self> {
-        let conv = g.conv()?;
-        let lab = Affine::read(g)?;
+        let mut conv = g.conv()?;
+        let (scale, shift) = g.affine_values()?;
+        conv.weight = Param::from_tensor(conv.weight.val().mul_scalar(scale));
+        let [out, ..] = conv.weight.dims();
+        let bias = match &conv.bias {
+            Some(b) => b.val().mul_scalar(scale).add_scalar(shift),
+            None => Tensor::<1>::full([out], shift, &conv.weight.device()),
+        };
+        conv.bias = Some(Param::from_tensor(bias));
         let act = if g.next_are(&["Add", "Clip"]) {
             g.hard_swish()?;
             Some(Affine::read(g)?)
         } else {
             None
         };
-        Ok(RepConv { conv, lab, act })
+        Ok(RepConv { conv, act })
     }
 }
 
