@@ -22,12 +22,11 @@ for _ in $(seq "$rounds"); do
 done
 rust predict | awk '{print $3}' > "$work/rust_predict"
 python predict | awk '{print $3}' > "$work/python_predict"
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 echo "fit seconds per round (scikit-learn, rust, ratio):"
 paste "$work/python_fit" "$work/rust_fit" | awk '{printf "  %8.3f %8.3f %6.2f\n", $1, $2, $1 / $2}'
-ratio=$(paste "$work/python_fit" "$work/rust_fit" | awk '{print $1 / $2}' | median)
+ratio=$(paste "$work/python_fit" "$work/rust_fit" | awk '{print $1 / $2}' | whet_median)
 echo "metric             scikit-learn        rust   scikit-learn / rust"
 printf "%-18s %12.3f %11.3f %21.1f  (median of %s paired ratios)\n" fit_seconds \
-    "$(median < "$work/python_fit")" "$(median < "$work/rust_fit")" "$ratio" "$rounds"
+    "$(whet_median < "$work/python_fit")" "$(whet_median < "$work/rust_fit")" "$ratio" "$rounds"
 awk -v p="$(cat "$work/python_predict")" -v r="$(cat "$work/rust_predict")" \
     'BEGIN { printf "%-18s %12.1f %11.1f %21.1f\n", "predict_p50_us", p, r, p / r }'

@@ -19,9 +19,8 @@ for _ in $(seq "$rounds"); do
     cargo bench --quiet -p whet-benches --bench ocr_det -- --side-by-side | awk '{print $3}' >> "$work/rust"
     "$work/venv/bin/python" scripts/bench/ocr_det_ref.py | awk '{print $3}' >> "$work/python"
 done
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 echo "seconds per receipt per round (onnxruntime, rust, rust / onnxruntime):"
 paste "$work/python" "$work/rust" | awk '{printf "  %7.3f %7.3f %6.2f\n", $1, $2, $2 / $1}'
 printf "median: onnxruntime %.3f s, rust %.3f s, rust / onnxruntime %.2f (median of %s paired ratios)\n" \
-    "$(median < "$work/python")" "$(median < "$work/rust")" \
-    "$(paste "$work/python" "$work/rust" | awk '{print $2 / $1}' | median)" "$rounds"
+    "$(whet_median < "$work/python")" "$(whet_median < "$work/rust")" \
+    "$(paste "$work/python" "$work/rust" | awk '{print $2 / $1}' | whet_median)" "$rounds"

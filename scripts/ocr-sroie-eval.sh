@@ -2,13 +2,13 @@
 # PP-OCRv4 in burn, rapidocr-onnxruntime and Tesseract on the SROIE receipts
 # (../shared/data/sroie-dev), scored by the same code (examples/ocr_sroie_eval.rs):
 # DB-protocol detection P/R/hmean and recognition accuracy on matched lines.
-# Usage: scripts/ocr-sroie-eval.sh [LIMIT]   (installs tesseract-ocr with apt if missing)
+# Usage: scripts/ocr-sroie-eval.sh [LIMIT]   (installs tesseract-ocr with apt when missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 whet_require_cargo
 scripts/assets.sh
-command -v tesseract > /dev/null || { apt-get update -qq && apt-get install -y -qq tesseract-ocr tesseract-ocr-eng > /dev/null; }
+whet_apt_install tesseract-ocr tesseract-ocr-eng
 sroie=../shared/data/sroie-dev
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
