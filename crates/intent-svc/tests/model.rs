@@ -1,53 +1,9 @@
 //! The whole model: deterministic fitting, a lossless model file, refusal of other
 //! formats and versions, and the out-of-scope threshold.
 
-use whet_intent_svc::{Error, IntentModel, SvmConfig, TfidfConfig};
+mod common;
 
-fn samples() -> Vec<(String, String)> {
-    let intents = [
-        (
-            "balance",
-            [
-                "what is my balance",
-                "how much money do i have",
-                "show my account balance",
-                "balance please",
-                "check my balance now",
-                "tell me my balance",
-            ],
-        ),
-        (
-            "transfer",
-            [
-                "send money to mom",
-                "transfer 500 to savings",
-                "move funds to checking",
-                "wire money abroad",
-                "transfer cash to john",
-                "send 20 dollars to ana",
-            ],
-        ),
-        (
-            "weather",
-            [
-                "will it rain today",
-                "what is the weather",
-                "is it sunny in manila",
-                "forecast for tomorrow",
-                "how hot is it",
-                "weather in cebu",
-            ],
-        ),
-    ];
-    intents
-        .iter()
-        .flat_map(|(label, texts)| {
-            texts
-                .iter()
-                .map(move |t| (t.to_string(), label.to_string()))
-        })
-        .collect()
-}
+use whet_intent_svc::{Error, IntentModel, SvmConfig, TfidfConfig};
 
 fn fit() -> IntentModel {
     let tfidf = TfidfConfig {
@@ -55,7 +11,7 @@ fn fit() -> IntentModel {
         max_features: None,
         ..TfidfConfig::default()
     };
-    IntentModel::fit(&samples(), tfidf, &SvmConfig::default()).unwrap()
+    IntentModel::fit(&common::samples(), tfidf, &SvmConfig::default()).unwrap()
 }
 
 #[test]

@@ -2,45 +2,11 @@
 //! retraining happens after `retrain_after`, the first model is deployed, and a worse model
 //! (beyond the tolerance) never is.
 
+mod common;
+
 use whet_intent_svc::{
     Dataset, IntentModel, Pipeline, PipelineConfig, Sample, Source, SvmConfig, TfidfConfig,
 };
-
-const INTENTS: [(&str, [&str; 6]); 3] = [
-    (
-        "balance",
-        [
-            "what is my balance",
-            "how much money do i have",
-            "show my account balance",
-            "balance please",
-            "check my balance now",
-            "tell me my balance",
-        ],
-    ),
-    (
-        "transfer",
-        [
-            "send money to mom",
-            "transfer 500 to savings",
-            "move funds to checking",
-            "wire money abroad",
-            "transfer cash to john",
-            "send 20 dollars to ana",
-        ],
-    ),
-    (
-        "weather",
-        [
-            "will it rain today",
-            "what is the weather",
-            "is it sunny in manila",
-            "forecast for tomorrow",
-            "how hot is it",
-            "weather in cebu",
-        ],
-    ),
-];
 
 fn sample(text: String, intent: &str) -> Sample {
     Sample {
@@ -55,7 +21,7 @@ fn sample(text: String, intent: &str) -> Sample {
 fn stream() -> Vec<Sample> {
     (0..40)
         .flat_map(|k| {
-            INTENTS.iter().map(move |(i, texts)| {
+            common::INTENTS.iter().map(move |(i, texts)| {
                 sample(
                     format!("{} {}", texts[k % 6], ["", "please", "now", "today"][k % 4])
                         .trim()
@@ -69,7 +35,7 @@ fn stream() -> Vec<Sample> {
 
 fn eval() -> Dataset {
     Dataset {
-        samples: INTENTS
+        samples: common::INTENTS
             .iter()
             .flat_map(|(i, texts)| texts.iter().map(move |t| sample(t.to_string(), i)))
             .collect(),
@@ -116,7 +82,7 @@ fn retrains_and_deploys_only_when_not_worse() {
     let scrambled: Vec<(String, String)> = stream()
         .into_iter()
         .enumerate()
-        .map(|(k, s)| (s.text, INTENTS[(k * 7 + 1) % 3].0.to_owned()))
+        .map(|(k, s)| (s.text, common::INTENTS[(k * 7 + 1) % 3].0.to_owned()))
         .collect();
     let bad = IntentModel::fit(&scrambled, config.tfidf.clone(), &SvmConfig::default()).unwrap();
     let d = p.deploy(&bad).unwrap();

@@ -109,6 +109,28 @@ pub struct Totals {
 }
 
 impl Totals {
+    /// The rows a document prints for these totals, in order: subtotal, vatable sales,
+    /// the tax with its rate, VAT-exempt sales (when any), total.
+    pub fn printed_rows(&self, tax: &TaxRule) -> Vec<(String, Money)> {
+        let mut rows = vec![
+            ("SUBTOTAL".to_owned(), self.subtotal),
+            ("VATable Sales".to_owned(), self.vatable_sales),
+            (
+                format!(
+                    "{} ({}%)",
+                    tax.name,
+                    tax.rate_num as f64 * 100.0 / tax.rate_den as f64
+                ),
+                self.vat,
+            ),
+        ];
+        if self.vat_exempt.minor != 0 {
+            rows.push(("VAT-Exempt Sales".to_owned(), self.vat_exempt));
+        }
+        rows.push(("TOTAL".to_owned(), self.total));
+        rows
+    }
+
     /// The totals of `items` under `tax`: with tax-inclusive prices the vatable lines'
     /// sum is split into `vatable_sales = round(sum / (1 + rate))` and `vat = sum -
     /// vatable_sales` (as Philippine receipts print them) and the total is the subtotal;

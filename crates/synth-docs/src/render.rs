@@ -241,28 +241,12 @@ fn document_rows(doc: &Document) -> Vec<Row> {
             ],
         ));
     }
-    let t = &doc.totals;
-    let tax = doc.locale.tax();
-    let mut money_row = |label: String, m: crate::Money| {
+    for (label, m) in doc.totals.printed_rows(&doc.locale.tax()) {
         rows.push(row(
             "totals_section",
             vec![(label, Align::Left), (m.with_symbol(c), Align::Right)],
         ));
-    };
-    money_row("SUBTOTAL".into(), t.subtotal);
-    money_row("VATable Sales".into(), t.vatable_sales);
-    money_row(
-        format!(
-            "{} ({}%)",
-            tax.name,
-            tax.rate_num as f64 * 100.0 / tax.rate_den as f64
-        ),
-        t.vat,
-    );
-    if t.vat_exempt.minor != 0 {
-        money_row("VAT-Exempt Sales".into(), t.vat_exempt);
     }
-    money_row("TOTAL".into(), t.total);
     rows.push(row(
         "footer",
         vec![(format!("Paid: {}", doc.payment), Align::Left)],

@@ -399,25 +399,7 @@ pub fn render_sheet(doc: &Document, fonts: &FontSet, layout: SheetLayout) -> Res
     }
     // Totals.
     y += lh * 0.5;
-    let t = &doc.totals;
-    let tax = doc.locale.tax();
-    let mut rows = vec![
-        ("SUBTOTAL".to_owned(), t.subtotal),
-        ("VATable Sales".to_owned(), t.vatable_sales),
-    ];
-    rows.push((
-        format!(
-            "{} ({}%)",
-            tax.name,
-            tax.rate_num as f64 * 100.0 / tax.rate_den as f64
-        ),
-        t.vat,
-    ));
-    if t.vat_exempt.minor != 0 {
-        rows.push(("VAT-Exempt Sales".to_owned(), t.vat_exempt));
-    }
-    rows.push(("TOTAL".to_owned(), t.total));
-    for (label, m) in rows {
+    for (label, m) in doc.totals.printed_rows(&doc.locale.tax()) {
         let b = base(&mut y);
         c.text(&label, cols[2], cols[3], false, b, "totals_section");
         c.text(

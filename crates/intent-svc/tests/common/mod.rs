@@ -1,4 +1,5 @@
-//! CLINC150 and the golden files, shared by the scikit-learn parity tests.
+//! What the integration tests share: a tiny three-intent set, and CLINC150 with the
+//! golden files for the scikit-learn parity tests.
 #![allow(dead_code)] // each test binary uses its own part
 
 use serde_json::Value;
@@ -45,4 +46,53 @@ pub fn bigram_config() -> TfidfConfig {
         sublinear_tf: true,
         ..TfidfConfig::default()
     }
+}
+
+/// Three small intents with six messages each.
+pub const INTENTS: [(&str, [&str; 6]); 3] = [
+    (
+        "balance",
+        [
+            "what is my balance",
+            "how much money do i have",
+            "show my account balance",
+            "balance please",
+            "check my balance now",
+            "tell me my balance",
+        ],
+    ),
+    (
+        "transfer",
+        [
+            "send money to mom",
+            "transfer 500 to savings",
+            "move funds to checking",
+            "wire money abroad",
+            "transfer cash to john",
+            "send 20 dollars to ana",
+        ],
+    ),
+    (
+        "weather",
+        [
+            "will it rain today",
+            "what is the weather",
+            "is it sunny in manila",
+            "forecast for tomorrow",
+            "how hot is it",
+            "weather in cebu",
+        ],
+    ),
+];
+
+/// [`INTENTS`] as `(text, intent)` samples.
+pub fn samples() -> Vec<(String, String)> {
+    INTENTS
+        .iter()
+        .flat_map(|(label, texts)| {
+            texts
+                .iter()
+                .map(move |t| (t.to_string(), label.to_string()))
+        })
+        .collect()
 }
