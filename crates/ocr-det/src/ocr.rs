@@ -264,7 +264,8 @@ impl Ocr {
             .iter()
             .zip(&crops)
             .filter_map(|((q, _), c)| {
-                let (text, confidence) = c.as_ref().and(texts.next())?;
+                // Only lines with a crop were recognised: take a text for those alone.
+                let (text, confidence) = c.as_ref().and_then(|_| texts.next())?;
                 (confidence >= self.config.text_score).then(|| TextLine {
                     polygon: Polygon {
                         points: q
