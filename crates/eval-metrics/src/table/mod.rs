@@ -4,6 +4,7 @@
 mod char_refs;
 mod entities;
 mod html;
+mod html_rules;
 mod teds;
 
 pub use html::{Element, parse_html};
