@@ -1,12 +1,15 @@
-//! Reads the text of an image with PP-OCRv4 in burn: prints each line with its
-//! confidence and writes an overlay PNG with the boxes drawn.
+//! Reads the text of images with PP-OCRv4 in burn: prints each line with its confidence,
+//! logs the time per image, and writes an overlay PNG with the boxes drawn.
 //!
 //! ```sh
 //! scripts/assets.sh
 //! cargo run --release -p whet-examples --example ocr_read -- receipt.jpg --overlay out.png
+//! # several images, on a GPU through wgpu (build with --features wgpu)
+//! cargo run --release -p whet-examples --features wgpu --example ocr_read -- --device wgpu a.jpg b.jpg
 //! ```
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::Context;
 use clap::Parser;
@@ -17,12 +20,13 @@ use whet_ocr_det::Ocr;
 #[derive(Parser)]
 #[command(about = "Read the text lines of an image with PP-OCRv4")]
 struct Args {
-    /// The image (PNG or JPEG).
-    image: PathBuf,
+    /// The images (PNG or JPEG).
+    #[arg(required = true)]
+    images: Vec<PathBuf>,
     /// The PP-OCRv4 weights folder (`scripts/assets.sh` fills it).
     #[arg(long, default_value = "assets/rapidocr-1.4.4")]
     weights: PathBuf,
-    /// Where to write the image with the detected boxes drawn.
+    /// Where to write the (first) image with the detected boxes drawn.
     #[arg(long)]
     overlay: Option<PathBuf>,
     /// Device: `cpu`, `wgpu`, ... (default: `WHET_DEVICE` or `cpu`).
@@ -56,27 +60,39 @@ fn main() -> anyhow::Result<()> {
         None => DeviceSpec::from_env()?,
     };
     let ocr = Ocr::from_pretrained(&args.weights, &spec.device()?)?;
-    let mut img = image::open(&args.image)
-        .with_context(|| format!("reading {}", args.image.display()))?
-        .to_rgb8();
-    let lines = ocr.read(&img);
-    for l in &lines {
-        println!("{:.3}  {}", l.confidence, l.text);
-    }
-    if let Some(path) = &args.overlay {
-        for l in &lines {
-            let p = &l.polygon.points;
-            for i in 0..p.len() {
-                draw_line(&mut img, p[i], p[(i + 1) % p.len()], Rgb([230, 30, 30]));
-            }
-        }
-        img.save(path)
-            .with_context(|| format!("writing {}", path.display()))?;
-        println!(
-            "{} lines; overlay written to {}",
-            lines.len(),
-            path.display()
+    for (i, path) in args.images.iter().enumerate() {
+        let mut img = image::open(path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .to_rgb8();
+        let start = Instant::now();
+        let lines = ocr.read(&img);
+        tracing::info!(
+            image = %path.display(),
+            lines = lines.len(),
+            seconds = start.elapsed().as_secs_f64(),
+            "read"
         );
+        if args.images.len() > 1 {
+            println!("== {}", path.display());
+        }
+        for l in &lines {
+            println!("{:.3}  {}", l.confidence, l.text);
+        }
+        if let (0, Some(out)) = (i, &args.overlay) {
+            for l in &lines {
+                let p = &l.polygon.points;
+                for i in 0..p.len() {
+                    draw_line(&mut img, p[i], p[(i + 1) % p.len()], Rgb([230, 30, 30]));
+                }
+            }
+            img.save(out)
+                .with_context(|| format!("writing {}", out.display()))?;
+            println!(
+                "{} lines; overlay written to {}",
+                lines.len(),
+                out.display()
+            );
+        }
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet "rapidocr-onnxruntime==1.4.4" "onnxruntime==1.23.2" \
-    "opencv-python-headless==4.12.0.88" "numpy==2.2.6"
+    "opencv-python==4.12.0.88" "numpy==2.2.6"
 cargo bench --quiet -p whet-benches --bench ocr_det --no-run
 for _ in $(seq "$rounds"); do
     cargo bench --quiet -p whet-benches --bench ocr_det -- --side-by-side | awk '{print $3}' >> "$work/rust"

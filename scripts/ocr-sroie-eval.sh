@@ -14,7 +14,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet "rapidocr-onnxruntime==1.4.4" "onnxruntime==1.23.2" \
-    "opencv-python-headless==4.12.0.88" "numpy==2.2.6"
+    "opencv-python==4.12.0.88" "numpy==2.2.6"
 "$work/venv/bin/python" scripts/bench/ocr_sroie_others.py "$sroie" "$work" ${1:+"$1"}
 cargo run --quiet --release -p whet-examples --example ocr_sroie_eval -- --sroie "$sroie" \
     ${1:+--limit "$1"} --other "rapidocr-onnxruntime 1.4.4=$work/rapidocr.json" \

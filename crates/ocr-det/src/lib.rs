@@ -31,6 +31,7 @@ mod dict;
 mod error;
 mod graph;
 pub mod image_ops;
+pub mod min_area_rect;
 mod ocr;
 mod onnx;
 pub mod postprocess;

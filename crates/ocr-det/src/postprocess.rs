@@ -12,6 +12,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::min_area_rect::{RotatedRect, min_area_rect, region_rect};
+
 /// A quadrilateral: top-left, top-right, bottom-right, bottom-left.
 pub type Quad = [[f32; 2]; 4];
 
@@ -25,7 +27,7 @@ pub struct DbPostConfig {
     /// At most this many regions are considered.
     pub max_candidates: usize,
     /// How far rectangles grow: area * ratio / perimeter.
-    pub unclip_ratio: f32,
+    pub unclip_ratio: f64,
     /// Dilate the bitmap with a 2 x 2 kernel first.
     pub use_dilation: bool,
     /// Rectangles with a shorter side are dropped (before growing; after growing the
@@ -75,9 +77,7 @@ pub fn db_boxes(
         .into_iter()
         .take(cfg.max_candidates)
     {
-        let Some((quad, short)) = mini_box(&region) else {
-            continue;
-        };
+        let (quad, short) = mini_box(region_rect(&region));
         if short < cfg.min_size {
             continue;
         }
@@ -86,9 +86,7 @@ pub fn db_boxes(
             continue;
         }
         let grown = unclip(&quad, cfg.unclip_ratio);
-        let Some((quad, short)) = mini_box(&grown) else {
-            continue;
-        };
+        let (quad, short) = mini_box(min_area_rect(&grown));
         if short < cfg.min_size + 2.0 {
             continue;
         }
@@ -154,96 +152,11 @@ fn components(bitmap: &[bool], w: usize, h: usize) -> Vec<Vec<[i64; 2]>> {
     out
 }
 
-/// Convex hull (Andrew's monotone chain), counter-clockwise in y-down coordinates'
-/// mirror, without collinear points.
-fn hull(points: &[[i64; 2]]) -> Vec<[i64; 2]> {
-    let mut p: Vec<[i64; 2]> = points.to_vec();
-    p.sort_unstable();
-    p.dedup();
-    if p.len() < 3 {
-        return p;
-    }
-    let cross = |o: [i64; 2], a: [i64; 2], b: [i64; 2]| {
-        (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-    };
-    let mut lower: Vec<[i64; 2]> = Vec::new();
-    for &q in &p {
-        while lower.len() >= 2 && cross(lower[lower.len() - 2], lower[lower.len() - 1], q) <= 0 {
-            lower.pop();
-        }
-        lower.push(q);
-    }
-    let mut upper: Vec<[i64; 2]> = Vec::new();
-    for &q in p.iter().rev() {
-        while upper.len() >= 2 && cross(upper[upper.len() - 2], upper[upper.len() - 1], q) <= 0 {
-            upper.pop();
-        }
-        upper.push(q);
-    }
-    lower.pop();
-    upper.pop();
-    lower.extend(upper);
-    lower
-}
-
-/// `get_mini_boxes`: the minimum-area rectangle's corners ordered top-left, top-right,
-/// bottom-right, bottom-left the way rapidocr orders them, and its shorter side.
-fn mini_box(points: &[[i64; 2]]) -> Option<(Quad, f32)> {
-    let hull = hull(points);
-    let corners: [[f64; 2]; 4];
-    let short: f64;
-    match hull.len() {
-        0 => return None,
-        1 => {
-            let p = [hull[0][0] as f64, hull[0][1] as f64];
-            corners = [p; 4];
-            short = 0.0;
-        }
-        _ => {
-            // Rotating calipers: the rectangle flush with one hull edge, smallest area.
-            let mut best: Option<(f64, [[f64; 2]; 4], f64)> = None;
-            let n = hull.len();
-            for i in 0..n {
-                let (a, b) = (hull[i], hull[(i + 1) % n]);
-                let (dx, dy) = ((b[0] - a[0]) as f64, (b[1] - a[1]) as f64);
-                let len = (dx * dx + dy * dy).sqrt();
-                if len == 0.0 {
-                    continue;
-                }
-                let (ux, uy) = (dx / len, dy / len);
-                let (mut lo_u, mut hi_u, mut lo_v, mut hi_v) =
-                    (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-                for p in &hull {
-                    let (px, py) = ((p[0] - a[0]) as f64, (p[1] - a[1]) as f64);
-                    let (u, v) = (px * ux + py * uy, -px * uy + py * ux);
-                    lo_u = lo_u.min(u);
-                    hi_u = hi_u.max(u);
-                    lo_v = lo_v.min(v);
-                    hi_v = hi_v.max(v);
-                }
-                let area = (hi_u - lo_u) * (hi_v - lo_v);
-                if best.as_ref().is_none_or(|b| area < b.0 - 1e-9) {
-                    let at = |u: f64, v: f64| {
-                        [a[0] as f64 + u * ux - v * uy, a[1] as f64 + u * uy + v * ux]
-                    };
-                    best = Some((
-                        area,
-                        [
-                            at(lo_u, lo_v),
-                            at(hi_u, lo_v),
-                            at(hi_u, hi_v),
-                            at(lo_u, hi_v),
-                        ],
-                        (hi_u - lo_u).min(hi_v - lo_v),
-                    ));
-                }
-            }
-            let (_, c, s) = best?;
-            corners = c;
-            short = s;
-        }
-    }
-    let mut pts: Vec<[f32; 2]> = corners.iter().map(|p| [p[0] as f32, p[1] as f32]).collect();
+/// `get_mini_boxes`: the corners of OpenCV's minimum-area rectangle ordered top-left,
+/// top-right, bottom-right, bottom-left the way rapidocr orders them, and its shorter side.
+fn mini_box(rect: RotatedRect) -> (Quad, f32) {
+    let mut pts = rect.points();
+    // Python's `sorted` by x: stable.
     pts.sort_by(|a, b| a[0].total_cmp(&b[0]));
     let (i1, i4) = if pts[1][1] > pts[0][1] {
         (0, 1)
@@ -255,7 +168,10 @@ fn mini_box(points: &[[i64; 2]]) -> Option<(Quad, f32)> {
     } else {
         (3, 2)
     };
-    Some(([pts[i1], pts[i2], pts[i3], pts[i4]], short as f32))
+    (
+        [pts[i1], pts[i2], pts[i3], pts[i4]],
+        rect.size[0].min(rect.size[1]),
+    )
 }
 
 /// `box_score_fast`: the mean probability over the quadrilateral (pixels whose centre
@@ -317,7 +233,40 @@ fn inside_or_near(poly: &[[f64; 2]], x: f64, y: f64, tol: f64) -> bool {
 /// `unclip`: the quadrilateral offset outwards by `area * ratio / perimeter` with round
 /// joins, as pyclipper (Clipper 6, arc tolerance 0.25) computes it on integer
 /// (truncated) coordinates; the offset polygon's integer vertices.
-fn unclip(quad: &Quad, ratio: f32) -> Vec<[i64; 2]> {
+fn unclip(quad: &Quad, ratio: f64) -> Vec<[i64; 2]> {
+    let (src, delta) = unclip_input(quad, ratio);
+    clipper_output(offset_round(src, delta))
+}
+
+/// The offset polygon as Clipper's closing union hands it back: repeated and collinear
+/// points dropped (`FixupOutPolygon`), ending at its top (smallest y), rightmost point.
+/// `cv2.minAreaRect` starts its search where the points start, so the order matters.
+fn clipper_output(mut out: Vec<[i64; 2]>) -> Vec<[i64; 2]> {
+    let collinear = |a: [i64; 2], b: [i64; 2], c: [i64; 2]| {
+        (b[1] - a[1]) * (c[0] - b[0]) == (b[0] - a[0]) * (c[1] - b[1])
+    };
+    let mut i = 0;
+    let mut since_removal = 0;
+    while out.len() > 2 && since_removal < out.len() {
+        let n = out.len();
+        let (prev, next) = (out[(i + n - 1) % n], out[(i + 1) % n]);
+        if collinear(prev, out[i], next) {
+            out.remove(i);
+            since_removal = 0;
+            i = (i + n - 2) % (n - 1);
+        } else {
+            since_removal += 1;
+            i = (i + 1) % n;
+        }
+    }
+    if let Some(last) = (0..out.len()).min_by_key(|&i| (out[i][1], -out[i][0])) {
+        let n = out.len();
+        out.rotate_left((last + 1) % n);
+    }
+    out
+}
+
+fn unclip_input(quad: &Quad, ratio: f64) -> (Vec<[f64; 2]>, f64) {
     // Shapely's area and length of the float quadrilateral.
     let q: Vec<[f64; 2]> = quad
         .iter()
@@ -335,10 +284,17 @@ fn unclip(quad: &Quad, ratio: f32) -> Vec<[i64; 2]> {
         })
         .sum();
     if length == 0.0 {
-        return q.iter().map(|p| [p[0] as i64, p[1] as i64]).collect();
+        return (
+            q.iter().map(|p| [p[0].trunc(), p[1].trunc()]).collect(),
+            0.0,
+        );
     }
-    let delta = area * f64::from(ratio) / length;
-    let mut src: Vec<[f64; 2]> = q.iter().map(|p| [p[0].trunc(), p[1].trunc()]).collect();
+    let delta = area * ratio / length;
+    let src = q.iter().map(|p| [p[0].trunc(), p[1].trunc()]).collect();
+    (src, delta)
+}
+
+fn offset_round(mut src: Vec<[f64; 2]>, delta: f64) -> Vec<[i64; 2]> {
     src.dedup();
     // Clipper orients outer polygons so that its Area() is positive before offsetting.
     let clip_area: f64 = (0..src.len())
@@ -434,6 +390,47 @@ fn sort_reading_order(boxes: &mut [(Quad, f32)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unclip_reproduces_pyclipper_on_real_receipts() {
+        // Every offset rapidocr made on 20 SROIE receipts (scripts/golden/ocr-pipeline.sh):
+        // the same distance, and the same polygon point for point, in Clipper's order.
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/golden/min_area_rect.json"
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let offsets = v["offsets"].as_array().unwrap();
+        assert!(offsets.len() > 1000);
+        let mut bad = Vec::new();
+        for (i, c) in offsets.iter().enumerate() {
+            let quad: Vec<[f32; 2]> = c["quad"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| [p[0].as_f64().unwrap() as f32, p[1].as_f64().unwrap() as f32])
+                .collect();
+            let quad: Quad = quad.try_into().unwrap();
+            let (_, delta) = unclip_input(&quad, 1.6);
+            let want: Vec<i64> = c["out"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_i64().unwrap())
+                .collect();
+            let got: Vec<i64> = unclip(&quad, 1.6).into_iter().flatten().collect();
+            if got != want || delta != c["delta"].as_f64().unwrap() {
+                bad.push(i);
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "{} of {} differ: {bad:?}",
+            bad.len(),
+            offsets.len()
+        );
+    }
 
     #[test]
     fn a_filled_rectangle_becomes_a_grown_box() {

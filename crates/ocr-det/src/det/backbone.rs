@@ -32,13 +32,17 @@ impl LcBlock {
     }
 
     fn read(g: &mut Cursor<'_>) -> Result<Self> {
-        let dw = RepConv::read(g)?;
+        let mut dw = RepConv::read(g)?;
         let se = if g.next_is("GlobalAveragePool") {
             Some(SqueezeExcite::read(g)?)
         } else {
             None
         };
-        let pw = RepConv::read(g)?;
+        let mut pw = RepConv::read(g)?;
+        if se.is_none() {
+            // Nothing between the two convolutions but the affine: fold it.
+            dw.fold_affine_into(&mut pw);
+        }
         Ok(LcBlock { dw, se, pw })
     }
 }

@@ -45,12 +45,18 @@ pub fn hard_swish(x: Tensor<4>) -> Tensor<4> {
 ///
 /// The affine right after the convolution is folded into it when the weights are read
 /// (`s (W x + b) + c = (s W) x + (s b + c)`): the same function, two passes over the
-/// activations fewer, and the convolution's weights stay trainable.
+/// activations fewer, and the convolution's weights stay trainable. The affine after
+/// hard-swish is folded the same way into a following `1 x 1` convolution where one
+/// follows directly ([`RepConv::fold_affine_into`]).
 #[derive(Module, Debug)]
 pub struct RepConv {
     /// The fused convolution (with bias), the first affine folded in.
     pub conv: Conv2d,
-    /// The affine after hard-swish; `None` for stride-2 layers, which have no activation.
+    /// Hard-swish after the convolution (every layer but the stride-2 ones).
+    #[module(skip)]
+    pub activation: bool,
+    /// The affine after hard-swish; `None` without activation, or where it was folded
+    /// into the next convolution.
     pub act: Option<Affine>,
 }
 
@@ -58,10 +64,36 @@ impl RepConv {
     /// `x`: `[N, C_in, H, W]` -> `[N, C_out, H / stride, W / stride]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let y = self.conv.forward(x);
+        if !self.activation {
+            return y;
+        }
+        let y = hard_swish(y);
         match &self.act {
-            Some(a) => a.forward(hard_swish(y)),
+            Some(a) => a.forward(y),
             None => y,
         }
+    }
+
+    /// Moves this layer's output affine `s h + c` into `next`, a `1 x 1` convolution
+    /// without padding that reads this layer's output: `W (s h + c) + b =
+    /// (s W) h + (b + c * sum_in W)`. Exact (no borders to pad); does nothing when
+    /// there is no affine or `next` is not `1 x 1`.
+    pub fn fold_affine_into(&mut self, next: &mut RepConv) {
+        let [out, _, kh, kw] = next.conv.weight.dims();
+        let Some(affine) = self.act.as_ref().filter(|_| (kh, kw) == (1, 1)) else {
+            return;
+        };
+        let w = next.conv.weight.val();
+        let device = w.device();
+        let (s, c) = (affine.scale.val(), affine.bias.val());
+        let shift = w.clone().sum_dim(1).reshape([out]).mul(c.expand([out]));
+        let bias = match &next.conv.bias {
+            Some(b) => b.val().add(shift),
+            None => shift,
+        };
+        next.conv.weight = Param::from_tensor(w.mul(s.reshape([1, 1, 1, 1])));
+        next.conv.bias = Some(Param::from_tensor(bias.to_device(&device)));
+        self.act = None;
     }
 
     pub(crate) fn read(g: &mut Cursor<'_>) -> Result<Self> {
@@ -74,13 +106,18 @@ impl RepConv {
             None => Tensor::<1>::full([out], shift, &conv.weight.device()),
         };
         conv.bias = Some(Param::from_tensor(bias));
-        let act = if g.next_are(&["Add", "Clip"]) {
+        let activation = g.next_are(&["Add", "Clip"]);
+        let act = if activation {
             g.hard_swish()?;
             Some(Affine::read(g)?)
         } else {
             None
         };
-        Ok(RepConv { conv, act })
+        Ok(RepConv {
+            conv,
+            activation,
+            act,
+        })
     }
 }
 
