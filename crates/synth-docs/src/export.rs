@@ -24,6 +24,7 @@ use whet_core::data::{atomic_write, write_jsonl};
 
 use crate::document::Document;
 use crate::error::{Error, Result};
+use crate::paddle::{DetBox, DetSample, RecSample, det_line, rec_line};
 use crate::plan::DocFeature;
 use crate::render::{Page, Region, TextLine, Word};
 
@@ -58,12 +59,6 @@ pub struct GroundTruth {
     pub regions: Vec<Region>,
     /// The items table as HTML.
     pub table_html: String,
-}
-
-#[derive(Serialize)]
-struct PaddleBox<'a> {
-    transcription: &'a str,
-    points: Vec<[i64; 2]>,
 }
 
 fn png_bytes(image: &GrayImage, path: &Path) -> Result<Vec<u8>> {
@@ -151,23 +146,24 @@ impl DatasetWriter {
                 .as_bytes(),
         )?;
 
-        let boxes: Vec<PaddleBox<'_>> = page
+        let boxes = page
             .lines
             .iter()
-            .map(|l| PaddleBox {
-                transcription: &l.text,
+            .map(|l| DetBox {
+                transcription: l.text.clone(),
                 points: l
                     .polygon
                     .points
                     .iter()
-                    .map(|p| [p[0].round() as i64, p[1].round() as i64])
+                    .map(|p| [f64::from(p[0]).round(), f64::from(p[1]).round()])
                     .collect(),
+                difficult: false,
             })
             .collect();
-        self.det.push(format!(
-            "{image_rel}\t{}",
-            serde_json::to_string(&boxes).unwrap_or_default()
-        ));
+        self.det.push(det_line(&DetSample {
+            image: PathBuf::from(&image_rel),
+            boxes,
+        }));
 
         for (k, line) in page.lines.iter().enumerate() {
             let [x0, y0, x1, y1] = line.polygon.bounds();
@@ -182,7 +178,10 @@ impl DatasetWriter {
             let crop_rel = format!("rec/{id}_{k:03}.png");
             let crop_path = self.root.join(&crop_rel);
             atomic_write(&crop_path, &png_bytes(&crop, &crop_path)?)?;
-            self.rec.push(format!("{crop_rel}\t{}", line.text));
+            self.rec.push(rec_line(&RecSample {
+                image: PathBuf::from(crop_rel),
+                text: line.text.clone(),
+            }));
         }
 
         self.manifest.push(ManifestRecord {

@@ -26,6 +26,7 @@ mod export;
 mod generate;
 mod locale;
 mod money;
+pub mod paddle;
 mod plan;
 mod render;
 mod sheet;
