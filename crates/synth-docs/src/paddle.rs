@@ -15,7 +15,8 @@
 //! ```
 //! use whet_synth_docs::paddle::{parse_det_line, parse_rec_line};
 //!
-//! let det = parse_det_line(r####"a.jpg	[{"transcription": "###", "points": [[0,0],[9,0],[9,5],[0,5]]}]"####)?;
+//! let line = "a.jpg\t[{\"transcription\": \"###\", \"points\": [[0,0],[9,0],[9,5],[0,5]]}]";
+//! let det = parse_det_line(line)?;
 //! assert!(det.boxes[0].ignored());
 //! let rec = parse_rec_line("crop.png\tTOTAL 1,234.00")?;
 //! assert_eq!(rec.text, "TOTAL 1,234.00");
