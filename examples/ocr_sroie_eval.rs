@@ -9,16 +9,14 @@
 //! cargo run --release -p whet-examples --example ocr_sroie_eval -- --limit 10
 //! ```
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
 use burn::tensor::Device;
 use clap::Parser;
-use serde::{Deserialize, Serialize};
-use whet_eval_metrics::ocr::polygon::{Point, iou};
-use whet_eval_metrics::ocr::{DetImage, GtBox, RecOptions, detection_db, recognition};
+use whet_eval_metrics::ocr::{RecOptions, recognition};
+use whet_examples::ocr_score::{Line, Outputs, score};
 use whet_ocr_det::Ocr;
 
 #[derive(Parser)]
@@ -41,16 +39,6 @@ struct Args {
     #[arg(long)]
     save: Option<PathBuf>,
 }
-
-/// One read line in the interchange format.
-#[derive(Serialize, Deserialize, Clone)]
-struct Line {
-    #[serde(rename = "box")]
-    points: Vec<[f64; 2]>,
-    text: String,
-}
-
-type Outputs = BTreeMap<String, Vec<Line>>;
 
 fn ground_truth(path: &std::path::Path) -> anyhow::Result<Vec<Line>> {
     let text =
@@ -79,48 +67,6 @@ fn ground_truth(path: &std::path::Path) -> anyhow::Result<Vec<Line>> {
         });
     }
     Ok(out)
-}
-
-/// Detection report, and the (prediction, truth) text pairs of one-to-one matches
-/// (IoU >= 0.5, best first).
-fn score(
-    gt: &Outputs,
-    pred: &Outputs,
-) -> (whet_eval_metrics::ocr::DetReport, Vec<(String, String)>) {
-    let mut images = Vec::new();
-    let mut pairs = Vec::new();
-    for (name, truth) in gt {
-        let got = pred.get(name).cloned().unwrap_or_default();
-        images.push(DetImage {
-            gt: truth
-                .iter()
-                .map(|l| GtBox {
-                    points: l.points.clone(),
-                    ignore: false,
-                })
-                .collect(),
-            det: got.iter().map(|l| l.points.clone()).collect(),
-        });
-        let mut candidates: Vec<(f64, usize, usize)> = Vec::new();
-        for (i, t) in truth.iter().enumerate() {
-            for (j, p) in got.iter().enumerate() {
-                let v = iou(&t.points as &[Point], &p.points);
-                if v >= 0.5 {
-                    candidates.push((v, i, j));
-                }
-            }
-        }
-        candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let (mut used_t, mut used_p) = (vec![false; truth.len()], vec![false; got.len()]);
-        for (_, i, j) in candidates {
-            if !used_t[i] && !used_p[j] {
-                used_t[i] = true;
-                used_p[j] = true;
-                pairs.push((got[j].text.to_uppercase(), truth[i].text.to_uppercase()));
-            }
-        }
-    }
-    (detection_db(&images), pairs)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -189,7 +135,7 @@ fn main() -> anyhow::Result<()> {
         "system", "precision", "recall", "hmean", "matched", "exact (case)", "no spaces"
     );
     for (name, out) in &systems {
-        let (det, pairs) = score(&gt, out);
+        let (det, pairs) = score(&gt, out, true);
         let exact = pairs.iter().filter(|(p, t)| p == t).count() as f64 / pairs.len().max(1) as f64;
         let rec = recognition(
             pairs.iter().map(|(p, t)| (p.as_str(), t.as_str())),

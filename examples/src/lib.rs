@@ -14,3 +14,5 @@ pub fn init_tracing() {
         .with_writer(std::io::stderr)
         .try_init();
 }
+
+pub mod ocr_score;

@@ -3,6 +3,8 @@
 //! (`use_space_char`). PP-OCR's ONNX recognizers keep the dictionary in their metadata
 //! under `character`, one character per line.
 
+use std::collections::HashMap;
+
 use crate::error::{Error, Result};
 use crate::onnx::OnnxModel;
 
@@ -11,6 +13,8 @@ use crate::onnx::OnnxModel;
 pub struct CharDict {
     /// Class `i`'s text; class 0 (the blank) is empty.
     classes: Vec<String>,
+    /// Class of each text (the first, where a text repeats).
+    index: HashMap<String, usize>,
 }
 
 impl CharDict {
@@ -21,7 +25,15 @@ impl CharDict {
         classes.push(String::new());
         classes.extend(lines.iter().map(|l| l.as_ref().to_owned()));
         classes.push(" ".to_owned());
-        CharDict { classes }
+        Self::from_classes(classes)
+    }
+
+    fn from_classes(classes: Vec<String>) -> Self {
+        let mut index = HashMap::with_capacity(classes.len());
+        for (i, c) in classes.iter().enumerate().skip(1) {
+            index.entry(c.clone()).or_insert(i);
+        }
+        CharDict { classes, index }
     }
 
     /// The dictionary stored in a recognizer's ONNX metadata (`character`).
@@ -53,6 +65,53 @@ impl CharDict {
     pub fn get(&self, i: usize) -> Option<&str> {
         self.classes.get(i).map(String::as_str)
     }
+
+    /// The class of a character (never the blank).
+    pub fn class_of(&self, c: char) -> Option<usize> {
+        let mut buf = [0u8; 4];
+        self.index.get(&*c.encode_utf8(&mut buf)).copied()
+    }
+
+    /// CTC targets for `text`, as PaddleOCR's `CTCLabelEncode` builds them: one class per
+    /// character; characters not in the dictionary are left out and returned apart.
+    pub fn encode(&self, text: &str) -> (Vec<usize>, Vec<char>) {
+        let (mut classes, mut unknown) = (Vec::with_capacity(text.len()), Vec::new());
+        for c in text.chars() {
+            match self.class_of(c) {
+                Some(i) => classes.push(i),
+                None => unknown.push(c),
+            }
+        }
+        (classes, unknown)
+    }
+
+    /// This dictionary with `chars` added (those not already in it), inserted before the
+    /// trailing space so that the layout stays PaddleOCR's (blank, dictionary, space).
+    /// Returns the new dictionary and the classes the added characters got.
+    pub fn with_chars(&self, chars: &[char]) -> (CharDict, Vec<usize>) {
+        let mut classes = self.classes.clone();
+        let space = classes.pop().unwrap_or_else(|| " ".to_owned());
+        let mut added = Vec::new();
+        for &c in chars {
+            let text = c.to_string();
+            if !classes.contains(&text) {
+                added.push(classes.len());
+                classes.push(text);
+            }
+        }
+        classes.push(space);
+        (Self::from_classes(classes), added)
+    }
+
+    /// The dictionary file PaddleOCR reads (`character_dict_path`, one entry per line,
+    /// blank and trailing space left out: `use_space_char` adds the space back).
+    pub fn to_dict_file(&self) -> String {
+        let n = self.classes.len();
+        self.classes[1..n.saturating_sub(1).max(1)]
+            .iter()
+            .map(|c| format!("{c}\n"))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -67,5 +126,21 @@ mod tests {
         assert_eq!(d.get(3), Some("₱"));
         assert_eq!(d.get(4), Some(" "));
         assert_eq!(d.get(5), None);
+    }
+
+    #[test]
+    fn encoding_leaves_unknown_characters_out_and_new_ones_go_before_the_space() {
+        let d = CharDict::from_lines(&["a", "b"]);
+        assert_eq!(d.encode("ab₱ a"), (vec![1, 2, 3, 1], vec!['₱']));
+        let (e, added) = d.with_chars(&['₱', 'a', 'ñ']);
+        assert_eq!(added, [3, 4]);
+        assert_eq!(e.len(), 6);
+        assert_eq!(e.get(3), Some("₱"));
+        assert_eq!(e.get(5), Some(" "));
+        assert_eq!(e.encode("₱ a").0, [3, 5, 1]);
+        assert_eq!(e.to_dict_file(), "a\nb\n₱\nñ\n");
+        let file = e.to_dict_file();
+        let lines: Vec<&str> = file.lines().collect();
+        assert_eq!(CharDict::from_lines(&lines), e);
     }
 }

@@ -15,6 +15,20 @@ pub enum Error {
         reason: String,
     },
 
+    /// An image that cannot be read or decoded.
+    #[error("{path}: cannot read the image: {reason}")]
+    Image {
+        /// The file.
+        path: PathBuf,
+        /// The decoder's message.
+        reason: String,
+    },
+
+    /// A label file that cannot be read (whet-synth-docs' PaddleOCR label reader names
+    /// the file and line).
+    #[error(transparent)]
+    Labels(#[from] whet_synth_docs::Error),
+
     /// Reading a file failed (whet-core's file errors name the path).
     #[error(transparent)]
     Core(#[from] whet_core::Error),

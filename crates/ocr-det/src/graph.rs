@@ -103,7 +103,7 @@ impl<'a> Cursor<'a> {
         if dims.iter().product::<usize>() != 1 {
             return Err(self.fail(format!("{name} should hold one value, has shape {dims:?}")));
         }
-        Ok(Param::from_tensor(t))
+        Ok(Param::from_tensor(t.detach()))
     }
 
     /// A `Conv` node as a burn [`Conv2d`] (bias when the node has one).
@@ -133,9 +133,9 @@ impl<'a> Cursor<'a> {
             ))
             .with_bias(n.inputs.len() > 2)
             .init(&self.device);
-        conv.weight = Param::from_tensor(weight);
+        conv.weight = Param::from_tensor(weight.detach());
         if let Some(b) = n.inputs.get(2) {
-            conv.bias = Some(Param::from_tensor(self.tensor::<1>(b)?.0));
+            conv.bias = Some(Param::from_tensor(self.tensor::<1>(b)?.0.detach()));
         }
         Ok(conv)
     }
@@ -161,7 +161,7 @@ impl<'a> Cursor<'a> {
             .with_padding([to(&p, 0), to(&p, 1)])
             .with_bias(true)
             .init(&self.device);
-        conv.weight = Param::from_tensor(weight);
+        conv.weight = Param::from_tensor(weight.detach());
         let add = self.expect("Add")?;
         let bias_name = self.stored_input(add, "its weight")?;
         let (bias, bdims) = self.tensor::<1>(bias_name)?;
@@ -171,7 +171,7 @@ impl<'a> Cursor<'a> {
                 dims[1]
             )));
         }
-        conv.bias = Some(Param::from_tensor(bias));
+        conv.bias = Some(Param::from_tensor(bias.detach()));
         Ok(conv)
     }
 
@@ -185,8 +185,8 @@ impl<'a> Cursor<'a> {
         let mut bn = BatchNormConfig::new(dims[0])
             .with_epsilon(f64::from(n.float("epsilon", 1e-5)))
             .init(&self.device);
-        bn.gamma = Param::from_tensor(gamma);
-        bn.beta = Param::from_tensor(self.tensor::<1>(&n.inputs[2])?.0);
+        bn.gamma = Param::from_tensor(gamma.detach());
+        bn.beta = Param::from_tensor(self.tensor::<1>(&n.inputs[2])?.0.detach());
         bn.running_mean = burn::module::RunningState::new(self.tensor::<1>(&n.inputs[3])?.0);
         bn.running_var = burn::module::RunningState::new(self.tensor::<1>(&n.inputs[4])?.0);
         Ok(bn)
@@ -281,10 +281,10 @@ impl<'a> Cursor<'a> {
         let w_name = self.stored_input(m, "its weight")?;
         let (weight, dims) = self.tensor::<2>(w_name)?;
         let mut linear = LinearConfig::new(dims[0], dims[1]).init(&self.device);
-        linear.weight = Param::from_tensor(weight);
+        linear.weight = Param::from_tensor(weight.detach());
         let a = self.expect("Add")?;
         let b_name = self.stored_input(a, "its weight")?;
-        linear.bias = Some(Param::from_tensor(self.tensor::<1>(b_name)?.0));
+        linear.bias = Some(Param::from_tensor(self.tensor::<1>(b_name)?.0.detach()));
         Ok(linear)
     }
 
@@ -306,8 +306,8 @@ impl<'a> Cursor<'a> {
         let mut ln = LayerNormConfig::new(dims[0])
             .with_epsilon(f64::from(eps))
             .init(&self.device);
-        ln.gamma = Param::from_tensor(gamma);
-        ln.beta = Some(Param::from_tensor(self.tensor::<1>(b_name)?.0));
+        ln.gamma = Param::from_tensor(gamma.detach());
+        ln.beta = Some(Param::from_tensor(self.tensor::<1>(b_name)?.0.detach()));
         Ok(ln)
     }
 

@@ -36,11 +36,12 @@ mod ocr;
 mod onnx;
 pub mod postprocess;
 pub mod rec;
+pub mod train;
 
 pub use ctc::{Decoded, greedy_decode};
 pub use det::DbNet;
 pub use dict::CharDict;
 pub use error::{Error, Result};
-pub use ocr::{DET_FILE, LimitType, Ocr, OcrConfig, REC_FILE, TextLine};
+pub use ocr::{DET_FILE, LimitType, Ocr, OcrConfig, REC_FILE, TextLine, recognize_lines};
 pub use onnx::{Attribute, OnnxModel, OnnxNode, OnnxTensor, TensorData};
 pub use rec::SvtrRecognizer;

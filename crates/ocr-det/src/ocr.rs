@@ -94,9 +94,56 @@ pub struct Ocr {
     device: Device,
 }
 
+/// Recognises text-line images with `rec` as rapidocr does: sorted by aspect ratio, in
+/// batches of `batch` resized to `height` and padded to the batch's widest (at least
+/// `min_width`), greedy CTC. `(text, confidence)` each, in the given order.
+pub fn recognize_lines(
+    rec: &SvtrRecognizer,
+    dict: &CharDict,
+    lines: &[RgbImage],
+    height: u32,
+    min_width: u32,
+    batch: usize,
+    device: &Device,
+) -> Vec<(String, f32)> {
+    let ratio = |i: &RgbImage| f64::from(i.width()) / f64::from(i.height());
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    order.sort_by(|&a, &b| ratio(&lines[a]).total_cmp(&ratio(&lines[b])));
+    let mut out = vec![(String::new(), 0.0); lines.len()];
+    let hh = height;
+    for chunk in order.chunks(batch.max(1)) {
+        let max_ratio = chunk
+            .iter()
+            .map(|&i| ratio(&lines[i]))
+            .fold(f64::from(min_width) / f64::from(hh), f64::max);
+        let width = (f64::from(hh) * max_ratio) as usize;
+        let mut x = Vec::with_capacity(chunk.len() * 3 * hh as usize * width);
+        for &i in chunk {
+            let need = (f64::from(hh) * ratio(&lines[i])).ceil() as usize;
+            let rw = need.min(width).max(1) as u32;
+            x.extend(to_input(&resize_bilinear(&lines[i], rw, hh), width));
+        }
+        let input = Tensor::<4>::from_data(
+            TensorData::new(x, [chunk.len(), 3, hh as usize, width]),
+            device,
+        );
+        let prob = rec.forward(input);
+        let [_, steps, classes] = prob.dims();
+        let values = prob.into_data().try_to_vec::<f32>().unwrap_or_default();
+        for (k, &i) in chunk.iter().enumerate() {
+            let d = greedy_decode(
+                &values[k * steps * classes..(k + 1) * steps * classes],
+                dict,
+            );
+            out[i] = (d.text, d.confidence);
+        }
+    }
+    out
+}
+
 /// `[1, 3, h, w]` input from an RGB image: BGR planes (rapidocr feeds OpenCV images),
 /// `(p * (1 / 255) - 0.5) / 0.5` as rapidocr computes it, padded with zeros to `width`.
-fn to_input(img: &RgbImage, width: usize) -> Vec<f32> {
+pub(crate) fn to_input(img: &RgbImage, width: usize) -> Vec<f32> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let mut x = vec![0f32; 3 * h * width];
     for (i, p) in img.pixels().enumerate() {
@@ -202,41 +249,29 @@ impl Ocr {
         })
     }
 
+    /// This pipeline with another recognizer and its dictionary (a fine-tuned one, say).
+    pub fn with_recognizer(mut self, rec: SvtrRecognizer, dict: CharDict) -> Self {
+        self.rec = rec;
+        self.dict = dict;
+        self
+    }
+
+    /// The device the models run on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
     /// Recognises text-line images: `(text, confidence)` each, in the given order.
     pub fn recognize(&self, lines: &[RgbImage]) -> Vec<(String, f32)> {
-        let ratio = |i: &RgbImage| f64::from(i.width()) / f64::from(i.height());
-        let mut order: Vec<usize> = (0..lines.len()).collect();
-        order.sort_by(|&a, &b| ratio(&lines[a]).total_cmp(&ratio(&lines[b])));
-        let mut out = vec![(String::new(), 0.0); lines.len()];
-        let hh = self.config.rec_height;
-        for batch in order.chunks(self.config.rec_batch.max(1)) {
-            let max_ratio = batch
-                .iter()
-                .map(|&i| ratio(&lines[i]))
-                .fold(f64::from(self.config.rec_width) / f64::from(hh), f64::max);
-            let width = (f64::from(hh) * max_ratio) as usize;
-            let mut x = Vec::with_capacity(batch.len() * 3 * hh as usize * width);
-            for &i in batch {
-                let need = (f64::from(hh) * ratio(&lines[i])).ceil() as usize;
-                let rw = need.min(width).max(1) as u32;
-                x.extend(to_input(&resize_bilinear(&lines[i], rw, hh), width));
-            }
-            let input = Tensor::<4>::from_data(
-                TensorData::new(x, [batch.len(), 3, hh as usize, width]),
-                &self.device,
-            );
-            let prob = self.rec.forward(input);
-            let [_, steps, classes] = prob.dims();
-            let values = prob.into_data().try_to_vec::<f32>().unwrap_or_default();
-            for (k, &i) in batch.iter().enumerate() {
-                let d = greedy_decode(
-                    &values[k * steps * classes..(k + 1) * steps * classes],
-                    &self.dict,
-                );
-                out[i] = (d.text, d.confidence);
-            }
-        }
-        out
+        recognize_lines(
+            &self.rec,
+            &self.dict,
+            lines,
+            self.config.rec_height,
+            self.config.rec_width,
+            self.config.rec_batch,
+            &self.device,
+        )
     }
 
     /// Finds and reads the text lines of an image.

@@ -106,7 +106,8 @@ pub struct Word {
     pub polygon: Polygon,
 }
 
-/// A printed line.
+/// A printed line: one run of text without a layout gap (a receipt row's label and its
+/// right-aligned amount are two lines; words of one segment share a line).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextLine {
     /// The line's text, words joined by single spaces.
@@ -498,7 +499,9 @@ pub fn render_receipt(doc: &Document, fonts: &FontSet, layout: ReceiptLayout) ->
     let text_width = |t: &str| text_width(font, fallback, scale, t);
     for (r, row) in rows.iter().enumerate() {
         let baseline = margin + line_height * r as f32 + scaled.ascent();
-        let mut line_words = Vec::new();
+        // One text line per segment, as a detector sees them: a row's left-aligned label
+        // and right-aligned amount are two lines (as they are in SROIE and PPOCRLabel
+        // data), not one box across the gap.
         for (text, align) in &row.segments {
             let w = text_width(text);
             let x0 = match align {
@@ -506,7 +509,7 @@ pub fn render_receipt(doc: &Document, fonts: &FontSet, layout: ReceiptLayout) ->
                 Align::Center => margin + (usable - w) / 2.0,
                 Align::Right => margin + usable - w,
             };
-            line_words.extend(draw_text(
+            let line_words = draw_text(
                 &mut image,
                 (font, fallback),
                 scale,
@@ -514,9 +517,10 @@ pub fn render_receipt(doc: &Document, fonts: &FontSet, layout: ReceiptLayout) ->
                 baseline,
                 text,
                 &mut words,
-            ));
-        }
-        if !line_words.is_empty() {
+            );
+            if line_words.is_empty() {
+                continue;
+            }
             let polygon = Polygon::union_bounds(line_words.iter().map(|&i| &words[i].polygon))
                 .expect("non-empty");
             let text = line_words

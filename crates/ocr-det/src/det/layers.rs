@@ -91,21 +91,21 @@ impl RepConv {
             Some(b) => b.val().add(shift),
             None => shift,
         };
-        next.conv.weight = Param::from_tensor(w.mul(s.reshape([1, 1, 1, 1])));
-        next.conv.bias = Some(Param::from_tensor(bias.to_device(&device)));
+        next.conv.weight = Param::from_tensor(w.mul(s.reshape([1, 1, 1, 1])).detach());
+        next.conv.bias = Some(Param::from_tensor(bias.to_device(&device).detach()));
         self.act = None;
     }
 
     pub(crate) fn read(g: &mut Cursor<'_>) -> Result<Self> {
         let mut conv = g.conv()?;
         let (scale, shift) = g.affine_values()?;
-        conv.weight = Param::from_tensor(conv.weight.val().mul_scalar(scale));
+        conv.weight = Param::from_tensor(conv.weight.val().mul_scalar(scale).detach());
         let [out, ..] = conv.weight.dims();
         let bias = match &conv.bias {
             Some(b) => b.val().mul_scalar(scale).add_scalar(shift),
             None => Tensor::<1>::full([out], shift, &conv.weight.device()),
         };
-        conv.bias = Some(Param::from_tensor(bias));
+        conv.bias = Some(Param::from_tensor(bias.detach()));
         let activation = g.next_are(&["Add", "Clip"]);
         let act = if activation {
             g.hard_swish()?;

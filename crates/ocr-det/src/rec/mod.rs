@@ -8,6 +8,7 @@ use std::path::Path;
 use burn::module::Module;
 use burn::nn::Linear;
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig};
+use burn::store::{ModuleSnapshot, SafetensorsStore};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor};
 
@@ -18,6 +19,11 @@ use crate::dict::CharDict;
 use crate::error::{Error, Result};
 use crate::graph::Cursor;
 use crate::onnx::OnnxModel;
+
+/// File name of fine-tuned recognizer weights ([`SvtrRecognizer::save`]).
+pub const FINETUNED_WEIGHTS: &str = "rec.safetensors";
+/// File name of a fine-tuned recognizer's dictionary.
+pub const FINETUNED_DICT: &str = "rec_dict.txt";
 
 /// The recognizer.
 #[derive(Module, Debug)]
@@ -43,6 +49,127 @@ impl SvtrRecognizer {
     /// Class probabilities per time step, `[N, W / 8, classes]` (the ONNX model's output).
     pub fn forward(&self, x: Tensor<4>) -> Tensor<3> {
         softmax(self.logits(x), 2)
+    }
+
+    /// The recognizer for a changed dictionary `new` (from `old`, the one it was trained
+    /// with; typically [`CharDict::with_chars`]). Each class of `new` keeps its CTC head
+    /// column when `old` has it; a new character starts from the column of the
+    /// look-alike `like` names for it (`P` for `₱`, `n` for `ñ`), so the model reads the
+    /// new character as its look-alike until training separates them, or, without one,
+    /// from the mean column with the lowest bias, so it is not predicted before training.
+    pub fn with_dict(
+        mut self,
+        old: &CharDict,
+        new: &CharDict,
+        like: impl Fn(&str) -> Option<char>,
+    ) -> Self {
+        let [d, c_old] = self.head.weight.dims();
+        let device = self.head.weight.device();
+        let w: Vec<f32> = self
+            .head
+            .weight
+            .val()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_default();
+        let b: Vec<f32> = match &self.head.bias {
+            Some(b) => b.val().into_data().try_to_vec::<f32>().unwrap_or_default(),
+            None => vec![0.0; c_old],
+        };
+        let old_index = |text: &str| -> Option<usize> {
+            if text.is_empty() {
+                return Some(0);
+            }
+            let mut chars = text.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => old.class_of(c),
+                _ => (1..old.len()).find(|&i| old.get(i) == Some(text)),
+            }
+        };
+        let mean: Vec<f32> = (0..d)
+            .map(|r| w[r * c_old..(r + 1) * c_old].iter().sum::<f32>() / c_old as f32)
+            .collect();
+        let min_bias = b.iter().copied().fold(f32::INFINITY, f32::min);
+        let c_new = new.len();
+        let (mut w2, mut b2) = (vec![0f32; d * c_new], vec![0f32; c_new]);
+        for j in 0..c_new {
+            let text = new.get(j).unwrap_or_default();
+            let source = old_index(text).or_else(|| like(text).and_then(|c| old.class_of(c)));
+            for r in 0..d {
+                w2[r * c_new + j] = source.map_or(mean[r], |i| w[r * c_old + i]);
+            }
+            b2[j] = source.map_or(min_bias, |i| b[i]);
+        }
+        self.head.weight = burn::module::Param::from_tensor(
+            Tensor::from_data(burn::tensor::TensorData::new(w2, [d, c_new]), &device).detach(),
+        );
+        self.head.bias = Some(burn::module::Param::from_tensor(
+            Tensor::from_data(burn::tensor::TensorData::new(b2, [c_new]), &device).detach(),
+        ));
+        self
+    }
+
+    /// Saves fine-tuned weights and their dictionary in `dir`: `rec.safetensors` and
+    /// `rec_dict.txt` (PaddleOCR's dictionary format), each written atomically.
+    ///
+    /// # Errors
+    /// [`Error::Weights`] or [`Error::Core`] when a file cannot be written.
+    pub fn save(&self, dict: &CharDict, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| whet_core::Error::file(dir, e))?;
+        let path = dir.join(FINETUNED_WEIGHTS);
+        let partial = dir.join(format!(".{FINETUNED_WEIGHTS}.partial"));
+        let mut store = SafetensorsStore::from_file(&partial).metadata("format", "pt");
+        self.clone()
+            .save_into(&mut store)
+            .map_err(|e| Error::weights(&partial, e.to_string()))?;
+        std::fs::rename(&partial, &path).map_err(|e| whet_core::Error::file(&path, e))?;
+        whet_core::data::atomic_write(dir.join(FINETUNED_DICT), dict.to_dict_file().as_bytes())?;
+        Ok(())
+    }
+
+    /// Loads a recognizer saved by [`SvtrRecognizer::save`]: the architecture from the
+    /// PP-OCRv4 ONNX file `onnx`, the head sized for the saved dictionary, the weights from
+    /// `dir`.
+    ///
+    /// # Errors
+    /// [`Error::Core`] for a missing file, [`Error::Weights`] when the weights do not fit.
+    pub fn load(
+        onnx: impl AsRef<Path>,
+        dir: impl AsRef<Path>,
+        device: &Device,
+    ) -> Result<(Self, CharDict)> {
+        let dir = dir.as_ref();
+        let (net, base) = Self::from_onnx(onnx, device)?;
+        let dict_path = dir.join(FINETUNED_DICT);
+        let text = std::fs::read_to_string(&dict_path)
+            .map_err(|e| whet_core::Error::file(&dict_path, e))?;
+        let lines: Vec<&str> = text.lines().collect();
+        let dict = CharDict::from_lines(&lines);
+        let mut net = net.with_dict(&base, &dict, |_| None);
+        let path = dir.join(FINETUNED_WEIGHTS);
+        if !path.exists() {
+            return Err(whet_core::Error::file(
+                &path,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no fine-tuned weights"),
+            )
+            .into());
+        }
+        let mut store = SafetensorsStore::from_file(&path);
+        let applied = net
+            .load_from(&mut store)
+            .map_err(|e| Error::weights(&path, e.to_string()))?;
+        if !applied.errors.is_empty() || !applied.missing.is_empty() {
+            return Err(Error::weights(
+                &path,
+                format!(
+                    "weights do not fit the recognizer: {} errors, missing {:?}",
+                    applied.errors.len(),
+                    applied.missing.iter().take(3).collect::<Vec<_>>()
+                ),
+            ));
+        }
+        Ok((net, dict))
     }
 
     /// Loads PP-OCRv4's recognizer and its dictionary from the ONNX file

@@ -1,0 +1,402 @@
+//! Fine-tunes PP-OCRv4 on synthetic Philippine receipts, on a CPU, and registers the result
+//! if it beats the current version.
+//!
+//! 1. Synthesises training receipts and held-out receipts (their own seed) with
+//!    whet-synth-docs (English and Filipino, Philippine VAT, `₱` amounts).
+//! 2. Measures the pretrained pipeline on the held-out receipts: detection hmean (DB
+//!    protocol), line accuracy and `norm_edit_dis` on matched lines (eval-metrics).
+//! 3. Adds the characters PP-OCRv4's dictionary lacks (`₱`, `ñ`, ...) to the recognizer,
+//!    each starting from a look-alike's output row, and fine-tunes the recognizer on the
+//!    training receipts' line crops (CTC loss, backbone frozen by default) through the
+//!    whet-core Trainer, validating every `--valid-every` steps.
+//! 4. Measures again, optionally on real SROIE receipts too (`--sroie`), and registers
+//!    the recognizer in the whet-core registry, promoted to production only when its
+//!    line accuracy beats the current production version.
+//!
+//! Status: recognition is fine-tuned; detection fine-tuning (issue 07) is not built yet,
+//! so the detector stays the pretrained one.
+//!
+//! ```sh
+//! scripts/assets.sh
+//! cargo run --release -p whet-examples --example finetune_receipts_ocr
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use burn::module::Module;
+use burn::tensor::Device;
+use clap::Parser;
+use whet_core::device::DeviceSpec;
+use whet_core::registry::{Alias, NewVersion, PromotionRule, Registry};
+use whet_core::run::RunDir;
+use whet_core::train::{
+    Goal, Metrics, Monitor, OptimizerConfig, ScheduleConfig, TrainConfig, Trainer, freeze_where,
+};
+use whet_eval_metrics::ocr::{DetReport, RecOptions, RecReport, recognition};
+use whet_examples::ocr_score::{Line, Outputs, score};
+use whet_ocr_det::train::{RecItem, RecShape, load_rec_labels, rec_batch, rec_step, width_batches};
+use whet_ocr_det::{CharDict, Ocr, REC_FILE, SvtrRecognizer, recognize_lines};
+use whet_synth_docs::{
+    DatasetWriter, DocKind, FontSet, GeneratorConfig, GroundTruth, Layout, Locale, ManifestRecord,
+    PlannedGenerator, SynthesisPlan,
+};
+
+#[derive(Parser)]
+#[command(about = "Fine-tune PP-OCRv4 on synthetic Philippine receipts")]
+struct Args {
+    /// The PP-OCRv4 weights folder (`scripts/assets.sh`).
+    #[arg(long, default_value = "assets/rapidocr-1.4.4")]
+    weights: PathBuf,
+    /// Working folder: datasets, the training run, the registry.
+    #[arg(long, default_value = "whet-out/finetune-ocr")]
+    out: PathBuf,
+    /// Training receipts.
+    #[arg(long, default_value_t = 200)]
+    train: u64,
+    /// Held-out receipts.
+    #[arg(long, default_value_t = 40)]
+    test: u64,
+    /// Seed of the training receipts.
+    #[arg(long, default_value_t = 11)]
+    seed: u64,
+    /// Seed of the held-out receipts (never trained on).
+    #[arg(long, default_value_t = 90_001)]
+    test_seed: u64,
+    /// Optimiser steps.
+    #[arg(long, default_value_t = 300)]
+    steps: usize,
+    /// Lines per batch.
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+    /// Peak learning rate (AdamW, cosine decay).
+    #[arg(long, default_value_t = 5e-4)]
+    lr: f64,
+    /// Train the recognizer's backbone too (default: frozen, neck and head trained).
+    #[arg(long)]
+    train_backbone: bool,
+    /// Validate every this many steps.
+    #[arg(long, default_value_t = 100)]
+    valid_every: usize,
+    /// Also measure on this SROIE folder (`img/`, `box/`) before and after.
+    #[arg(long)]
+    sroie: Option<PathBuf>,
+    /// Device: `cpu`, `wgpu`, ... (default: `WHET_DEVICE` or `cpu`).
+    #[arg(long)]
+    device: Option<String>,
+}
+
+/// Look-alikes for characters PP-OCRv4's dictionary lacks: a new output row starts from
+/// its look-alike's row.
+fn look_alike(text: &str) -> Option<char> {
+    let c = text.chars().next()?;
+    Some(match c {
+        '₱' => 'P',
+        'ñ' => 'n',
+        'Ñ' => 'N',
+        'á' | 'à' | 'â' => 'a',
+        'é' | 'è' | 'ê' => 'e',
+        'í' | 'ì' => 'i',
+        'ó' | 'ò' | 'ô' => 'o',
+        'ú' | 'ù' => 'u',
+        _ => return None,
+    })
+}
+
+/// Renders `n` Philippine receipts with `seed` into `dir` (skipped when already there).
+fn synthesise(dir: &Path, n: u64, seed: u64) -> anyhow::Result<Vec<ManifestRecord>> {
+    let manifest = dir.join("manifest.jsonl");
+    if !manifest.exists() {
+        let config = GeneratorConfig {
+            locales: vec![Locale::EnPh, Locale::FilPh],
+            kinds: vec![DocKind::Receipt, DocKind::Invoice],
+            ..GeneratorConfig::default()
+        };
+        let generator = PlannedGenerator::new(seed, config, SynthesisPlan::default())?;
+        let catalogue = Layout::catalogue();
+        let fonts = FontSet::system().context("rendering needs a font")?;
+        let mut writer = DatasetWriter::create(dir)?;
+        for i in 0..n {
+            let sample = generator.sample(i);
+            let layout = catalogue[i as usize % catalogue.len()]
+                .with_font((i as usize / catalogue.len()) % fonts.len());
+            let page = layout.render(&sample.document, &fonts)?;
+            writer.add_with_features(
+                &format!("{i:06}"),
+                &sample.document,
+                &page,
+                &sample.features,
+            )?;
+        }
+        writer.finish()?;
+    }
+    let read = whet_core::data::read_jsonl::<ManifestRecord>(
+        &manifest,
+        whet_core::data::MalformedPolicy::Fail,
+    )?;
+    Ok(read.records.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Ground-truth lines of a synthesised dataset, per image.
+fn ground_truth(dir: &Path, manifest: &[ManifestRecord]) -> anyhow::Result<Outputs> {
+    let mut out = Outputs::new();
+    for r in manifest {
+        let path = dir.join(&r.ground_truth);
+        let gt: GroundTruth = serde_json::from_slice(
+            &std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
+        )
+        .with_context(|| format!("{} is not ground truth", path.display()))?;
+        let lines = gt
+            .lines
+            .iter()
+            .map(|l| Line {
+                points: l
+                    .polygon
+                    .points
+                    .iter()
+                    .map(|p| [f64::from(p[0]), f64::from(p[1])])
+                    .collect(),
+                text: l.text.clone(),
+            })
+            .collect();
+        out.insert(r.image.clone(), lines);
+    }
+    Ok(out)
+}
+
+/// End-to-end scores of `ocr` on images under `dir` against `gt`.
+fn evaluate(
+    ocr: &Ocr,
+    dir: &Path,
+    gt: &Outputs,
+    upper_case: bool,
+) -> anyhow::Result<(DetReport, RecReport)> {
+    let mut pred = Outputs::new();
+    for name in gt.keys() {
+        let path = dir.join(name);
+        let img = image::open(&path)
+            .with_context(|| format!("reading {}", path.display()))?
+            .to_rgb8();
+        let lines = ocr
+            .read(&img)
+            .into_iter()
+            .map(|l| Line {
+                points: l
+                    .polygon
+                    .points
+                    .iter()
+                    .map(|p| [f64::from(p[0]), f64::from(p[1])])
+                    .collect(),
+                text: l.text,
+            })
+            .collect();
+        pred.insert(name.clone(), lines);
+    }
+    let (det, pairs) = score(gt, &pred, upper_case);
+    Ok((det, recognition(pairs, RecOptions::default())))
+}
+
+/// Ground truth of a SROIE folder (`box/*.csv`: 8 coordinates and the text per row).
+fn sroie_truth(dir: &Path) -> anyhow::Result<Outputs> {
+    let mut out = Outputs::new();
+    let mut names: Vec<_> = std::fs::read_dir(dir.join("img"))
+        .with_context(|| format!("reading {}", dir.join("img").display()))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    for name in names {
+        let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+        let path = dir.join("box").join(format!("{stem}.csv"));
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let mut lines = Vec::new();
+        for row in text.lines().filter(|r| !r.trim().is_empty()) {
+            let parts: Vec<&str> = row.splitn(9, ',').collect();
+            anyhow::ensure!(
+                parts.len() == 9,
+                "{}: expected 8 coordinates and a text",
+                path.display()
+            );
+            let v: Vec<f64> = parts[..8]
+                .iter()
+                .map(|s| s.trim().parse())
+                .collect::<Result<_, _>>()?;
+            lines.push(Line {
+                points: (0..4).map(|i| [v[2 * i], v[2 * i + 1]]).collect(),
+                text: parts[8].to_owned(),
+            });
+        }
+        out.insert(format!("img/{name}"), lines);
+    }
+    Ok(out)
+}
+
+/// Recognition accuracy of `rec` on line crops (exact, spaces ignored).
+fn crop_accuracy(
+    rec: &SvtrRecognizer,
+    dict: &CharDict,
+    items: &[RecItem],
+    device: &Device,
+) -> RecReport {
+    let images: Vec<_> = items.iter().map(|i| i.image.clone()).collect();
+    let texts = recognize_lines(rec, dict, &images, 48, 320, 16, device);
+    recognition(
+        texts
+            .iter()
+            .zip(items)
+            .map(|((p, _), i)| (p.as_str(), i.text.as_str())),
+        RecOptions::default(),
+    )
+}
+
+fn report(label: &str, det: &DetReport, rec: &RecReport) {
+    println!(
+        "{label:<28} hmean {:.4}  line accuracy {:.4}  norm_edit_dis {:.4}  ({} matched lines)",
+        det.hmean, rec.acc, rec.norm_edit_dis, rec.total
+    );
+}
+
+fn main() -> anyhow::Result<()> {
+    whet_examples::init_tracing();
+    let args = Args::parse();
+    let started = Instant::now();
+    let spec = match &args.device {
+        Some(d) => d.parse::<DeviceSpec>()?,
+        None => DeviceSpec::from_env()?,
+    };
+    let device = spec.device()?;
+
+    // 1. Data.
+    let train_dir = args.out.join(format!("train-{}-{}", args.seed, args.train));
+    let test_dir = args
+        .out
+        .join(format!("test-{}-{}", args.test_seed, args.test));
+    let _ = synthesise(&train_dir, args.train, args.seed)?;
+    let test_manifest = synthesise(&test_dir, args.test, args.test_seed)?;
+    let test_gt = ground_truth(&test_dir, &test_manifest)?;
+    let mut lines = load_rec_labels(train_dir.join("rec_gt.txt"))?;
+    // Every tenth line validates; the rest trains.
+    let valid: Vec<RecItem> = lines.iter().step_by(10).cloned().collect();
+    let mut k = 0;
+    lines.retain(|_| {
+        k += 1;
+        (k - 1) % 10 != 0
+    });
+    tracing::info!(
+        train_lines = lines.len(),
+        valid_lines = valid.len(),
+        test_receipts = args.test,
+        seconds = started.elapsed().as_secs_f64(),
+        "data ready"
+    );
+
+    // 2. Baseline.
+    let ocr = Ocr::from_pretrained(&args.weights, &device)?;
+    let (base_det, base_rec) = evaluate(&ocr, &test_dir, &test_gt, false)?;
+    report("pretrained, synthetic", &base_det, &base_rec);
+    let sroie_gt = args.sroie.as_deref().map(sroie_truth).transpose()?;
+    let base_sroie = match (&args.sroie, &sroie_gt) {
+        (Some(dir), Some(gt)) => {
+            let r = evaluate(&ocr, dir, gt, true)?;
+            report("pretrained, SROIE", &r.0, &r.1);
+            Some(r)
+        }
+        _ => None,
+    };
+
+    // 3. Fine-tune the recognizer, with the characters the dictionary lacks added.
+    let shape = RecShape::default();
+    let (_, skipped) = width_batches(&lines, &ocr.dict, shape, args.batch);
+    let missing: Vec<char> = skipped.unknown.iter().map(|(c, _)| *c).collect();
+    let (dict, _) = ocr.dict.with_chars(&missing);
+    tracing::info!(?skipped.unknown, classes = dict.len(), "characters added to the dictionary");
+    let (batches, skipped) = width_batches(&lines, &dict, shape, args.batch);
+    tracing::info!(batches = batches.len(), ?skipped, "training batches");
+
+    let train_device = device.clone().autodiff();
+    let (rec, base_dict) = SvtrRecognizer::from_onnx(args.weights.join(REC_FILE), &train_device)?;
+    let rec = rec.with_dict(&base_dict, &dict, look_alike);
+    let rec = if args.train_backbone {
+        rec
+    } else {
+        let (rec, frozen) = freeze_where(rec, &|path: &str| path.starts_with("backbone"));
+        tracing::info!(frozen, "backbone frozen");
+        rec
+    };
+    let mut config = TrainConfig::new(OptimizerConfig::adamw(args.lr), args.steps, 1);
+    config.schedule = ScheduleConfig::WarmupCosine {
+        warmup_steps: (args.steps / 20).max(1),
+        min_lr: args.lr * 0.01,
+    };
+    config.valid_every = Some(args.valid_every);
+    config.monitor = Some(Monitor {
+        metric: "line_accuracy".into(),
+        goal: Goal::Maximize,
+        patience: None,
+        min_delta: 0.0,
+    });
+    config.clip_grad_norm = Some(5.0);
+    config.checkpoint_every = args.valid_every;
+    let run = RunDir::create(
+        args.out.join("mlruns"),
+        "finetune-receipts-ocr",
+        "recognizer",
+    )?;
+    let mut trainer = Trainer::new(config, &train_device, run)?;
+    let batcher = |groups: Vec<Vec<RecItem>>, device: &Device| {
+        rec_batch(&groups.concat(), &dict, shape, device)
+    };
+    let valid_step = |model: &SvtrRecognizer| -> Metrics {
+        let r = crop_accuracy(model, &dict, &valid, &device);
+        Metrics::from([
+            ("line_accuracy".to_owned(), r.acc),
+            ("norm_edit_dis".to_owned(), r.norm_edit_dis),
+        ])
+    };
+    let outcome = trainer.fit(rec, &batches, &batcher, &rec_step, Some(&valid_step))?;
+    tracing::info!(stop = ?outcome.stop, seconds = started.elapsed().as_secs_f64(), "recognizer trained");
+    // The best validated weights, not merely the last.
+    let model = match &outcome.best_checkpoint {
+        Some(best) => best.load_model(outcome.model)?,
+        None => outcome.model,
+    };
+    let tuned = model.valid();
+
+    // 4. Measure again, register, promote if better.
+    let ocr = ocr.with_recognizer(tuned.clone(), dict.clone());
+    let (det, rec) = evaluate(&ocr, &test_dir, &test_gt, false)?;
+    report("pretrained, synthetic", &base_det, &base_rec);
+    report("fine-tuned, synthetic", &det, &rec);
+    let mut meta = NewVersion::new()
+        .metric("line_accuracy", rec.acc)
+        .metric("norm_edit_dis", rec.norm_edit_dis)
+        .metric("hmean", det.hmean)
+        .note(format!(
+            "recognizer fine-tuned {} steps on {} synthetic receipts",
+            args.steps, args.train
+        ));
+    if let (Some(dir), Some(gt), Some(base)) = (&args.sroie, &sroie_gt, &base_sroie) {
+        let (d, r) = evaluate(&ocr, dir, gt, true)?;
+        report("pretrained, SROIE", &base.0, &base.1);
+        report("fine-tuned, SROIE", &d, &r);
+        meta = meta.metric("sroie_line_accuracy", r.acc);
+    }
+    let staging = args.out.join("staging");
+    tuned.save(&dict, &staging)?;
+    let registry = Registry::open(args.out.join("registry"))?;
+    let name = "ppocrv4-rec-receipts";
+    if let Some(prod) = registry.alias(name, &Alias::Production)? {
+        meta = meta.parent(prod.version);
+    }
+    let version = registry.register(name, &staging, meta)?;
+    let _ = std::fs::remove_dir_all(&staging);
+    let decision = registry.promote_if_improved(
+        name,
+        version.version,
+        &PromotionRule::new("line_accuracy", Goal::Maximize, 0.0),
+    )?;
+    println!("registered {name} v{}: {decision:?}", version.version);
+    println!("total {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
