@@ -5,16 +5,17 @@
 //!    whet-synth-docs (English and Filipino, Philippine VAT, `₱` amounts).
 //! 2. Measures the pretrained pipeline on the held-out receipts: detection hmean (DB
 //!    protocol), line accuracy and `norm_edit_dis` on matched lines (eval-metrics).
-//! 3. Adds the characters PP-OCRv4's dictionary lacks (`₱`, `ñ`, ...) to the recognizer,
+//! 3. Fine-tunes the detector on crops of the training pages (`--det-steps`).
+//! 4. Adds the characters PP-OCRv4's dictionary lacks (`₱`, `ñ`, ...) to the recognizer,
 //!    each starting from a look-alike's output row, and fine-tunes the recognizer on the
 //!    training receipts' line crops (CTC loss, backbone frozen by default) through the
 //!    whet-core Trainer, validating every `--valid-every` steps.
-//! 4. Measures again, optionally on real SROIE receipts too (`--sroie`), and registers
+//! 5. Measures again, optionally on real SROIE receipts too (`--sroie`), and registers
 //!    the recognizer in the whet-core registry, promoted to production only when its
 //!    line accuracy beats the current production version.
 //!
-//! Status: recognition is fine-tuned; detection fine-tuning (issue 07) is not built yet,
-//! so the detector stays the pretrained one.
+//! The detector is fine-tuned first (DB loss on augmented 640 x 640 crops, its threshold
+//! branch started from the probability branch), validated by detection hmean.
 //!
 //! ```sh
 //! scripts/assets.sh
@@ -22,6 +23,7 @@
 //! ```
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -34,10 +36,15 @@ use whet_core::run::RunDir;
 use whet_core::train::{
     Goal, Metrics, Monitor, OptimizerConfig, ScheduleConfig, TrainConfig, Trainer, freeze_where,
 };
-use whet_eval_metrics::ocr::{DetReport, RecOptions, RecReport, recognition};
+use whet_eval_metrics::ocr::{
+    DetImage, DetReport, GtBox, RecOptions, RecReport, detection_db, recognition,
+};
 use whet_examples::ocr_score::{Line, Outputs, score};
-use whet_ocr_det::train::{RecItem, RecShape, load_rec_labels, rec_batch, rec_step, width_batches};
-use whet_ocr_det::{CharDict, Ocr, REC_FILE, SvtrRecognizer, recognize_lines};
+use whet_ocr_det::train::{
+    DbLabelConfig, DbTrainNet, DetAugment, DetItem, RecItem, RecShape, det_batch, det_crop,
+    det_samples, det_step, load_det_labels, load_rec_labels, rec_batch, rec_step, width_batches,
+};
+use whet_ocr_det::{CharDict, DET_FILE, DbNet, Ocr, REC_FILE, SvtrRecognizer, recognize_lines};
 use whet_synth_docs::{
     DatasetWriter, DocKind, FontSet, GeneratorConfig, GroundTruth, Layout, Locale, ManifestRecord,
     PlannedGenerator, SynthesisPlan,
@@ -76,12 +83,31 @@ struct Args {
     /// Train the recognizer's backbone too (default: frozen, neck and head trained).
     #[arg(long)]
     train_backbone: bool,
+    /// Detector optimiser steps (0: keep the pretrained detector).
+    #[arg(long, default_value_t = 60)]
+    det_steps: usize,
+    /// Detector crops per batch.
+    #[arg(long, default_value_t = 4)]
+    det_batch: usize,
+    /// Detector crop side.
+    #[arg(long, default_value_t = 640)]
+    det_size: u32,
+    /// Detector peak learning rate.
+    #[arg(long, default_value_t = 2e-4)]
+    det_lr: f64,
     /// Validate every this many steps.
     #[arg(long, default_value_t = 100)]
     valid_every: usize,
     /// Also measure on this SROIE folder (`img/`, `box/`) before and after.
     #[arg(long)]
     sroie: Option<PathBuf>,
+    /// Train on the first N SROIE receipts (sorted by name) too, and measure on the rest
+    /// (recipe B: a few real labelled documents besides the synthetic ones).
+    #[arg(long, default_value_t = 0)]
+    sroie_train: usize,
+    /// How many times each real training line is repeated among the synthetic ones.
+    #[arg(long, default_value_t = 3)]
+    real_repeat: usize,
     /// Device: `cpu`, `wgpu`, ... (default: `WHET_DEVICE` or `cpu`).
     #[arg(long)]
     device: Option<String>,
@@ -291,11 +317,51 @@ fn main() -> anyhow::Result<()> {
         "data ready"
     );
 
-    // 2. Baseline.
     let ocr = Ocr::from_pretrained(&args.weights, &device)?;
+    let mut sroie_gt = args.sroie.as_deref().map(sroie_truth).transpose()?;
+    // Recipe B: the first receipts train, the rest are held out.
+    let sroie_train: Outputs = match &mut sroie_gt {
+        Some(gt) => {
+            let names: Vec<String> = gt.keys().take(args.sroie_train).cloned().collect();
+            names
+                .into_iter()
+                .filter_map(|n| gt.remove_entry(&n))
+                .collect()
+        }
+        None => Outputs::new(),
+    };
+    if let (Some(dir), false) = (&args.sroie, sroie_train.is_empty()) {
+        let mut real = Vec::new();
+        for (name, truth) in &sroie_train {
+            let path = dir.join(name);
+            let img = image::open(&path)
+                .with_context(|| format!("reading {}", path.display()))?
+                .to_rgb8();
+            for l in truth {
+                let quad: [[f32; 2]; 4] =
+                    std::array::from_fn(|i| [l.points[i][0] as f32, l.points[i][1] as f32]);
+                if let Some(image) = Ocr::crop(&img, &quad) {
+                    real.push(RecItem {
+                        image,
+                        text: l.text.clone(),
+                    });
+                }
+            }
+        }
+        tracing::info!(
+            receipts = sroie_train.len(),
+            lines = real.len(),
+            repeat = args.real_repeat,
+            "real SROIE lines added to training"
+        );
+        for _ in 0..args.real_repeat {
+            lines.extend(real.iter().cloned());
+        }
+    }
+
+    // 2. Baseline.
     let (base_det, base_rec) = evaluate(&ocr, &test_dir, &test_gt, false)?;
     report("pretrained, synthetic", &base_det, &base_rec);
-    let sroie_gt = args.sroie.as_deref().map(sroie_truth).transpose()?;
     let base_sroie = match (&args.sroie, &sroie_gt) {
         (Some(dir), Some(gt)) => {
             let r = evaluate(&ocr, dir, gt, true)?;
@@ -305,7 +371,116 @@ fn main() -> anyhow::Result<()> {
         _ => None,
     };
 
-    // 3. Fine-tune the recognizer, with the characters the dictionary lacks added.
+    // 3. Fine-tune the detector on crops of the training pages (and the real ones).
+    let train_device = device.clone().autodiff();
+    let tuned_det = if args.det_steps > 0 {
+        let mut pages = load_det_labels(train_dir.join("det_gt.txt"))?;
+        let det_valid: Vec<DetItem> = pages.iter().step_by(10).take(10).cloned().collect();
+        let mut k = 0;
+        pages.retain(|_| {
+            k += 1;
+            (k - 1) % 10 != 0 || (k - 1) / 10 >= 10
+        });
+        if let Some(dir) = &args.sroie {
+            for (name, truth) in &sroie_train {
+                let path = dir.join(name);
+                let image = image::open(&path)
+                    .with_context(|| format!("reading {}", path.display()))?
+                    .to_rgb8();
+                let polygons = truth.iter().map(|l| (l.points.clone(), false)).collect();
+                for _ in 0..args.real_repeat {
+                    pages.push(DetItem {
+                        image: image.clone(),
+                        polygons: Vec::clone(&polygons),
+                    });
+                }
+            }
+        }
+        let repeats = (args.det_steps * args.det_batch).div_ceil(pages.len().max(1));
+        let samples = det_samples(pages, repeats, args.seed);
+        let aug = DetAugment {
+            size: args.det_size,
+            ..DetAugment::default()
+        };
+        let labels = DbLabelConfig::default();
+        let net = DbNet::from_onnx(args.weights.join(DET_FILE), &train_device)?;
+        let mut model = DbTrainNet::new(net);
+        if !args.train_backbone {
+            let (net, frozen) = freeze_where(model.net, &|path: &str| path.starts_with("backbone"));
+            tracing::info!(frozen, "detector backbone frozen");
+            model.net = net;
+        }
+        let mut config = TrainConfig::new(
+            OptimizerConfig::adamw(args.det_lr),
+            args.det_steps,
+            args.det_batch,
+        );
+        config.schedule = ScheduleConfig::WarmupCosine {
+            warmup_steps: (args.det_steps / 20).max(1),
+            min_lr: args.det_lr * 0.01,
+        };
+        config.valid_every = Some(args.valid_every.min(args.det_steps));
+        config.monitor = Some(Monitor {
+            metric: "hmean".into(),
+            goal: Goal::Maximize,
+            patience: None,
+            min_delta: 0.0,
+        });
+        config.clip_grad_norm = Some(5.0);
+        config.checkpoint_every = args.valid_every.min(args.det_steps);
+        let run = RunDir::create(args.out.join("mlruns"), "finetune-receipts-ocr", "detector")?;
+        let mut trainer = Trainer::new(config, &train_device, run)?;
+        let batcher = |items: Vec<(Arc<DetItem>, u64)>, device: &Device| {
+            let crops: Vec<DetItem> = items
+                .iter()
+                .map(|(page, seed)| det_crop(page, &aug, *seed))
+                .collect();
+            det_batch(&crops, &labels, device)
+        };
+        let valid_step = |model: &DbTrainNet| -> Metrics {
+            let probe = Ocr::new(
+                model.net.clone(),
+                ocr.rec.clone(),
+                ocr.dict.clone(),
+                ocr.config.clone(),
+                &device,
+            );
+            let images: Vec<DetImage> = det_valid
+                .iter()
+                .map(|page| DetImage {
+                    gt: page
+                        .polygons
+                        .iter()
+                        .map(|(p, ignore)| GtBox {
+                            points: p.clone(),
+                            ignore: *ignore,
+                        })
+                        .collect(),
+                    det: probe
+                        .detect(&page.image)
+                        .iter()
+                        .map(|(q, _)| {
+                            q.iter()
+                                .map(|p| [f64::from(p[0]), f64::from(p[1])])
+                                .collect()
+                        })
+                        .collect(),
+                })
+                .collect();
+            Metrics::from([("hmean".to_owned(), detection_db(&images).hmean)])
+        };
+        let outcome = trainer.fit(model, &samples, &batcher, &det_step, Some(&valid_step))?;
+        let model = match &outcome.best_checkpoint {
+            Some(best) => best.load_model(outcome.model)?,
+            None => outcome.model,
+        };
+        tracing::info!(stop = ?outcome.stop, seconds = started.elapsed().as_secs_f64(), "detector trained");
+        Some(model.valid().net)
+    } else {
+        None
+    };
+
+    // 4. Fine-tune the recognizer, with the characters the dictionary lacks added.
     let shape = RecShape::default();
     let (_, skipped) = width_batches(&lines, &ocr.dict, shape, args.batch);
     let missing: Vec<char> = skipped.unknown.iter().map(|(c, _)| *c).collect();
@@ -314,7 +489,6 @@ fn main() -> anyhow::Result<()> {
     let (batches, skipped) = width_batches(&lines, &dict, shape, args.batch);
     tracing::info!(batches = batches.len(), ?skipped, "training batches");
 
-    let train_device = device.clone().autodiff();
     let (rec, base_dict) = SvtrRecognizer::from_onnx(args.weights.join(REC_FILE), &train_device)?;
     let rec = rec.with_dict(&base_dict, &dict, look_alike);
     let rec = if args.train_backbone {
@@ -363,8 +537,11 @@ fn main() -> anyhow::Result<()> {
     };
     let tuned = model.valid();
 
-    // 4. Measure again, register, promote if better.
-    let ocr = ocr.with_recognizer(tuned.clone(), dict.clone());
+    // 5. Measure again, register, promote if better.
+    let mut ocr = ocr.with_recognizer(tuned.clone(), dict.clone());
+    if let Some(det) = &tuned_det {
+        ocr = ocr.with_detector(det.clone());
+    }
     let (det, rec) = evaluate(&ocr, &test_dir, &test_gt, false)?;
     report("pretrained, synthetic", &base_det, &base_rec);
     report("fine-tuned, synthetic", &det, &rec);
@@ -384,8 +561,11 @@ fn main() -> anyhow::Result<()> {
     }
     let staging = args.out.join("staging");
     tuned.save(&dict, &staging)?;
+    if let Some(det) = &tuned_det {
+        det.save(&staging)?;
+    }
     let registry = Registry::open(args.out.join("registry"))?;
-    let name = "ppocrv4-rec-receipts";
+    let name = "ppocrv4-receipts";
     if let Some(prod) = registry.alias(name, &Alias::Production)? {
         meta = meta.parent(prod.version);
     }

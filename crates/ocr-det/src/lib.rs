@@ -37,6 +37,7 @@ mod onnx;
 pub mod postprocess;
 pub mod rec;
 pub mod train;
+mod weights;
 
 pub use ctc::{Decoded, greedy_decode};
 pub use det::DbNet;

@@ -249,6 +249,29 @@ impl Ocr {
         })
     }
 
+    /// A pipeline from its parts (fine-tuned models, say), running on `device`.
+    pub fn new(
+        det: DbNet,
+        rec: SvtrRecognizer,
+        dict: CharDict,
+        config: OcrConfig,
+        device: &Device,
+    ) -> Self {
+        Ocr {
+            det,
+            rec,
+            dict,
+            config,
+            device: device.clone(),
+        }
+    }
+
+    /// This pipeline with another detector (a fine-tuned one, say).
+    pub fn with_detector(mut self, det: DbNet) -> Self {
+        self.det = det;
+        self
+    }
+
     /// This pipeline with another recognizer and its dictionary (a fine-tuned one, say).
     pub fn with_recognizer(mut self, rec: SvtrRecognizer, dict: CharDict) -> Self {
         self.rec = rec;

@@ -206,7 +206,7 @@ fn box_score(prob: &[f32], w: usize, h: usize, quad: &Quad) -> f32 {
 }
 
 /// Whether `(x, y)` is inside the polygon or within `tol` of its boundary.
-fn inside_or_near(poly: &[[f64; 2]], x: f64, y: f64, tol: f64) -> bool {
+pub(crate) fn inside_or_near(poly: &[[f64; 2]], x: f64, y: f64, tol: f64) -> bool {
     let n = poly.len();
     let mut inside = false;
     for i in 0..n {
@@ -241,7 +241,7 @@ fn unclip(quad: &Quad, ratio: f64) -> Vec<[i64; 2]> {
 /// The offset polygon as Clipper's closing union hands it back: repeated and collinear
 /// points dropped (`FixupOutPolygon`), ending at its top (smallest y), rightmost point.
 /// `cv2.minAreaRect` starts its search where the points start, so the order matters.
-fn clipper_output(mut out: Vec<[i64; 2]>) -> Vec<[i64; 2]> {
+pub(crate) fn clipper_output(mut out: Vec<[i64; 2]>) -> Vec<[i64; 2]> {
     let collinear = |a: [i64; 2], b: [i64; 2], c: [i64; 2]| {
         (b[1] - a[1]) * (c[0] - b[0]) == (b[0] - a[0]) * (c[1] - b[1])
     };
@@ -294,7 +294,7 @@ fn unclip_input(quad: &Quad, ratio: f64) -> (Vec<[f64; 2]>, f64) {
     (src, delta)
 }
 
-fn offset_round(mut src: Vec<[f64; 2]>, delta: f64) -> Vec<[i64; 2]> {
+pub(crate) fn offset_round(mut src: Vec<[f64; 2]>, delta: f64) -> Vec<[i64; 2]> {
     src.dedup();
     // Clipper orients outer polygons so that its Area() is positive before offsetting.
     let clip_area: f64 = (0..src.len())

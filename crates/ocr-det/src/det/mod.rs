@@ -20,6 +20,9 @@ use crate::error::{Error, Result};
 use crate::graph::Cursor;
 use crate::onnx::OnnxModel;
 
+/// File name of fine-tuned detector weights ([`DbNet::save`]).
+pub const FINETUNED_WEIGHTS: &str = "det.safetensors";
+
 /// The detector.
 #[derive(Module, Debug)]
 pub struct DbNet {
@@ -37,6 +40,24 @@ impl DbNet {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         self.head
             .forward(self.neck.forward(self.backbone.forward(x)))
+    }
+
+    /// Saves fine-tuned weights as `dir/det.safetensors` (atomically).
+    ///
+    /// # Errors
+    /// [`Error::Weights`] or [`Error::Core`] when the file cannot be written.
+    pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
+        crate::weights::save(self, &dir.as_ref().join(FINETUNED_WEIGHTS))
+    }
+
+    /// Loads a detector saved by [`DbNet::save`]: the architecture from the PP-OCRv4
+    /// ONNX file `onnx`, the weights from `dir`.
+    ///
+    /// # Errors
+    /// [`Error::Core`] for a missing file, [`Error::Weights`] when the weights do not fit.
+    pub fn load(onnx: impl AsRef<Path>, dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
+        let net = Self::from_onnx(onnx, device)?;
+        crate::weights::load(net, &dir.as_ref().join(FINETUNED_WEIGHTS))
     }
 
     /// Loads PP-OCRv4's detector from its ONNX file (`ch_PP-OCRv4_det_infer.onnx`).

@@ -8,7 +8,6 @@ use std::path::Path;
 use burn::module::Module;
 use burn::nn::Linear;
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig};
-use burn::store::{ModuleSnapshot, SafetensorsStore};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor};
 
@@ -116,14 +115,7 @@ impl SvtrRecognizer {
     /// [`Error::Weights`] or [`Error::Core`] when a file cannot be written.
     pub fn save(&self, dict: &CharDict, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
-        std::fs::create_dir_all(dir).map_err(|e| whet_core::Error::file(dir, e))?;
-        let path = dir.join(FINETUNED_WEIGHTS);
-        let partial = dir.join(format!(".{FINETUNED_WEIGHTS}.partial"));
-        let mut store = SafetensorsStore::from_file(&partial).metadata("format", "pt");
-        self.clone()
-            .save_into(&mut store)
-            .map_err(|e| Error::weights(&partial, e.to_string()))?;
-        std::fs::rename(&partial, &path).map_err(|e| whet_core::Error::file(&path, e))?;
+        crate::weights::save(self, &dir.join(FINETUNED_WEIGHTS))?;
         whet_core::data::atomic_write(dir.join(FINETUNED_DICT), dict.to_dict_file().as_bytes())?;
         Ok(())
     }
@@ -146,29 +138,8 @@ impl SvtrRecognizer {
             .map_err(|e| whet_core::Error::file(&dict_path, e))?;
         let lines: Vec<&str> = text.lines().collect();
         let dict = CharDict::from_lines(&lines);
-        let mut net = net.with_dict(&base, &dict, |_| None);
-        let path = dir.join(FINETUNED_WEIGHTS);
-        if !path.exists() {
-            return Err(whet_core::Error::file(
-                &path,
-                std::io::Error::new(std::io::ErrorKind::NotFound, "no fine-tuned weights"),
-            )
-            .into());
-        }
-        let mut store = SafetensorsStore::from_file(&path);
-        let applied = net
-            .load_from(&mut store)
-            .map_err(|e| Error::weights(&path, e.to_string()))?;
-        if !applied.errors.is_empty() || !applied.missing.is_empty() {
-            return Err(Error::weights(
-                &path,
-                format!(
-                    "weights do not fit the recognizer: {} errors, missing {:?}",
-                    applied.errors.len(),
-                    applied.missing.iter().take(3).collect::<Vec<_>>()
-                ),
-            ));
-        }
+        let net = net.with_dict(&base, &dict, |_| None);
+        let net = crate::weights::load(net, &dir.join(FINETUNED_WEIGHTS))?;
         Ok((net, dict))
     }
 

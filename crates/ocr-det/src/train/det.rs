@@ -1,0 +1,353 @@
+//! Fine-tuning the detector: labelled pages, random crops with colour jitter, DB targets,
+//! the DB loss (`5 * balanced BCE with 3:1 hard negatives + 10 * masked L1 on the
+//! threshold map + dice on the approximate binary map`, as `REFERENCES.md` states it
+//! after the DB paper), and the training step.
+//!
+//! PP-OCRv4's inference model has only the probability branch of the DB head; training
+//! needs the threshold branch too. [`DbTrainNet`] adds it with the probability branch's
+//! architecture and starts it from that branch's weights.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use burn::module::Module;
+use burn::tensor::activation::sigmoid;
+use burn::tensor::{Device, Tensor, TensorData};
+use image::RgbImage;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use whet_core::train::StepOutput;
+
+use super::db_labels::{DbLabelConfig, db_targets};
+use crate::det::{DbHead, DbNet};
+use crate::error::{Error, Result};
+use crate::image_ops::resize_bilinear;
+
+/// One page and its text polygons (`true`: ignored, PaddleOCR's `###`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetItem {
+    /// The page.
+    pub image: RgbImage,
+    /// Its text polygons, each with its ignore flag.
+    pub polygons: Vec<(Vec<[f64; 2]>, bool)>,
+}
+
+/// Reads a PaddleOCR detection label file (`Label.txt` / `det_gt.txt`) and the images it
+/// names, relative to the file's folder.
+///
+/// # Errors
+/// [`Error::Labels`] for a malformed line (file and line named), [`Error::Image`] for an
+/// image that cannot be read.
+pub fn load_det_labels(label_file: impl AsRef<Path>) -> Result<Vec<DetItem>> {
+    let label_file = label_file.as_ref();
+    let root = label_file.parent().unwrap_or(Path::new("."));
+    whet_synth_docs::paddle::read_det_labels(label_file)?
+        .into_iter()
+        .map(|s| {
+            let path = root.join(&s.image);
+            let image = image::open(&path)
+                .map_err(|e| Error::Image {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?
+                .to_rgb8();
+            let polygons = s
+                .boxes
+                .iter()
+                .map(|b| (b.points.clone(), b.ignored()))
+                .collect();
+            Ok(DetItem { image, polygons })
+        })
+        .collect()
+}
+
+/// How training crops are made.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DetAugment {
+    /// Crop side (PaddleOCR: 640).
+    pub size: u32,
+    /// The page is first scaled so its longer side is this many times `size`, drawn
+    /// uniformly from the range.
+    pub scale: (f32, f32),
+    /// Brightness and contrast jitter (fraction, 0 for none).
+    pub colour: f32,
+}
+
+impl Default for DetAugment {
+    fn default() -> Self {
+        DetAugment {
+            size: 640,
+            scale: (1.0, 2.0),
+            colour: 0.2,
+        }
+    }
+}
+
+/// A page drawn for training: scaled, cropped to `size x size` (padded with white when
+/// smaller), colour-jittered, with its polygons moved alike. Deterministic in `seed`.
+pub fn det_crop(item: &DetItem, aug: &DetAugment, seed: u64) -> DetItem {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (w, h) = (item.image.width(), item.image.height());
+    let target = aug.size as f32 * rng.random_range(aug.scale.0..=aug.scale.1.max(aug.scale.0));
+    let s = target / w.max(h) as f32;
+    let (sw, sh) = (
+        ((w as f32 * s).round() as u32).max(1),
+        ((h as f32 * s).round() as u32).max(1),
+    );
+    let scaled = resize_bilinear(&item.image, sw, sh);
+    let ox = rng.random_range(0..=sw.saturating_sub(aug.size));
+    let oy = rng.random_range(0..=sh.saturating_sub(aug.size));
+    let mut out = RgbImage::from_pixel(aug.size, aug.size, image::Rgb([255, 255, 255]));
+    let (gain, bias) = (
+        1.0 + rng.random_range(-aug.colour..=aug.colour),
+        255.0 * rng.random_range(-aug.colour..=aug.colour) * 0.5,
+    );
+    for y in 0..aug.size.min(sh - oy) {
+        for x in 0..aug.size.min(sw - ox) {
+            let p = scaled.get_pixel(x + ox, y + oy);
+            out.put_pixel(
+                x,
+                y,
+                image::Rgb(p.0.map(|v| (f32::from(v) * gain + bias).clamp(0.0, 255.0) as u8)),
+            );
+        }
+    }
+    let polygons = item
+        .polygons
+        .iter()
+        .map(|(p, ignored)| {
+            let moved: Vec<[f64; 2]> = p
+                .iter()
+                .map(|q| {
+                    [
+                        q[0] * f64::from(s) - f64::from(ox),
+                        q[1] * f64::from(s) - f64::from(oy),
+                    ]
+                })
+                .collect();
+            (moved, *ignored)
+        })
+        // Keep what the crop shows (db_targets clips polygons to the image).
+        .filter(|(p, _)| {
+            let inside = |v: f64| (0.0..f64::from(aug.size)).contains(&v);
+            p.iter().any(|q| inside(q[0])) && p.iter().any(|q| inside(q[1]))
+        })
+        .collect();
+    DetItem {
+        image: out,
+        polygons,
+    }
+}
+
+/// A detector training batch: images and the DB targets, `[N, H, W]` each.
+#[derive(Debug, Clone)]
+pub struct DetBatch {
+    /// Normalised BGR images `[N, 3, H, W]`.
+    pub images: Tensor<4>,
+    /// Shrink map.
+    pub shrink: Tensor<3>,
+    /// Shrink mask.
+    pub shrink_mask: Tensor<3>,
+    /// Threshold map.
+    pub thresh: Tensor<3>,
+    /// Threshold mask.
+    pub thresh_mask: Tensor<3>,
+    /// Text pixels counted by the mask (positives of the balanced BCE).
+    pub positives: usize,
+    /// Hard negatives kept: `min(negatives, 3 * positives)`.
+    pub negatives: usize,
+}
+
+/// Builds a batch from pages of equal size (`det_crop`'s output).
+pub fn det_batch(items: &[DetItem], labels: &DbLabelConfig, device: &Device) -> DetBatch {
+    let (w, h) = items.first().map_or((32, 32), |i| {
+        (i.image.width() as usize, i.image.height() as usize)
+    });
+    let n = items.len();
+    let mut x = Vec::with_capacity(n * 3 * w * h);
+    let (mut s, mut sm, mut t, mut tm) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut pos, mut neg) = (0f64, 0f64);
+    for item in items {
+        x.extend(crate::ocr::to_input(&item.image, w));
+        let target = db_targets(w, h, &item.polygons, labels);
+        for (g, m) in target.shrink.iter().zip(&target.shrink_mask) {
+            pos += f64::from(g * m);
+            neg += f64::from((1.0 - g) * m);
+        }
+        s.extend(target.shrink);
+        sm.extend(target.shrink_mask);
+        t.extend(target.thresh);
+        tm.extend(target.thresh_mask);
+    }
+    let map = |v: Vec<f32>| Tensor::<3>::from_data(TensorData::new(v, [n, h, w]), device);
+    let positives = pos as usize;
+    DetBatch {
+        images: Tensor::from_data(TensorData::new(x, [n, 3, h, w]), device),
+        shrink: map(s),
+        shrink_mask: map(sm),
+        thresh: map(t),
+        thresh_mask: map(tm),
+        positives,
+        negatives: (neg as usize).min(positives * 3),
+    }
+}
+
+/// The detector with the DB head's threshold branch, for training.
+#[derive(Module, Debug)]
+pub struct DbTrainNet {
+    /// The detector (its head is the probability branch).
+    pub net: DbNet,
+    /// The threshold branch.
+    pub thresh: DbHead,
+}
+
+impl DbTrainNet {
+    /// Adds a threshold branch to `net`, started from its probability branch's weights.
+    pub fn new(net: DbNet) -> Self {
+        let thresh = net.head.clone();
+        DbTrainNet { net, thresh }
+    }
+
+    /// `[N, 3, H, W]` -> probability and threshold maps, `[N, 1, H, W]` each.
+    pub fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
+        let f = self.net.neck.forward(self.net.backbone.forward(x));
+        (self.net.head.forward(f.clone()), self.thresh.forward(f))
+    }
+}
+
+/// The DB loss of probability and threshold maps `[N, 1, H, W]` against a batch's
+/// targets, and its three parts `(bce, l1, dice)` as numbers. `k` is the binarisation
+/// steepness (50).
+pub fn db_loss(
+    prob: Tensor<4>,
+    thresh: Tensor<4>,
+    batch: &DetBatch,
+    k: f64,
+) -> (Tensor<1>, [f64; 3]) {
+    let eps = 1e-6;
+    let p: Tensor<3> = prob.squeeze_dim(1);
+    let t: Tensor<3> = thresh.squeeze_dim(1);
+    let (gt, mask) = (batch.shrink.clone(), batch.shrink_mask.clone());
+    // Balanced BCE with online hard-negative mining (3:1), on the probability map.
+    let pc = p.clone().clamp(1e-6, 1.0 - 1e-6);
+    let bce =
+        (gt.clone() * pc.clone().log() + (gt.clone().neg() + 1.0) * (pc.neg() + 1.0).log()).neg();
+    let positive = gt.clone() * mask.clone();
+    let negative = (gt.clone().neg() + 1.0) * mask.clone();
+    let negative_loss = bce.clone() * negative;
+    // The hardest `negatives` negatives: a cut found on the host, applied as a mask.
+    let cut = {
+        let mut v: Vec<f32> = negative_loss
+            .clone()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_default();
+        let kth = batch.negatives.min(v.len());
+        if kth == 0 {
+            f32::INFINITY
+        } else {
+            let (_, nth, _) = v.select_nth_unstable_by(kth - 1, |a, b| b.total_cmp(a));
+            *nth
+        }
+    };
+    let hard = negative_loss.clone().greater_equal_elem(cut).float()
+        * negative_loss.clone().greater_elem(0.0).float();
+    let bce_loss = ((bce * positive).sum() + (negative_loss * hard).sum())
+        / (batch.positives as f64 + batch.negatives as f64 + eps);
+    // Masked L1 on the threshold map.
+    let l1 = (t.clone() - batch.thresh.clone()).abs() * batch.thresh_mask.clone();
+    let l1_loss = l1.sum() / (batch.thresh_mask.clone().sum() + eps);
+    // Dice on the approximate binary map 1 / (1 + exp(-k (P - T))).
+    let binary = sigmoid((p - t) * k);
+    let inter = (binary.clone() * gt.clone() * mask.clone()).sum();
+    let union = (binary * mask.clone()).sum() + (gt * mask).sum() + eps;
+    let dice = (inter * 2.0 / union).neg() + 1.0;
+    let parts = [&bce_loss, &l1_loss, &dice].map(|x| f64::from(x.clone().into_scalar::<f32>()));
+    (bce_loss * 5.0 + l1_loss * 10.0 + dice, parts)
+}
+
+/// The training step: the DB loss of a batch, its parts logged as metrics.
+pub fn det_step(model: &DbTrainNet, batch: DetBatch) -> StepOutput {
+    let (p, t) = model.forward(batch.images.clone());
+    let (loss, [bce, l1, dice]) = db_loss(p, t, &batch, 50.0);
+    StepOutput::new(loss)
+        .with_metric("bce", bce)
+        .with_metric("l1", l1)
+        .with_metric("dice", dice)
+}
+
+/// Training samples: every page `repeats` times, each with its own augmentation seed.
+pub fn det_samples(items: Vec<DetItem>, repeats: usize, seed: u64) -> Vec<(Arc<DetItem>, u64)> {
+    let items: Vec<Arc<DetItem>> = items.into_iter().map(Arc::new).collect();
+    (0..repeats.max(1))
+        .flat_map(|r| {
+            items.iter().enumerate().map(move |(i, it)| {
+                (
+                    Arc::clone(it),
+                    seed ^ ((r as u64) << 32 | i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                )
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page() -> DetItem {
+        let mut image = RgbImage::from_pixel(64, 64, image::Rgb([255, 255, 255]));
+        for y in 20..34 {
+            for x in 8..56 {
+                image.put_pixel(x, y, image::Rgb([0, 0, 0]));
+            }
+        }
+        let polygons = vec![(
+            vec![[8.0, 20.0], [56.0, 20.0], [56.0, 34.0], [8.0, 34.0]],
+            false,
+        )];
+        DetItem { image, polygons }
+    }
+
+    #[test]
+    fn the_db_loss_is_small_at_the_targets_and_large_at_their_opposite() {
+        let device = Device::flex();
+        let batch = det_batch(&[page()], &DbLabelConfig::default(), &device);
+        assert!(batch.positives > 100 && batch.negatives == 3 * batch.positives);
+        let as_map = |t: Tensor<3>| t.unsqueeze_dim::<4>(1);
+        // The targets themselves (probabilities of exactly 0 and 1 are clamped).
+        let (good, parts) = db_loss(
+            as_map(batch.shrink.clone()),
+            as_map(batch.thresh.clone()),
+            &batch,
+            50.0,
+        );
+        let good = good.into_scalar::<f32>();
+        assert!(parts[1] < 1e-6, "threshold L1 {}", parts[1]);
+        let wrong = as_map(batch.shrink.clone().neg() + 1.0);
+        let (bad, _) = db_loss(wrong, as_map(batch.thresh.clone()), &batch, 50.0);
+        let bad = bad.into_scalar::<f32>();
+        assert!(good < 0.05 && bad > 10.0, "good {good}, bad {bad}");
+    }
+
+    #[test]
+    fn crops_keep_their_polygons_with_the_pixels() {
+        let item = page();
+        let aug = DetAugment {
+            size: 48,
+            scale: (1.0, 1.0),
+            colour: 0.0,
+        };
+        let crop = det_crop(&item, &aug, 3);
+        assert_eq!(crop.image.dimensions(), (48, 48));
+        // Scaled by 48/64: the box's top-left corner moves to (6, 15) minus the offset (0).
+        let p = &crop.polygons[0].0;
+        assert!(
+            (p[0][0] - 6.0).abs() < 1e-9 && (p[0][1] - 15.0).abs() < 1e-9,
+            "{p:?}"
+        );
+        assert_eq!(crop.image.get_pixel(20, 20).0, [0, 0, 0]);
+        assert_eq!(crop.image.get_pixel(20, 5).0, [255, 255, 255]);
+        assert_eq!(det_crop(&item, &aug, 3), crop);
+    }
+}
