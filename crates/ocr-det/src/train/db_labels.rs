@@ -147,7 +147,9 @@ fn bounds(poly: &[[f64; 2]], w: usize, h: usize) -> (usize, usize, usize, usize)
 fn distance(x: f64, y: f64, a: [f64; 2], b: [f64; 2]) -> f64 {
     let d1 = (x - a[0]).powi(2) + (y - a[1]).powi(2);
     let d2 = (x - b[0]).powi(2) + (y - b[1]).powi(2);
-    let d = (a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2);
+    // The edge's squared length in single precision (PaddleOCR's polygon is float32).
+    let (ex, ey) = ((a[0] as f32 - b[0] as f32), (a[1] as f32 - b[1] as f32));
+    let d = f64::from(ex * ex + ey * ey);
     let cosin = (d - d1 - d2) / (2.0 * (d1 * d2).sqrt());
     if cosin < 0.0 {
         return d1.min(d2).sqrt();
@@ -172,8 +174,62 @@ pub fn db_targets(
         thresh: vec![0.0; w * h],
         thresh_mask: vec![0.0; w * h],
     };
+    // Threshold map first, as PaddleOCR's pipeline runs MakeBorderMap before
+    // MakeShrinkMap: every polygon not tagged to ignore, as labelled (not yet clipped).
+    for (poly, _) in polygons.iter().filter(|(_, ignored)| !ignored) {
+        let (area, length) = area_length(poly);
+        if area <= 0.0 {
+            continue;
+        }
+        let d = area * (1.0 - cfg.shrink_ratio * cfg.shrink_ratio) / length;
+        // pyclipper takes the polygon's points as integers (truncated).
+        let subject = poly.iter().map(|p| [p[0].trunc(), p[1].trunc()]).collect();
+        let grown: Vec<[f64; 2]> = clipper_output(offset_round(subject, d))
+            .into_iter()
+            .map(|p| [p[0] as f64, p[1] as f64])
+            .collect();
+        fill(&mut t.thresh_mask, w, h, &grown, 1.0);
+        let (gx0, gx1, gy0, gy1) = bounds(&grown, w, h);
+        // As PaddleOCR computes it: the polygon moved to the grown box's corner in single
+        // precision, distances in double; a NaN distance (a rounding-negative sine) makes
+        // the pixel's minimum NaN, which `np.fmax` then ignores.
+        let (ox, oy) = grown
+            .iter()
+            .fold((f64::MAX, f64::MAX), |o, p| (o.0.min(p[0]), o.1.min(p[1])));
+        let rel: Vec<[f64; 2]> = poly
+            .iter()
+            .map(|p| {
+                [
+                    f64::from(p[0] as f32 - ox as f32),
+                    f64::from(p[1] as f32 - oy as f32),
+                ]
+            })
+            .collect();
+        let n = rel.len();
+        for y in gy0..=gy1 {
+            for x in gx0..=gx1 {
+                let (xr, yr) = (x as f64 - ox, y as f64 - oy);
+                let dmin = (0..n)
+                    .map(|i| {
+                        (distance(xr, yr, rel[i], rel[(i + 1) % n]) / d).clamp(0.0, 1.0) as f32
+                    })
+                    .fold(f32::INFINITY, |m, v| {
+                        if v.is_nan() || m.is_nan() {
+                            f32::NAN
+                        } else {
+                            m.min(v)
+                        }
+                    });
+                if dmin.is_nan() {
+                    continue;
+                }
+                let cell = &mut t.thresh[y * w + x];
+                *cell = cell.max(1.0 - dmin);
+            }
+        }
+    }
+    // Shrink map: polygons clipped to the image; ignored, degenerate and thin ones masked.
     for (poly, ignored) in polygons {
-        // Clipped to the image, as PaddleOCR's validate_polygons does.
         let poly: Vec<[f64; 2]> = poly
             .iter()
             .map(|p| {
@@ -194,7 +250,7 @@ pub fn db_targets(
             fill(&mut t.shrink_mask, w, h, &poly, 0.0);
             continue;
         }
-        // Shrink map: the first ratio (0.4, then 0.8) whose offset leaves a polygon.
+        // The first ratio (0.4, then 0.8) whose offset leaves a polygon.
         let mut ratio = cfg.shrink_ratio;
         let mut shrunk = None;
         while ratio < 1.0 && shrunk.is_none() {
@@ -203,32 +259,7 @@ pub fn db_targets(
         }
         match shrunk {
             Some(s) => fill(&mut t.shrink, w, h, &s, 1.0),
-            None => {
-                fill(&mut t.shrink_mask, w, h, &poly, 0.0);
-                continue;
-            }
-        }
-        // Threshold map: grown polygon as mask, 1 - distance/D inside it.
-        let d = area * (1.0 - cfg.shrink_ratio * cfg.shrink_ratio) / length;
-        let grown: Vec<[f64; 2]> = clipper_output(offset_round(poly.clone(), d))
-            .into_iter()
-            .map(|p| [p[0] as f64, p[1] as f64])
-            .collect();
-        fill(&mut t.thresh_mask, w, h, &grown, 1.0);
-        let (gx0, gx1, gy0, gy1) = bounds(&grown, w, h);
-        let n = poly.len();
-        for y in gy0..=gy1 {
-            for x in gx0..=gx1 {
-                let dmin = (0..n)
-                    .map(|i| {
-                        (distance(x as f64, y as f64, poly[i], poly[(i + 1) % n]) / d)
-                            .clamp(0.0, 1.0)
-                    })
-                    .fold(1.0f64, f64::min);
-                let v = (1.0 - dmin) as f32;
-                let cell = &mut t.thresh[y * w + x];
-                *cell = cell.max(v);
-            }
+            None => fill(&mut t.shrink_mask, w, h, &poly, 0.0),
         }
     }
     for v in &mut t.thresh {
@@ -274,6 +305,8 @@ mod tests {
         assert_eq!(t.shrink_mask[10 * w + 20], 0.0);
         assert_eq!(t.shrink_mask[32 * w + 20], 0.0);
         assert!(t.shrink.iter().all(|&v| v == 0.0));
-        assert!(t.thresh_mask.iter().all(|&v| v == 0.0));
+        // PaddleOCR still draws the thin text's border (only `###` skips it).
+        assert_eq!(t.thresh_mask[10 * w + 20], 0.0);
+        assert_eq!(t.thresh_mask[32 * w + 20], 1.0);
     }
 }
