@@ -80,9 +80,16 @@ struct Args {
     /// Peak learning rate (AdamW, cosine decay).
     #[arg(long, default_value_t = 5e-4)]
     lr: f64,
-    /// Train the recognizer's backbone too (default: frozen, neck and head trained).
+    /// Train the backbones too (default: frozen).
     #[arg(long)]
     train_backbone: bool,
+    /// Which recognizer parts train: `head` (the CTC head alone), `neck` (SVTR neck and
+    /// head) or `all`.
+    #[arg(long, default_value = "head")]
+    rec_train: String,
+    /// Evaluate on at most this many of the held-out SROIE receipts.
+    #[arg(long)]
+    sroie_limit: Option<usize>,
     /// Detector optimiser steps (0: keep the pretrained detector).
     #[arg(long, default_value_t = 60)]
     det_steps: usize,
@@ -330,6 +337,10 @@ fn main() -> anyhow::Result<()> {
         }
         None => Outputs::new(),
     };
+    if let (Some(gt), Some(limit)) = (&mut sroie_gt, args.sroie_limit) {
+        let keep: Vec<String> = gt.keys().take(limit).cloned().collect();
+        gt.retain(|k, _| keep.contains(k));
+    }
     if let (Some(dir), false) = (&args.sroie, sroie_train.is_empty()) {
         let mut real = Vec::new();
         for (name, truth) in &sroie_train {
@@ -491,13 +502,14 @@ fn main() -> anyhow::Result<()> {
 
     let (rec, base_dict) = SvtrRecognizer::from_onnx(args.weights.join(REC_FILE), &train_device)?;
     let rec = rec.with_dict(&base_dict, &dict, look_alike);
-    let rec = if args.train_backbone {
-        rec
-    } else {
-        let (rec, frozen) = freeze_where(rec, &|path: &str| path.starts_with("backbone"));
-        tracing::info!(frozen, "backbone frozen");
-        rec
+    let trains: &dyn Fn(&str) -> bool = match args.rec_train.as_str() {
+        "head" => &|path: &str| path.starts_with("head"),
+        "neck" => &|path: &str| !path.starts_with("backbone"),
+        "all" => &|_: &str| true,
+        other => anyhow::bail!("--rec-train must be head, neck or all, not {other}"),
     };
+    let (rec, frozen) = freeze_where(rec, &|path: &str| !trains(path));
+    tracing::info!(frozen, part = %args.rec_train, "recognizer parameters frozen");
     let mut config = TrainConfig::new(OptimizerConfig::adamw(args.lr), args.steps, 1);
     config.schedule = ScheduleConfig::WarmupCosine {
         warmup_steps: (args.steps / 20).max(1),

@@ -15,7 +15,7 @@ use anyhow::Context;
 use clap::Parser;
 use image::{Rgb, RgbImage};
 use whet_core::device::DeviceSpec;
-use whet_ocr_det::Ocr;
+use whet_ocr_det::{DET_FILE, DbNet, Ocr, REC_FILE, SvtrRecognizer};
 
 #[derive(Parser)]
 #[command(about = "Read the text lines of an image with PP-OCRv4")]
@@ -29,6 +29,10 @@ struct Args {
     /// Where to write the (first) image with the detected boxes drawn.
     #[arg(long)]
     overlay: Option<PathBuf>,
+    /// A folder of fine-tuned weights (a registry version of `finetune_receipts_ocr`):
+    /// `rec.safetensors` + `rec_dict.txt` and/or `det.safetensors` replace the pretrained.
+    #[arg(long)]
+    finetuned: Option<PathBuf>,
     /// Device: `cpu`, `wgpu`, ... (default: `WHET_DEVICE` or `cpu`).
     #[arg(long)]
     device: Option<String>,
@@ -59,7 +63,17 @@ fn main() -> anyhow::Result<()> {
         Some(d) => d.parse::<DeviceSpec>()?,
         None => DeviceSpec::from_env()?,
     };
-    let ocr = Ocr::from_pretrained(&args.weights, &spec.device()?)?;
+    let device = spec.device()?;
+    let mut ocr = Ocr::from_pretrained(&args.weights, &device)?;
+    if let Some(dir) = &args.finetuned {
+        if dir.join(whet_ocr_det::rec::FINETUNED_WEIGHTS).exists() {
+            let (rec, dict) = SvtrRecognizer::load(args.weights.join(REC_FILE), dir, &device)?;
+            ocr = ocr.with_recognizer(rec, dict);
+        }
+        if dir.join(whet_ocr_det::det::FINETUNED_WEIGHTS).exists() {
+            ocr = ocr.with_detector(DbNet::load(args.weights.join(DET_FILE), dir, &device)?);
+        }
+    }
     for (i, path) in args.images.iter().enumerate() {
         let mut img = image::open(path)
             .with_context(|| format!("reading {}", path.display()))?

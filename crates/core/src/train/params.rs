@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::module::{Flag, Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::tensor::{Bool, Int, Tensor};
 
 /// One parameter of a module.
@@ -105,13 +105,26 @@ impl ModuleMapper for Freezer<'_> {
             param
         }
     }
+    fn map_flag(&mut self, flag: Param<Flag>) -> Param<Flag> {
+        // A frozen layer's training behaviour goes too: batch norm keeps its running
+        // statistics instead of re-estimating them from the fine-tuning batches.
+        if (self.predicate)(&self.path.joined()) {
+            flag.with_value(false)
+        } else {
+            flag
+        }
+    }
 }
 
 /// Freezes (stops gradients for) every float parameter whose path satisfies `predicate`;
 /// returns the module and how many parameters were frozen.
 ///
 /// Frozen parameters get no gradient, so the optimiser leaves them untouched; LoRA
-/// freezes everything but the adapters this way.
+/// freezes everything but the adapters this way. Training flags under a frozen path are
+/// turned off as burn's own `Module::freeze` does, so a frozen batch norm normalises with
+/// its running statistics and does not update them: without that, fine-tuning a head on
+/// new data silently re-estimates the frozen backbone's statistics on that data and
+/// degrades the model everywhere else.
 pub fn freeze_where<M: Module>(module: M, predicate: &dyn Fn(&str) -> bool) -> (M, usize) {
     let mut freezer = Freezer {
         path: PathStack::default(),
@@ -181,4 +194,52 @@ pub(crate) fn restore_param_ids<M: Module>(module: M, ids: &BTreeMap<String, u64
     let module = module.map(&mut setter);
     let set = setter.set;
     (module, set)
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::module::Module;
+    use burn::nn::{BatchNorm, BatchNormConfig};
+    use burn::tensor::{Device, Tensor, TensorData};
+
+    use super::freeze_where;
+
+    #[derive(Module, Debug)]
+    struct TwoNorms {
+        frozen: BatchNorm,
+        trained: BatchNorm,
+    }
+
+    #[test]
+    fn a_frozen_batch_norm_keeps_its_running_statistics() {
+        let device = Device::flex().autodiff();
+        let net = TwoNorms {
+            frozen: BatchNormConfig::new(2).init(&device),
+            trained: BatchNormConfig::new(2).init(&device),
+        };
+        let (net, frozen) = freeze_where(net, &|path: &str| path.starts_with("frozen"));
+        assert_eq!(frozen, 4, "gamma, beta and the two running statistics");
+        let x = Tensor::<4>::from_data(
+            TensorData::new(
+                (0..16).map(|v| v as f32 * 3.0 + 5.0).collect(),
+                [2, 2, 2, 2],
+            ),
+            &device,
+        );
+        let _ = net.frozen.forward(x.clone());
+        let _ = net.trained.forward(x);
+        let mean = |bn: &BatchNorm| -> Vec<f32> {
+            bn.running_mean
+                .value_sync()
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap()
+        };
+        assert_eq!(mean(&net.frozen), [0.0, 0.0], "frozen statistics moved");
+        assert!(
+            mean(&net.trained).iter().all(|&m| m > 0.5),
+            "{:?}",
+            mean(&net.trained)
+        );
+    }
 }
