@@ -34,7 +34,8 @@ use whet_core::device::DeviceSpec;
 use whet_core::registry::{Alias, NewVersion, PromotionRule, Registry};
 use whet_core::run::RunDir;
 use whet_core::train::{
-    Goal, Metrics, Monitor, OptimizerConfig, ScheduleConfig, TrainConfig, Trainer, freeze_where,
+    Goal, Metrics, Monitor, OptimizerConfig, ScheduleConfig, TrainConfig, Trainer,
+    freeze_statistics, freeze_where,
 };
 use whet_eval_metrics::ocr::{
     DetImage, DetReport, GtBox, RecOptions, RecReport, detection_db, recognition,
@@ -85,8 +86,12 @@ struct Args {
     train_backbone: bool,
     /// Which recognizer parts train: `head` (the CTC head alone), `neck` (SVTR neck and
     /// head) or `all`.
-    #[arg(long, default_value = "head")]
+    #[arg(long, default_value = "neck")]
     rec_train: String,
+    /// Let batch norms re-estimate their statistics on the fine-tuning batches (default:
+    /// kept, which protects accuracy on real documents when training on synthetic ones).
+    #[arg(long)]
+    train_statistics: bool,
     /// Evaluate on at most this many of the held-out SROIE receipts.
     #[arg(long)]
     sroie_limit: Option<usize>,
@@ -416,6 +421,9 @@ fn main() -> anyhow::Result<()> {
         let labels = DbLabelConfig::default();
         let net = DbNet::from_onnx(args.weights.join(DET_FILE), &train_device)?;
         let mut model = DbTrainNet::new(net);
+        if !args.train_statistics {
+            model = freeze_statistics(model);
+        }
         if !args.train_backbone {
             let (net, frozen) = freeze_where(model.net, &|path: &str| path.starts_with("backbone"));
             tracing::info!(frozen, "detector backbone frozen");
@@ -509,6 +517,11 @@ fn main() -> anyhow::Result<()> {
         other => anyhow::bail!("--rec-train must be head, neck or all, not {other}"),
     };
     let (rec, frozen) = freeze_where(rec, &|path: &str| !trains(path));
+    let rec = if args.train_statistics {
+        rec
+    } else {
+        freeze_statistics(rec)
+    };
     tracing::info!(frozen, part = %args.rec_train, "recognizer parameters frozen");
     let mut config = TrainConfig::new(OptimizerConfig::adamw(args.lr), args.steps, 1);
     config.schedule = ScheduleConfig::WarmupCosine {

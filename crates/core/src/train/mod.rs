@@ -51,6 +51,6 @@ pub use checkpoint::{
 };
 pub use config::{Goal, Monitor, NonFinitePolicy, OptimizerConfig, ScheduleConfig, TrainConfig};
 pub use grads::{clip_grad_norm, global_grad_norm, scale_grads};
-pub use params::{ParamInfo, freeze_where, list_params};
+pub use params::{ParamInfo, freeze_statistics, freeze_where, list_params};
 pub use step::{Batcher, Dataset, Metrics, StepOutput, TrainStep, ValidStep};
 pub use trainer::{Control, StepReport, StopReason, TrainOutcome, Trainer};

@@ -136,6 +136,22 @@ pub fn freeze_where<M: Module>(module: M, predicate: &dyn Fn(&str) -> bool) -> (
     (module, frozen)
 }
 
+struct StatisticsFreezer;
+
+impl ModuleMapper for StatisticsFreezer {
+    fn map_flag(&mut self, flag: Param<Flag>) -> Param<Flag> {
+        flag.with_value(false)
+    }
+}
+
+/// Turns off every training flag of `module` while its parameters stay trainable: batch
+/// norms normalise with their running statistics and keep them, as when fine-tuning on
+/// few or differently distributed samples (synthetic documents, say) whose batch
+/// statistics would otherwise replace the pretrained ones.
+pub fn freeze_statistics<M: Module>(module: M) -> M {
+    module.map(&mut StatisticsFreezer)
+}
+
 struct IdSetter<'a> {
     path: PathStack,
     ids: &'a BTreeMap<String, u64>,
