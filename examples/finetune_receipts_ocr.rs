@@ -42,8 +42,9 @@ use whet_eval_metrics::ocr::{
 };
 use whet_examples::ocr_score::{Line, Outputs, score};
 use whet_ocr_det::train::{
-    DbLabelConfig, DbTrainNet, DetAugment, DetItem, RecItem, RecShape, det_batch, det_crop,
-    det_samples, det_step, load_det_labels, load_rec_labels, rec_batch, rec_step, width_batches,
+    DbLabelConfig, DbTrainNet, DetAugment, DetItem, RecItem, RecShape, augment_lines, det_batch,
+    det_crop, det_samples, det_step, load_det_labels, load_rec_labels, rec_batch, rec_step,
+    width_batches,
 };
 use whet_ocr_det::{CharDict, DET_FILE, DbNet, Ocr, REC_FILE, SvtrRecognizer, recognize_lines};
 use whet_synth_docs::{
@@ -92,6 +93,10 @@ struct Args {
     /// kept, which protects accuracy on real documents when training on synthetic ones).
     #[arg(long)]
     train_statistics: bool,
+    /// Share of synthetic training lines replaced by an augmented copy (distortion, blur,
+    /// noise, contrast).
+    #[arg(long, default_value_t = 0.0)]
+    rec_augment: f64,
     /// Evaluate on at most this many of the held-out SROIE receipts.
     #[arg(long)]
     sroie_limit: Option<usize>,
@@ -330,6 +335,9 @@ fn main() -> anyhow::Result<()> {
     );
 
     let ocr = Ocr::from_pretrained(&args.weights, &device)?;
+    if args.rec_augment > 0.0 {
+        augment_lines(&mut lines, args.rec_augment, args.seed);
+    }
     let mut sroie_gt = args.sroie.as_deref().map(sroie_truth).transpose()?;
     // Recipe B: the first receipts train, the rest are held out.
     let sroie_train: Outputs = match &mut sroie_gt {

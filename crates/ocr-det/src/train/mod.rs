@@ -10,10 +10,12 @@
 //! [`rec_step`] is the Trainer step (PaddleOCR's CTC loss); new characters are added
 //! with [`crate::CharDict::with_chars`] and [`crate::SvtrRecognizer::with_dict`].
 
+mod augment;
 mod db_labels;
 mod det;
 mod rec;
 
+pub use augment::{augment_line, augment_lines};
 pub use db_labels::{DbLabelConfig, DbTargets, db_targets};
 pub use det::{
     DbTrainNet, DetAugment, DetBatch, DetItem, db_loss, det_batch, det_crop, det_samples, det_step,
