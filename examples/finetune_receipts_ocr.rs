@@ -464,9 +464,9 @@ fn main() -> anyhow::Result<()> {
                 .collect();
             det_batch(&crops, &labels, device)
         };
-        let valid_step = |model: &DbTrainNet| -> Metrics {
+        let hmean_of = |net: &DbNet| -> f64 {
             let probe = Ocr::new(
-                model.net.clone(),
+                net.clone(),
                 ocr.rec.clone(),
                 ocr.dict.clone(),
                 ocr.config.clone(),
@@ -494,15 +494,35 @@ fn main() -> anyhow::Result<()> {
                         .collect(),
                 })
                 .collect();
-            Metrics::from([("hmean".to_owned(), detection_db(&images).hmean)])
+            detection_db(&images).hmean
+        };
+        let pretrained_hmean = hmean_of(&ocr.det);
+        tracing::info!(
+            hmean = pretrained_hmean,
+            "pretrained detector on the validation pages"
+        );
+        let valid_step = |model: &DbTrainNet| -> Metrics {
+            Metrics::from([("hmean".to_owned(), hmean_of(&model.net))])
         };
         let outcome = trainer.fit(model, &samples, &batcher, &det_step, Some(&valid_step))?;
         let model = match &outcome.best_checkpoint {
             Some(best) => best.load_model(outcome.model)?,
             None => outcome.model,
         };
-        tracing::info!(stop = ?outcome.stop, seconds = started.elapsed().as_secs_f64(), "detector trained");
-        Some(model.valid().net)
+        let tuned = model.valid().net;
+        let tuned_hmean = hmean_of(&tuned);
+        tracing::info!(stop = ?outcome.stop, hmean = tuned_hmean, seconds = started.elapsed().as_secs_f64(), "detector trained");
+        // Only a detector that beats the pretrained one on the validation pages is kept.
+        if tuned_hmean > pretrained_hmean {
+            Some(tuned)
+        } else {
+            tracing::warn!(
+                pretrained_hmean,
+                tuned_hmean,
+                "the fine-tuned detector is not better; keeping the pretrained one"
+            );
+            None
+        }
     } else {
         None
     };

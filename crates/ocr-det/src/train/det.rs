@@ -209,9 +209,16 @@ impl DbTrainNet {
     }
 
     /// `[N, 3, H, W]` -> probability and threshold maps, `[N, 1, H, W]` each.
+    ///
+    /// The threshold branch reads the neck's features detached: it is new, and its early
+    /// errors (weighted 10 in the loss) would otherwise reshape the pretrained features the
+    /// probability branch depends on.
     pub fn forward(&self, x: Tensor<4>) -> (Tensor<4>, Tensor<4>) {
         let f = self.net.neck.forward(self.net.backbone.forward(x));
-        (self.net.head.forward(f.clone()), self.thresh.forward(f))
+        (
+            self.net.head.forward(f.clone()),
+            self.thresh.forward(f.detach()),
+        )
     }
 }
 
