@@ -41,7 +41,7 @@ use whet_core::train::{
 use whet_eval_metrics::ocr::{
     DetImage, DetReport, GtBox, RecOptions, RecReport, detection_db, recognition,
 };
-use whet_examples::ocr_score::{Line, Outputs, score};
+use whet_examples::ocr_score::{Line, Outputs, score, sroie_lines};
 use whet_ocr_det::train::{
     DbLabelConfig, DbTrainNet, DetAugment, DetItem, RecItem, RecShape, augment_lines, det_batch,
     det_crop, det_samples, det_step, load_det_labels, load_rec_labels, rec_batch, rec_step,
@@ -195,15 +195,7 @@ fn ground_truth(dir: &Path, manifest: &[ManifestRecord]) -> anyhow::Result<Outpu
         let lines = gt
             .lines
             .iter()
-            .map(|l| Line {
-                points: l
-                    .polygon
-                    .points
-                    .iter()
-                    .map(|p| [f64::from(p[0]), f64::from(p[1])])
-                    .collect(),
-                text: l.text.clone(),
-            })
+            .map(|l| Line::from_polygon(&l.polygon.points, l.text.clone()))
             .collect();
         out.insert(r.image.clone(), lines);
     }
@@ -226,15 +218,7 @@ fn evaluate(
         let lines = ocr
             .read(&img)
             .into_iter()
-            .map(|l| Line {
-                points: l
-                    .polygon
-                    .points
-                    .iter()
-                    .map(|p| [f64::from(p[0]), f64::from(p[1])])
-                    .collect(),
-                text: l.text,
-            })
+            .map(|l| Line::from_polygon(&l.polygon.points, l.text))
             .collect();
         pred.insert(name.clone(), lines);
     }
@@ -252,26 +236,7 @@ fn sroie_truth(dir: &Path) -> anyhow::Result<Outputs> {
     names.sort();
     for name in names {
         let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
-        let path = dir.join("box").join(format!("{stem}.csv"));
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let mut lines = Vec::new();
-        for row in text.lines().filter(|r| !r.trim().is_empty()) {
-            let parts: Vec<&str> = row.splitn(9, ',').collect();
-            anyhow::ensure!(
-                parts.len() == 9,
-                "{}: expected 8 coordinates and a text",
-                path.display()
-            );
-            let v: Vec<f64> = parts[..8]
-                .iter()
-                .map(|s| s.trim().parse())
-                .collect::<Result<_, _>>()?;
-            lines.push(Line {
-                points: (0..4).map(|i| [v[2 * i], v[2 * i + 1]]).collect(),
-                text: parts[8].to_owned(),
-            });
-        }
+        let lines = sroie_lines(&dir.join("box").join(format!("{stem}.csv")))?;
         out.insert(format!("img/{name}"), lines);
     }
     Ok(out)

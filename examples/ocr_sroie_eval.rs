@@ -16,7 +16,7 @@ use anyhow::Context;
 use burn::tensor::Device;
 use clap::Parser;
 use whet_eval_metrics::ocr::{RecOptions, recognition};
-use whet_examples::ocr_score::{Line, Outputs, score};
+use whet_examples::ocr_score::{Line, Outputs, score, sroie_lines};
 use whet_ocr_det::Ocr;
 
 #[derive(Parser)]
@@ -40,35 +40,6 @@ struct Args {
     save: Option<PathBuf>,
 }
 
-fn ground_truth(path: &std::path::Path) -> anyhow::Result<Vec<Line>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut out = Vec::new();
-    for (n, row) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, r)| !r.trim().is_empty())
-    {
-        let parts: Vec<&str> = row.splitn(9, ',').collect();
-        anyhow::ensure!(
-            parts.len() == 9,
-            "{}:{}: expected 8 coordinates and a text",
-            path.display(),
-            n + 1
-        );
-        let v: Vec<f64> = parts[..8]
-            .iter()
-            .map(|s| s.trim().parse::<f64>())
-            .collect::<Result<_, _>>()
-            .with_context(|| format!("{}:{}: bad coordinate", path.display(), n + 1))?;
-        out.push(Line {
-            points: (0..4).map(|i| [v[2 * i], v[2 * i + 1]]).collect(),
-            text: parts[8].to_owned(),
-        });
-    }
-    Ok(out)
-}
-
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter("info")
@@ -87,7 +58,7 @@ fn main() -> anyhow::Result<()> {
         let stem = n.trim_end_matches(".jpg");
         gt.insert(
             n.clone(),
-            ground_truth(&args.sroie.join("box").join(format!("{stem}.csv")))?,
+            sroie_lines(&args.sroie.join("box").join(format!("{stem}.csv")))?,
         );
     }
     let ocr = Ocr::from_pretrained(&args.weights, &Device::flex())?;

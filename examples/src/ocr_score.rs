@@ -3,6 +3,9 @@
 //! on one-to-one matches.
 
 use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
 
 use serde::{Deserialize, Serialize};
 use whet_eval_metrics::ocr::polygon::{Point, iou};
@@ -20,6 +23,52 @@ pub struct Line {
 
 /// Lines per image name.
 pub type Outputs = BTreeMap<String, Vec<Line>>;
+
+impl Line {
+    /// A line from a polygon in `f32` pixels.
+    pub fn from_polygon(points: &[[f32; 2]], text: String) -> Self {
+        Line {
+            points: points
+                .iter()
+                .map(|p| [f64::from(p[0]), f64::from(p[1])])
+                .collect(),
+            text,
+        }
+    }
+}
+
+/// The lines of one SROIE box file (`x1,y1,...,x4,y4,text` per row).
+///
+/// # Errors
+/// When the file cannot be read, or a row (named by its line) is malformed.
+pub fn sroie_lines(path: &Path) -> anyhow::Result<Vec<Line>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = Vec::new();
+    for (n, row) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, r)| !r.trim().is_empty())
+    {
+        let parts: Vec<&str> = row.splitn(9, ',').collect();
+        anyhow::ensure!(
+            parts.len() == 9,
+            "{}:{}: expected 8 coordinates and a text",
+            path.display(),
+            n + 1
+        );
+        let v: Vec<f64> = parts[..8]
+            .iter()
+            .map(|s| s.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("{}:{}: bad coordinate", path.display(), n + 1))?;
+        out.push(Line {
+            points: (0..4).map(|i| [v[2 * i], v[2 * i + 1]]).collect(),
+            text: parts[8].to_owned(),
+        });
+    }
+    Ok(out)
+}
 
 /// Detection report, and the (prediction, truth) text pairs of one-to-one matches
 /// (IoU >= 0.5, best first); with `upper_case` both texts upper-cased (SROIE's

@@ -20,7 +20,7 @@ use whet_core::train::StepOutput;
 
 use super::db_labels::{DbLabelConfig, db_targets};
 use crate::det::{DbHead, DbNet};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::image_ops::resize_bilinear;
 
 /// One page and its text polygons (`true`: ignored, PaddleOCR's `###`).
@@ -36,7 +36,7 @@ pub struct DetItem {
 /// names, relative to the file's folder.
 ///
 /// # Errors
-/// [`Error::Labels`] for a malformed line (file and line named), [`Error::Image`] for an
+/// [`crate::Error::Labels`] for a malformed line (file and line named), [`crate::Error::Image`] for an
 /// image that cannot be read.
 pub fn load_det_labels(label_file: impl AsRef<Path>) -> Result<Vec<DetItem>> {
     let label_file = label_file.as_ref();
@@ -45,12 +45,7 @@ pub fn load_det_labels(label_file: impl AsRef<Path>) -> Result<Vec<DetItem>> {
         .into_iter()
         .map(|s| {
             let path = root.join(&s.image);
-            let image = image::open(&path)
-                .map_err(|e| Error::Image {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })?
-                .to_rgb8();
+            let image = super::open_image(&path)?;
             let polygons = s
                 .boxes
                 .iter()

@@ -15,6 +15,16 @@ mod db_labels;
 mod det;
 mod rec;
 
+/// Opens a labelled image named relative to its label file.
+fn open_image(path: &std::path::Path) -> crate::error::Result<image::RgbImage> {
+    image::open(path)
+        .map(|i| i.to_rgb8())
+        .map_err(|e| crate::error::Error::Image {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
 pub use augment::{augment_line, augment_lines};
 pub use db_labels::{DbLabelConfig, DbTargets, db_targets};
 pub use det::{

@@ -10,7 +10,7 @@ use image::RgbImage;
 use whet_core::train::StepOutput;
 
 use crate::dict::CharDict;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::image_ops::resize_bilinear;
 use crate::ocr::to_input;
 use crate::rec::SvtrRecognizer;
@@ -28,7 +28,7 @@ pub struct RecItem {
 /// the images it names, relative to the file's folder.
 ///
 /// # Errors
-/// [`Error::Labels`] for a malformed line (file and line named), [`Error::Image`] for an
+/// [`crate::Error::Labels`] for a malformed line (file and line named), [`crate::Error::Image`] for an
 /// image that cannot be read.
 pub fn load_rec_labels(label_file: impl AsRef<Path>) -> Result<Vec<RecItem>> {
     let label_file = label_file.as_ref();
@@ -37,12 +37,7 @@ pub fn load_rec_labels(label_file: impl AsRef<Path>) -> Result<Vec<RecItem>> {
         .into_iter()
         .map(|s| {
             let path = root.join(&s.image);
-            let image = image::open(&path)
-                .map_err(|e| Error::Image {
-                    path: path.clone(),
-                    reason: e.to_string(),
-                })?
-                .to_rgb8();
+            let image = super::open_image(&path)?;
             Ok(RecItem {
                 image,
                 text: s.text,
