@@ -45,10 +45,7 @@ fn split(data: &serde_json::Value, keys: &[&str]) -> anyhow::Result<Vec<(String,
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter("info")
-        .with_writer(std::io::stderr)
-        .init();
+    whet_examples::init_tracing();
     let args = Args::parse();
     let data: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(&args.data)

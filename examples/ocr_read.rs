@@ -54,10 +54,7 @@ fn draw_line(img: &mut RgbImage, a: [f32; 2], b: [f32; 2], colour: Rgb<u8>) {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter("info")
-        .with_writer(std::io::stderr)
-        .init();
+    whet_examples::init_tracing();
     let args = Args::parse();
     let spec = match &args.device {
         Some(d) => d.parse::<DeviceSpec>()?,

@@ -41,10 +41,7 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter("info")
-        .with_writer(std::io::stderr)
-        .init();
+    whet_examples::init_tracing();
     let args = Args::parse();
     let mut names: Vec<String> = std::fs::read_dir(args.sroie.join("img"))
         .with_context(|| format!("reading {}", args.sroie.display()))?

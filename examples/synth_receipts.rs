@@ -48,10 +48,7 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter("info")
-        .with_writer(std::io::stderr)
-        .init();
+    whet_examples::init_tracing();
     let args = Args::parse();
     let plan: SynthesisPlan = match &args.plan {
         Some(path) => serde_json::from_str(
