@@ -44,8 +44,8 @@ use whet_eval_metrics::ocr::{
 use whet_examples::ocr_score::{Line, Outputs, score, sroie_lines};
 use whet_ocr_det::train::{
     DbLabelConfig, DbTrainNet, DetAugment, DetItem, RecItem, RecShape, augment_lines, det_batch,
-    det_crop, det_samples, det_step, load_det_labels, load_rec_labels, rec_batch, rec_step,
-    width_batches,
+    det_crop, det_samples, det_step, load_det_labels, load_rec_labels, rec_batch, rec_distill_step,
+    rec_step, width_batches,
 };
 use whet_ocr_det::{CharDict, DET_FILE, DbNet, Ocr, REC_FILE, SvtrRecognizer, recognize_lines};
 use whet_synth_docs::{
@@ -98,6 +98,14 @@ struct Args {
     /// noise, contrast).
     #[arg(long, default_value_t = 0.0)]
     rec_augment: f64,
+    /// Weight of the distillation from the pretrained recognizer (its softened outputs on
+    /// the same lines), which keeps what it knew about characters the synthetic receipts
+    /// lack; 0 turns it off.
+    #[arg(long, default_value_t = 1.0)]
+    distill: f64,
+    /// Softening temperature of the distillation.
+    #[arg(long, default_value_t = 2.0)]
+    distill_temperature: f64,
     /// Evaluate on at most this many of the held-out SROIE receipts.
     #[arg(long)]
     sroie_limit: Option<usize>,
@@ -504,6 +512,8 @@ fn main() -> anyhow::Result<()> {
     tracing::info!(batches = batches.len(), ?skipped, "training batches");
 
     let (rec, base_dict) = SvtrRecognizer::from_onnx(args.weights.join(REC_FILE), &train_device)?;
+    // The pretrained recognizer, frozen, teaches the one being tuned (`--distill`).
+    let (teacher, _) = freeze_where(rec.clone(), &|_: &str| true);
     let rec = rec.with_dict(&base_dict, &dict, look_alike);
     let trains: &dyn Fn(&str) -> bool = match args.rec_train.as_str() {
         "head" => &|path: &str| path.starts_with("head"),
@@ -548,7 +558,20 @@ fn main() -> anyhow::Result<()> {
             ("norm_edit_dis".to_owned(), r.norm_edit_dis),
         ])
     };
-    let outcome = trainer.fit(rec, &batches, &batcher, &rec_step, Some(&valid_step))?;
+    let step = |model: &SvtrRecognizer, batch| {
+        if args.distill > 0.0 {
+            rec_distill_step(
+                model,
+                &teacher,
+                batch,
+                args.distill,
+                args.distill_temperature,
+            )
+        } else {
+            rec_step(model, batch)
+        }
+    };
+    let outcome = trainer.fit(rec, &batches, &batcher, &step, Some(&valid_step))?;
     tracing::info!(stop = ?outcome.stop, seconds = started.elapsed().as_secs_f64(), "recognizer trained");
     // The best validated weights, not merely the last.
     let model = match &outcome.best_checkpoint {

@@ -15,7 +15,7 @@ use anyhow::Context;
 use clap::Parser;
 use image::{Rgb, RgbImage};
 use whet_core::device::DeviceSpec;
-use whet_ocr_det::{DET_FILE, DbNet, Ocr, REC_FILE, SvtrRecognizer};
+use whet_ocr_det::Ocr;
 
 #[derive(Parser)]
 #[command(about = "Read the text lines of an image with PP-OCRv4")]
@@ -63,13 +63,7 @@ fn main() -> anyhow::Result<()> {
     let device = spec.device()?;
     let mut ocr = Ocr::from_pretrained(&args.weights, &device)?;
     if let Some(dir) = &args.finetuned {
-        if dir.join(whet_ocr_det::rec::FINETUNED_WEIGHTS).exists() {
-            let (rec, dict) = SvtrRecognizer::load(args.weights.join(REC_FILE), dir, &device)?;
-            ocr = ocr.with_recognizer(rec, dict);
-        }
-        if dir.join(whet_ocr_det::det::FINETUNED_WEIGHTS).exists() {
-            ocr = ocr.with_detector(DbNet::load(args.weights.join(DET_FILE), dir, &device)?);
-        }
+        ocr = ocr.with_finetuned(&args.weights, dir)?;
     }
     for (i, path) in args.images.iter().enumerate() {
         let mut img = image::open(path)

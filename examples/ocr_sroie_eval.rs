@@ -38,6 +38,14 @@ struct Args {
     /// Write Whetstone's own outputs in that JSON format here.
     #[arg(long)]
     save: Option<PathBuf>,
+    /// A fine-tuned model folder (a registry version, or what `finetune_receipts_ocr`
+    /// saves): its recognizer and detector replace the pretrained ones.
+    #[arg(long)]
+    finetuned: Option<PathBuf>,
+    /// Write Whetstone's misread matched lines here, one JSON object per line
+    /// (`image`, `truth`, `read`), for error analysis.
+    #[arg(long)]
+    errors: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -58,7 +66,10 @@ fn main() -> anyhow::Result<()> {
             sroie_lines(&args.sroie.join("box").join(format!("{stem}.csv")))?,
         );
     }
-    let ocr = Ocr::from_pretrained(&args.weights, &Device::flex())?;
+    let mut ocr = Ocr::from_pretrained(&args.weights, &Device::flex())?;
+    if let Some(dir) = &args.finetuned {
+        ocr = ocr.with_finetuned(&args.weights, dir)?;
+    }
     let mut ours = Outputs::new();
     let started = Instant::now();
     for n in &names {
@@ -83,6 +94,21 @@ fn main() -> anyhow::Result<()> {
     let per_image = started.elapsed().as_secs_f64() / names.len().max(1) as f64;
     if let Some(path) = &args.save {
         whet_core::data::atomic_write(path, &serde_json::to_vec(&ours)?)?;
+    }
+    if let Some(path) = &args.errors {
+        let mut out = String::new();
+        for n in &names {
+            let one = |o: &Outputs| Outputs::from([(n.clone(), o[n].clone())]);
+            let (_, pairs) = score(&one(&gt), &one(&ours), true);
+            for (read, truth) in pairs {
+                if read.replace(' ', "") != truth.replace(' ', "") {
+                    out +=
+                        &serde_json::json!({"image": n, "truth": truth, "read": read}).to_string();
+                    out.push('\n');
+                }
+            }
+        }
+        whet_core::data::atomic_write(path, out.as_bytes())?;
     }
     let mut systems = vec![("whetstone (PP-OCRv4 in burn)".to_owned(), ours)];
     for o in &args.others {

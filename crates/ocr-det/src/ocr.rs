@@ -279,6 +279,30 @@ impl Ocr {
         self
     }
 
+    /// This pipeline with the fine-tuned parts saved in `dir` (by
+    /// [`SvtrRecognizer::save`] and [`DbNet::save`], or a registry version), each loaded
+    /// over the pretrained weights in `pretrained` (the [`Ocr::from_pretrained`] folder).
+    /// A part `dir` does not hold stays as it is.
+    ///
+    /// # Errors
+    /// As [`SvtrRecognizer::load`] and [`DbNet::load`].
+    pub fn with_finetuned(
+        mut self,
+        pretrained: impl AsRef<Path>,
+        dir: impl AsRef<Path>,
+    ) -> Result<Self> {
+        let (pretrained, dir) = (pretrained.as_ref(), dir.as_ref());
+        if dir.join(crate::rec::FINETUNED_WEIGHTS).exists() {
+            let (rec, dict) = SvtrRecognizer::load(pretrained.join(REC_FILE), dir, &self.device)?;
+            self = self.with_recognizer(rec, dict);
+        }
+        if dir.join(crate::det::FINETUNED_WEIGHTS).exists() {
+            let det = DbNet::load(pretrained.join(DET_FILE), dir, &self.device)?;
+            self = self.with_detector(det);
+        }
+        Ok(self)
+    }
+
     /// The device the models run on.
     pub fn device(&self) -> &Device {
         &self.device

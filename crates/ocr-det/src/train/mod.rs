@@ -33,6 +33,6 @@ pub use det::{
 };
 
 pub use rec::{
-    RecBatch, RecItem, RecShape, Skipped, ctc_loss, load_rec_labels, rec_batch, rec_step,
-    width_batches,
+    RecBatch, RecItem, RecShape, Skipped, ctc_loss, distill_loss, load_rec_labels, rec_batch,
+    rec_distill_step, rec_step, width_batches,
 };

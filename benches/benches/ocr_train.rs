@@ -1,0 +1,158 @@
+//! Training throughput of PP-OCRv4 in burn: one full optimiser step (forward, loss,
+//! backward, global-norm clipping at 5, AdamW) of
+//! - the detector at 640 x 640, batch 4: `DbTrainNet` (probability and threshold branches)
+//!   with PaddleOCR's DB loss, every parameter trained;
+//! - the recognizer at 48 x 320, batch 32: SVTR-LCNet with CTC loss (6,625 classes, 20
+//!   characters per line), every parameter trained.
+//!
+//! The batches are made once (their labels with `det_batch` / `rec_batch`) and fed again
+//! every step, so both sides time the model and the optimiser, not data preparation.
+//! `scripts/bench-ocr-train.sh` alternates this with `scripts/bench/ocr_train_ref.py`, the
+//! same networks converted from the same ONNX files to PyTorch; with `--side-by-side`
+//! this bench prints `rust det_step_seconds <v>` and `rust rec_step_seconds <v>`.
+#![allow(missing_docs)]
+#![allow(clippy::print_stdout, clippy::print_stderr)] // the side-by-side figures are this bench's report
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::GradientsParams;
+use burn::optim::ModuleOptimizer;
+use burn::tensor::Device;
+use criterion::{Criterion, criterion_group};
+use image::{Rgb, RgbImage};
+use whet_core::train::{OptimizerConfig, StepOutput, clip_grad_norm};
+use whet_ocr_det::train::{
+    DbLabelConfig, DbTrainNet, DetBatch, DetItem, RecBatch, RecItem, RecShape, det_batch, det_step,
+    rec_batch, rec_step,
+};
+use whet_ocr_det::{DET_FILE, DbNet, REC_FILE, SvtrRecognizer};
+
+const LR: f64 = 1e-4;
+
+fn weights() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/rapidocr-1.4.4")
+}
+
+/// Pseudo-random pixels, the same for every run.
+fn noise(w: u32, h: u32, seed: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        let v = (x.wrapping_mul(73_856_093)
+            ^ y.wrapping_mul(19_349_663)
+            ^ seed.wrapping_mul(83_492_791))
+            % 251;
+        Rgb([v as u8, (v * 3 % 251) as u8, (v * 7 % 251) as u8])
+    })
+}
+
+/// Four 640 x 640 pages, each with twelve text bars of 560 x 24 pixels (the script draws
+/// the same bars).
+fn det_data(device: &Device) -> DetBatch {
+    let items: Vec<DetItem> = (0..4)
+        .map(|k| DetItem {
+            image: noise(640, 640, k),
+            polygons: (0..12)
+                .map(|i| {
+                    let y = 30.0 + 50.0 * f64::from(i);
+                    (
+                        vec![[40.0, y], [600.0, y], [600.0, y + 24.0], [40.0, y + 24.0]],
+                        false,
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    det_batch(&items, &DbLabelConfig::default(), device)
+}
+
+/// Thirty-two 320 x 48 lines of twenty characters each.
+fn rec_data(dict: &whet_ocr_det::CharDict, device: &Device) -> RecBatch {
+    let items: Vec<RecItem> = (0..32)
+        .map(|k| RecItem {
+            image: noise(320, 48, k),
+            text: "TOTAL 1,234.50 VAT12".to_owned(),
+        })
+        .collect();
+    rec_batch(&items, dict, RecShape::default(), device)
+}
+
+/// One training step: forward and loss (`step`), backward, clipping, AdamW.
+fn train_step<M: Module, B>(
+    model: M,
+    optim: &mut ModuleOptimizer,
+    batch: B,
+    step: impl Fn(&M, B) -> StepOutput,
+) -> M {
+    let out = step(&model, batch);
+    let mut grads = GradientsParams::from_grads(out.loss.backward(), &model);
+    clip_grad_norm(&model, &mut grads, 5.0);
+    optim.step(LR, model, grads)
+}
+
+/// Seconds per detector step over `steps` steps after two warm-up steps.
+fn det_seconds(steps: usize) -> f64 {
+    let device = Device::flex().autodiff();
+    let net = DbNet::from_onnx(weights().join(DET_FILE), &device).expect("scripts/assets.sh");
+    let mut model = DbTrainNet::new(net);
+    eprintln!("# detector trainable parameters: {}", model.num_params());
+    let batch = det_data(&device);
+    let mut optim = OptimizerConfig::adamw(LR).init();
+    let mut t = Instant::now();
+    for i in 0..steps + 2 {
+        if i == 2 {
+            t = Instant::now();
+        }
+        model = train_step(model, &mut optim, batch.clone(), det_step);
+    }
+    // The update is lazy until read: wait for it.
+    let _ = model.thresh.conv.weight.val().into_data();
+    t.elapsed().as_secs_f64() / steps as f64
+}
+
+/// Seconds per recognizer step over `steps` steps after two warm-up steps.
+fn rec_seconds(steps: usize) -> f64 {
+    let device = Device::flex().autodiff();
+    let (mut model, dict) =
+        SvtrRecognizer::from_onnx(weights().join(REC_FILE), &device).expect("scripts/assets.sh");
+    eprintln!("# recognizer trainable parameters: {}", model.num_params());
+    let batch = rec_data(&dict, &device);
+    let mut optim = OptimizerConfig::adamw(LR).init();
+    let mut t = Instant::now();
+    for i in 0..steps + 2 {
+        if i == 2 {
+            t = Instant::now();
+        }
+        model = train_step(model, &mut optim, batch.clone(), rec_step);
+    }
+    let _ = model.head.weight.val().into_data();
+    t.elapsed().as_secs_f64() / steps as f64
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ocr_train");
+    group.sample_size(10);
+    group.bench_function("det_step_640x640_b4", |b| {
+        b.iter_custom(|iters| {
+            std::time::Duration::from_secs_f64(det_seconds(iters as usize) * iters as f64)
+        })
+    });
+    group.bench_function("rec_step_48x320_b32", |b| {
+        b.iter_custom(|iters| {
+            std::time::Duration::from_secs_f64(rec_seconds(iters as usize) * iters as f64)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+
+fn main() {
+    if std::env::args().any(|a| a == "--side-by-side") {
+        println!("rust det_step_seconds {:.3}", det_seconds(5));
+        println!("rust rec_step_seconds {:.3}", rec_seconds(10));
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
