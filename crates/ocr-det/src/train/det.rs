@@ -66,6 +66,9 @@ pub struct DetAugment {
     pub scale: (f32, f32),
     /// Brightness and contrast jitter (fraction, 0 for none).
     pub colour: f32,
+    /// Largest rotation in degrees, drawn uniformly from `-rotate..=rotate` (PaddleOCR's
+    /// `IaaAugment` rotates by up to 10); 0 for none.
+    pub rotate: f32,
 }
 
 impl Default for DetAugment {
@@ -74,12 +77,62 @@ impl Default for DetAugment {
             size: 640,
             scale: (1.0, 2.0),
             colour: 0.2,
+            rotate: 10.0,
         }
     }
 }
 
-/// A page drawn for training: scaled, cropped to `size x size` (padded with white when
-/// smaller), colour-jittered, with its polygons moved alike. Deterministic in `seed`.
+/// `img` turned `degrees` (clockwise on screen) about its centre, on a white canvas of the
+/// same size (bilinear), and the map of a point of `img` to its place in the result.
+fn rotate_about_centre(img: &RgbImage, degrees: f32) -> (RgbImage, impl Fn([f64; 2]) -> [f64; 2]) {
+    let (w, h) = (img.width(), img.height());
+    let (c, s) = {
+        let r = f64::from(degrees).to_radians();
+        (r.cos(), r.sin())
+    };
+    let (cx, cy) = (f64::from(w) / 2.0, f64::from(h) / 2.0);
+    let forward = move |p: [f64; 2]| {
+        let (x, y) = (p[0] - cx, p[1] - cy);
+        [c * x - s * y + cx, s * x + c * y + cy]
+    };
+    let mut out = RgbImage::from_pixel(w, h, image::Rgb([255, 255, 255]));
+    for y in 0..h {
+        for x in 0..w {
+            // The source of this pixel's centre: the inverse rotation.
+            let (dx, dy) = (f64::from(x) + 0.5 - cx, f64::from(y) + 0.5 - cy);
+            let (sx, sy) = (c * dx + s * dy + cx - 0.5, -s * dx + c * dy + cy - 0.5);
+            let (x0, y0) = (sx.floor(), sy.floor());
+            let (fx, fy) = ((sx - x0) as f32, (sy - y0) as f32);
+            let mut acc = [0f32; 3];
+            for (ox, oy, wgt) in [
+                (0, 0, (1.0 - fx) * (1.0 - fy)),
+                (1, 0, fx * (1.0 - fy)),
+                (0, 1, (1.0 - fx) * fy),
+                (1, 1, fx * fy),
+            ] {
+                let (px, py) = (x0 as i64 + ox, y0 as i64 + oy);
+                let v = if (0..i64::from(w)).contains(&px) && (0..i64::from(h)).contains(&py) {
+                    img.get_pixel(px as u32, py as u32).0
+                } else {
+                    [255; 3]
+                };
+                for k in 0..3 {
+                    acc[k] += wgt * f32::from(v[k]);
+                }
+            }
+            out.put_pixel(
+                x,
+                y,
+                image::Rgb(acc.map(|v| v.round().clamp(0.0, 255.0) as u8)),
+            );
+        }
+    }
+    (out, forward)
+}
+
+/// A page drawn for training: scaled, rotated (white corners), cropped to `size x size`
+/// (padded with white when smaller), colour-jittered, with its polygons moved alike.
+/// Deterministic in `seed`.
 pub fn det_crop(item: &DetItem, aug: &DetAugment, seed: u64) -> DetItem {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (w, h) = (item.image.width(), item.image.height());
@@ -90,6 +143,17 @@ pub fn det_crop(item: &DetItem, aug: &DetAugment, seed: u64) -> DetItem {
         ((h as f32 * s).round() as u32).max(1),
     );
     let scaled = resize_bilinear(&item.image, sw, sh);
+    let angle = if aug.rotate > 0.0 {
+        rng.random_range(-aug.rotate..=aug.rotate)
+    } else {
+        0.0
+    };
+    let (scaled, turn): (RgbImage, Box<dyn Fn([f64; 2]) -> [f64; 2]>) = if angle == 0.0 {
+        (scaled, Box::new(|p| p))
+    } else {
+        let (img, f) = rotate_about_centre(&scaled, angle);
+        (img, Box::new(f))
+    };
     let ox = rng.random_range(0..=sw.saturating_sub(aug.size));
     let oy = rng.random_range(0..=sh.saturating_sub(aug.size));
     let mut out = RgbImage::from_pixel(aug.size, aug.size, image::Rgb([255, 255, 255]));
@@ -114,10 +178,8 @@ pub fn det_crop(item: &DetItem, aug: &DetAugment, seed: u64) -> DetItem {
             let moved: Vec<[f64; 2]> = p
                 .iter()
                 .map(|q| {
-                    [
-                        q[0] * f64::from(s) - f64::from(ox),
-                        q[1] * f64::from(s) - f64::from(oy),
-                    ]
+                    let r = turn([q[0] * f64::from(s), q[1] * f64::from(s)]);
+                    [r[0] - f64::from(ox), r[1] - f64::from(oy)]
                 })
                 .collect();
             (moved, *ignored)
@@ -339,6 +401,7 @@ mod tests {
             size: 48,
             scale: (1.0, 1.0),
             colour: 0.0,
+            rotate: 0.0,
         };
         let crop = det_crop(&item, &aug, 3);
         assert_eq!(crop.image.dimensions(), (48, 48));
@@ -351,5 +414,43 @@ mod tests {
         assert_eq!(crop.image.get_pixel(20, 20).0, [0, 0, 0]);
         assert_eq!(crop.image.get_pixel(20, 5).0, [255, 255, 255]);
         assert_eq!(det_crop(&item, &aug, 3), crop);
+    }
+
+    #[test]
+    fn rotated_crops_move_their_polygons_with_the_pixels() {
+        let item = page();
+        let aug = DetAugment {
+            size: 64,
+            scale: (1.0, 1.0),
+            colour: 0.0,
+            rotate: 30.0,
+        };
+        for seed in 0..8 {
+            let crop = det_crop(&item, &aug, seed);
+            let p = &crop.polygons[0].0;
+            // The box's centre is still black, the page's corners white (turned in).
+            let (cx, cy) = (
+                p.iter().map(|q| q[0]).sum::<f64>() / 4.0,
+                p.iter().map(|q| q[1]).sum::<f64>() / 4.0,
+            );
+            assert_eq!(
+                crop.image.get_pixel(cx as u32, cy as u32).0,
+                [0, 0, 0],
+                "seed {seed}"
+            );
+            // Its corners are still a rectangle of the original size (a rotation).
+            let d =
+                |a: [f64; 2], b: [f64; 2]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
+            let (w0, h0) = (
+                d(item.polygons[0].0[0], item.polygons[0].0[1]),
+                d(item.polygons[0].0[1], item.polygons[0].0[2]),
+            );
+            assert!((d(p[0], p[1]) - w0).abs() < 1e-9 && (d(p[1], p[2]) - h0).abs() < 1e-9);
+        }
+        let turned = (0..8).filter(|&seed| {
+            let p = &det_crop(&item, &aug, seed).polygons[0].0;
+            (p[0][1] - p[1][1]).abs() > 1.0
+        });
+        assert!(turned.count() >= 6, "rotation hardly ever applied");
     }
 }
