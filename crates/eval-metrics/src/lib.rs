@@ -30,7 +30,7 @@
 pub mod classification;
 mod error;
 pub mod extraction;
-mod numpy;
+pub mod numpy;
 pub mod ocr;
 mod pyfmt;
 pub mod table;

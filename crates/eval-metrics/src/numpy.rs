@@ -1,11 +1,18 @@
 //! numpy's summation order, for results that agree with numpy-based references to the
 //! last bit (`np.sum` on a contiguous 1-D array: pairwise, 8 accumulators per block of up
-//! to 128 elements, `numpy/_core/src/umath/loops_utils.h.src`).
+//! to 128 elements, `numpy/_core/src/umath/loops_utils.h.src`). Public for other crates
+//! that match numpy-based references (whet-hard-mining's confident learning).
+//!
+//! ```
+//! use whet_eval_metrics::numpy::{mean_f64, sum_f64};
+//! assert_eq!(sum_f64(&[0.5, 0.25, 0.25]), 1.0);
+//! assert_eq!(mean_f64(&[1.0, 2.0]), 1.5);
+//! ```
 
 macro_rules! pairwise {
     ($name:ident, $t:ty) => {
         /// numpy's pairwise sum of a contiguous vector.
-        pub(crate) fn $name(a: &[$t]) -> $t {
+        pub fn $name(a: &[$t]) -> $t {
             let n = a.len();
             if n < 8 {
                 a.iter().fold(0.0, |acc, &x| acc + x)
@@ -37,7 +44,7 @@ pairwise!(sum_f32, f32);
 pairwise!(sum_f64, f64);
 
 /// numpy's `np.mean` of a float64 vector (NaN when empty).
-pub(crate) fn mean_f64(a: &[f64]) -> f64 {
+pub fn mean_f64(a: &[f64]) -> f64 {
     sum_f64(a) / a.len() as f64
 }
 

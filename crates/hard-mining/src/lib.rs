@@ -4,6 +4,12 @@
 //! mining, a durable low-confidence review queue, corrections collection, synthesis plans
 //! for whet-synth-docs and replay mixes.
 //!
-//! **Status: planned.** Not yet implemented; this crate exports nothing yet.
+//! - [`label_issues`]: confident learning with cleanlab's semantics (self-confidence,
+//!   `prune_by_noise_rate`).
+//!
+//! This crate runs no tensors and does not depend on burn.
 
-// This crate is filled in by a later issue; until then it deliberately exports nothing.
+mod error;
+pub mod label_issues;
+
+pub use error::{Error, Result};
