@@ -4,6 +4,9 @@
 //! mining, a durable low-confidence review queue, corrections collection, synthesis plans
 //! for whet-synth-docs and replay mixes.
 //!
+//! - [`taxonomy`]: each field of a predicted document classified ([`taxonomy::ErrorKind`]:
+//!   missing, spurious, wrong, format, OCR confusion, inconsistency, table rows, low
+//!   confidence) with its provenance ([`taxonomy::ErrorRecord`]).
 //! - [`label_issues`]: confident learning with cleanlab's semantics (self-confidence,
 //!   `prune_by_noise_rate`).
 //!
@@ -11,5 +14,6 @@
 
 mod error;
 pub mod label_issues;
+pub mod taxonomy;
 
 pub use error::{Error, Result};
