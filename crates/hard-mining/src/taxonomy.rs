@@ -395,12 +395,10 @@ impl Classifier<'_, '_> {
                 }
             }
         }
-        if p.is_some() {
-            if let Some(&c) = self.case.confidences.get(path) {
-                if c < self.config.low_confidence {
-                    self.record(path, ErrorKind::LowConfidence, t, p);
-                }
-            }
+        if let (Some(_), Some(&c)) = (&p, self.case.confidences.get(path))
+            && c < self.config.low_confidence
+        {
+            self.record(path, ErrorKind::LowConfidence, t, p);
         }
     }
 
