@@ -8,6 +8,19 @@ pub enum Error {
     #[error("{0}")]
     Input(String),
 
+    /// The review queue's database failed (the file is named).
+    #[error("{path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: std::path::PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
+
+    /// The review queue refused an operation (an id that is not pending, a newer schema).
+    #[error("review queue: {0}")]
+    Queue(String),
+
     /// A file or folder operation of whet-core (atomic writes, JSONL records).
     #[error(transparent)]
     Core(#[from] whet_core::Error),

@@ -12,6 +12,8 @@
 //! - [`plan`]: a synth-docs `SynthesisPlan` that asks more often for the features that fail.
 //! - [`replay`]: a deterministic mix of normal and hard samples (80/20 by default).
 //! - [`mining`]: top-k by loss (OHEM), least confident, character confusion matrix.
+//! - [`queue`]: the durable review queue ([`queue::ReviewStore`]; SQLite by default),
+//!   corrections as weighted training samples with provenance, correction rates.
 //! - [`label_issues`]: confident learning with cleanlab's semantics (self-confidence,
 //!   `prune_by_noise_rate`).
 //!
@@ -22,6 +24,7 @@ mod error;
 pub mod label_issues;
 pub mod mining;
 pub mod plan;
+pub mod queue;
 pub mod replay;
 pub mod taxonomy;
 
