@@ -14,12 +14,15 @@
 //! - [`mining`]: top-k by loss (OHEM), least confident, character confusion matrix.
 //! - [`queue`]: the durable review queue ([`queue::ReviewStore`]; SQLite by default),
 //!   corrections as weighted training samples with provenance, correction rates.
+//! - [`corrections`]: reviewed fields as whole examples, exported as OpenAI chat JSONL or
+//!   Whetstone instruction pairs, and imported from both.
 //! - [`label_issues`]: confident learning with cleanlab's semantics (self-confidence,
 //!   `prune_by_noise_rate`).
 //!
 //! This crate runs no tensors and does not depend on burn.
 
 pub mod analysis;
+pub mod corrections;
 mod error;
 pub mod label_issues;
 pub mod mining;
