@@ -41,7 +41,7 @@ use serde_json::{Value, json};
 use whet_core::data::{JsonlReader, write_jsonl};
 
 use crate::error::{Error, Result};
-use crate::queue::{Provenance, TrainingSample};
+use crate::queue::{Correction, Provenance};
 
 /// One extraction example.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,7 +116,7 @@ fn set_path(doc: &mut Value, path: &str, value: Option<&str>) {
 /// confident) with every reviewed field set to its right value, and the model input from
 /// `context.input`. The weight is the largest of its fields' (2 with any correction).
 /// Documents in order of first appearance.
-pub fn examples_from_samples(samples: &[TrainingSample]) -> Vec<Example> {
+pub fn examples_from_samples(samples: &[Correction]) -> Vec<Example> {
     let mut order: Vec<String> = Vec::new();
     let mut by_doc: BTreeMap<String, Example> = BTreeMap::new();
     for s in samples {

@@ -23,7 +23,7 @@
 //! queue.correct(pending[0].id, Some("1,018.98".into()), "ana")?;
 //! let stats = queue.stats()?;
 //! assert_eq!((stats.pending, stats.corrected), (0, 1));
-//! let samples = queue.training_samples()?;
+//! let samples = queue.corrections()?;
 //! assert_eq!(samples[0].value.as_deref(), Some("1,018.98"));
 //! assert_eq!(samples[0].weight, 2.0);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -195,10 +195,10 @@ pub struct Provenance {
     pub confidence: f64,
 }
 
-/// A reviewed field as a training sample: corrected ones weigh 2 (the model was wrong
-/// where it was unsure), validated ones 1.
+/// A reviewed field as a training sample (the design's `Correction`): corrected ones weigh
+/// 2 (the model was wrong where it was unsure), validated ones 1, with their provenance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainingSample {
+pub struct Correction {
     /// The document.
     pub doc_id: String,
     /// The field's path.
@@ -284,13 +284,13 @@ pub trait ReviewStore {
     ///
     /// # Errors
     /// Storage failures.
-    fn training_samples(&self) -> Result<Vec<TrainingSample>> {
+    fn corrections(&self) -> Result<Vec<Correction>> {
         let mut items = self.with_status(ReviewStatus::Validated)?;
         items.extend(self.with_status(ReviewStatus::Corrected)?);
         items.sort_by_key(|s| s.id);
         Ok(items
             .into_iter()
-            .map(|s| TrainingSample {
+            .map(|s| Correction {
                 doc_id: s.item.doc_id.clone(),
                 field: s.item.field.clone(),
                 value: s.value.clone(),

@@ -49,7 +49,7 @@ fn reviewed_fields_become_whole_examples_and_survive_both_formats() {
         .unwrap();
     queue.validate(id("total", "doc-2"), "ben").unwrap();
 
-    let examples = examples_from_samples(&queue.training_samples().unwrap());
+    let examples = examples_from_samples(&queue.corrections().unwrap());
     assert_eq!(examples.len(), 2);
     let e = &examples[0];
     assert_eq!(e.id, "doc-1");

@@ -195,7 +195,7 @@ fn reviews_statistics_and_reopening() {
     assert!((s.correction_rate - 0.75).abs() < 1e-12);
     assert!((s.per_field["total"].correction_rate - 0.5).abs() < 1e-12);
     assert!((s.per_field["date"].correction_rate - 1.0).abs() < 1e-12);
-    let samples = queue.training_samples().unwrap();
+    let samples = queue.corrections().unwrap();
     assert_eq!(samples.len(), 4);
     let first = &samples[0];
     assert_eq!((first.value.as_deref(), first.weight), (Some("0.00"), 1.0)); // validated: the prediction
