@@ -33,9 +33,9 @@ use burn::tensor::Device;
 use clap::Parser;
 use whet_core::device::DeviceSpec;
 use whet_core::registry::{Alias, NewVersion, PromotionRule, Registry};
-use whet_core::run::RunDir;
+use whet_core::run::{RunDir, RunStatus};
 use whet_core::train::{
-    Goal, Metrics, Monitor, OptimizerConfig, ScheduleConfig, TrainConfig, Trainer,
+    Control, Goal, Metrics, Monitor, OptimizerConfig, ScheduleConfig, TrainConfig, Trainer,
     freeze_statistics, freeze_where,
 };
 use whet_eval_metrics::ocr::{
@@ -138,6 +138,10 @@ struct Args {
     /// Device: `cpu`, `wgpu`, ... (default: `WHET_DEVICE` or `cpu`).
     #[arg(long)]
     device: Option<String>,
+    /// Abort the process at this recognizer step, a simulated crash (0: never). Run the
+    /// same command again and it resumes from the last checkpoint.
+    #[arg(long, default_value_t = 0)]
+    kill_at: usize,
 }
 
 /// Look-alikes for characters PP-OCRv4's dictionary lacks: a new output row starts from
@@ -358,17 +362,41 @@ fn main() -> anyhow::Result<()> {
         }
     }
 
-    // 2. Baseline.
-    let (base_det, base_rec) = evaluate(&ocr, &test_dir, &test_gt, false)?;
-    report("pretrained, synthetic", &base_det, &base_rec);
-    let base_sroie = match (&args.sroie, &sroie_gt) {
-        (Some(dir), Some(gt)) => {
-            let r = evaluate(&ocr, dir, gt, true)?;
-            report("pretrained, SROIE", &r.0, &r.1);
-            Some(r)
+    // 2. Baseline (kept in the working folder, so a resumed run does not measure again).
+    type Scores = (DetReport, RecReport);
+    let baseline_file = args.out.join(format!(
+        "baseline-test{}-{}-sroie{}-{}.json",
+        args.test_seed,
+        args.test,
+        args.sroie_train,
+        args.sroie_limit.map_or("all".to_owned(), |l| l.to_string())
+    ));
+    let cached: Option<(Scores, Option<Scores>)> = std::fs::read(&baseline_file)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .filter(|(_, s): &(Scores, Option<Scores>)| s.is_some() == sroie_gt.is_some());
+    let ((base_det, base_rec), base_sroie) = match cached {
+        Some(c) => {
+            tracing::info!(file = %baseline_file.display(), "pretrained scores from an earlier attempt");
+            c
         }
-        _ => None,
+        None => {
+            let synthetic = evaluate(&ocr, &test_dir, &test_gt, false)?;
+            let sroie = match (&args.sroie, &sroie_gt) {
+                (Some(dir), Some(gt)) => Some(evaluate(&ocr, dir, gt, true)?),
+                _ => None,
+            };
+            whet_core::data::atomic_write(
+                &baseline_file,
+                &serde_json::to_vec(&(synthetic, sroie))?,
+            )?;
+            (synthetic, sroie)
+        }
     };
+    report("pretrained, synthetic", &base_det, &base_rec);
+    if let Some(r) = &base_sroie {
+        report("pretrained, SROIE", &r.0, &r.1);
+    }
 
     // 3. Fine-tune the detector on crops of the training pages (and the real ones).
     let train_device = device.clone().autodiff();
@@ -542,12 +570,31 @@ fn main() -> anyhow::Result<()> {
     });
     config.clip_grad_norm = Some(5.0);
     config.checkpoint_every = args.valid_every;
-    let run = RunDir::create(
-        args.out.join("mlruns"),
-        "finetune-receipts-ocr",
-        "recognizer",
-    )?;
-    let mut trainer = Trainer::new(config, &train_device, run)?;
+    // The run of this configuration an earlier attempt left unfinished resumes (same
+    // weights, optimiser state and data order); otherwise a new run starts.
+    let mlruns = args.out.join("mlruns");
+    let run_name = format!(
+        "recognizer-seed{}-train{}-steps{}-sroie{}",
+        args.seed, args.train, args.steps, args.sroie_train
+    );
+    let run = match whet_examples::find_run(&mlruns, &run_name)? {
+        Some(path) if RunDir::open(&path)?.status()? == RunStatus::Running => {
+            tracing::info!(run = %path.display(), "resuming the run an earlier attempt left");
+            RunDir::open(path)?
+        }
+        _ => RunDir::create(&mlruns, "finetune-receipts-ocr", &run_name)?,
+    };
+    let kill_at = args.kill_at;
+    let mut trainer = Trainer::new(config, &train_device, run)?.on_step(move |r| {
+        if kill_at > 0 && r.step == kill_at {
+            tracing::warn!(
+                step = r.step,
+                "--kill-at: aborting the process (a simulated crash)"
+            );
+            std::process::abort();
+        }
+        Control::Continue
+    });
     let batcher = |groups: Vec<Vec<RecItem>>, device: &Device| {
         rec_batch(&groups.concat(), &dict, shape, device)
     };

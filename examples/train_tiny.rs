@@ -9,7 +9,7 @@
 //! ```
 #![allow(clippy::print_stdout)] // reporting is this program's job
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -180,26 +180,6 @@ fn train(args: &Args, run: RunDir, abort_at: Option<usize>) -> Result<(Mlp, f64,
     Ok((best_model, acc, best.dir().to_owned()))
 }
 
-fn find_run(mlruns: &Path, run_name: &str) -> Result<PathBuf> {
-    for exp in std::fs::read_dir(mlruns)? {
-        let exp = exp?.path();
-        if !exp.is_dir() {
-            continue;
-        }
-        for run in std::fs::read_dir(&exp)? {
-            let run = run?.path();
-            if run.join("meta.yaml").exists()
-                && RunDir::open(&run)
-                    .map(|r| r.run_name() == run_name)
-                    .unwrap_or(false)
-            {
-                return Ok(run);
-            }
-        }
-    }
-    bail!("no run named {run_name} under {}", mlruns.display())
-}
-
 fn main() -> Result<()> {
     whet_examples::init_tracing();
     let args = Args::parse();
@@ -240,7 +220,9 @@ fn main() -> Result<()> {
     }
 
     println!("attempt 2: resuming");
-    let run = RunDir::open(find_run(&mlruns, &run_name)?)?;
+    let found = whet_examples::find_run(&mlruns, &run_name)?
+        .with_context(|| format!("no run named {run_name} under {}", mlruns.display()))?;
+    let run = RunDir::open(found)?;
     let run_id = run.run_id().to_owned();
     let (_, acc, best_dir) = train(&args, run, None)?;
     println!(
