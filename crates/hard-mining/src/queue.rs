@@ -478,66 +478,40 @@ impl SqliteQueue {
             ))?;
             let limit = limit.map_or(-1, |l| l as i64);
             let rows = stmt.query_map(params![status.as_str(), limit], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, f64>(5)?,
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, String>(8)?,
-                    r.get::<_, Option<String>>(9)?,
-                    r.get::<_, Option<String>>(10)?,
-                    r.get::<_, i64>(11)?,
-                    r.get::<_, Option<i64>>(12)?,
-                ))
+                // Context and status are parsed below, where their errors can name the item.
+                let stored = Stored {
+                    id: r.get(0)?,
+                    item: ReviewItem {
+                        key: r.get(1)?,
+                        doc_id: r.get(2)?,
+                        field: r.get(3)?,
+                        predicted: r.get(4)?,
+                        confidence: r.get(5)?,
+                        source: r.get(6)?,
+                        context: Value::Null,
+                    },
+                    status: ReviewStatus::Pending,
+                    value: r.get(9)?,
+                    reviewer: r.get(10)?,
+                    created_ms: r.get(11)?,
+                    reviewed_ms: r.get(12)?,
+                };
+                Ok((stored, r.get::<_, String>(7)?, r.get::<_, String>(8)?))
             })?;
             rows.collect::<rusqlite::Result<Vec<_>>>()
         })?;
         raw.into_iter()
-            .map(
-                |(
-                    id,
-                    key,
-                    doc_id,
-                    field,
-                    predicted,
-                    confidence,
-                    source,
-                    context,
-                    status,
-                    value,
-                    reviewer,
-                    created_ms,
-                    reviewed_ms,
-                )| {
-                    let context = serde_json::from_str(&context).map_err(|e| {
-                        Error::Queue(format!(
-                            "{}: item {id}: context is not JSON: {e}",
-                            self.path.display()
-                        ))
-                    })?;
-                    Ok(Stored {
-                        id,
-                        item: ReviewItem {
-                            key,
-                            doc_id,
-                            field,
-                            predicted,
-                            confidence,
-                            source,
-                            context,
-                        },
-                        status: ReviewStatus::parse(&status)?,
-                        value,
-                        reviewer,
-                        created_ms,
-                        reviewed_ms,
-                    })
-                },
-            )
+            .map(|(mut stored, context, status)| {
+                stored.item.context = serde_json::from_str(&context).map_err(|e| {
+                    Error::Queue(format!(
+                        "{}: item {}: context is not JSON: {e}",
+                        self.path.display(),
+                        stored.id
+                    ))
+                })?;
+                stored.status = ReviewStatus::parse(&status)?;
+                Ok(stored)
+            })
             .collect()
     }
 }

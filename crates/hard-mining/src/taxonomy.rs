@@ -23,7 +23,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use whet_eval_metrics::extraction::{
-    ConsistencyRules, Rule, Totals, check_consistency, normalize_text, parse_amount, parse_date,
+    ConsistencyRules, Rule, Totals, check_consistency, format_minor, normalize_text, parse_amount,
+    parse_date,
 };
 use whet_synth_docs::DocFeature;
 
@@ -514,19 +515,11 @@ impl Classifier<'_, '_> {
                 Rule::VatBreakdown => ("vatable_sales".into(), "VatBreakdown".into()),
                 Rule::Total => ("total".into(), "Total".into()),
             };
-            let money = |x: i64| {
-                format!(
-                    "{}{}.{:02}",
-                    if x < 0 { "-" } else { "" },
-                    x.abs() / 100,
-                    x.abs() % 100
-                )
-            };
             self.record(
                 &field,
                 ErrorKind::NumericInconsistency(name),
-                Some(money(v.expected)),
-                Some(money(v.found)),
+                Some(format_minor(v.expected)),
+                Some(format_minor(v.found)),
             );
         }
     }

@@ -187,16 +187,25 @@ pub struct Violation {
     pub found: i64,
 }
 
+/// An amount in minor units as plain text with two decimals: `-1234` -> `"-12.34"`.
+///
+/// ```
+/// use whet_eval_metrics::extraction::format_minor;
+/// assert_eq!(format_minor(101_868), "1018.68");
+/// assert_eq!(format_minor(-5), "-0.05");
+/// ```
+pub fn format_minor(v: i64) -> String {
+    format!(
+        "{}{}.{:02}",
+        if v < 0 { "-" } else { "" },
+        v.abs() / 100,
+        v.abs() % 100
+    )
+}
+
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let money = |v: i64| {
-            format!(
-                "{}{}.{:02}",
-                if v < 0 { "-" } else { "" },
-                v.abs() / 100,
-                v.abs() % 100
-            )
-        };
+        let money = format_minor;
         write!(
             f,
             "{:?}: expected {}, found {} (off by {})",

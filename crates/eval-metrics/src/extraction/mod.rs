@@ -13,7 +13,9 @@ mod tree_edit;
 
 pub use anls::{anls, anls_score};
 pub use anls_star::{AnlsValue, anls_star};
-pub use consistency::{ConsistencyRules, LineAmounts, Rule, Totals, Violation, check_consistency};
+pub use consistency::{
+    ConsistencyRules, LineAmounts, Rule, Totals, Violation, check_consistency, format_minor,
+};
 pub use donut::{DonutF1, donut_f1, donut_flatten, donut_ted_accuracy, donut_tree};
 pub use fields::{FieldCounts, FieldMatch, FieldReport, field_accuracy};
 pub use normalize::{normalize_text, parse_amount, parse_date};
