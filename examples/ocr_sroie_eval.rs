@@ -17,6 +17,7 @@ use burn::tensor::Device;
 use clap::Parser;
 use whet_eval_metrics::ocr::{RecOptions, recognition};
 use whet_examples::ocr_score::{Line, Outputs, score, sroie_lines};
+use whet_hard_mining::mining::CharConfusion;
 use whet_ocr_det::Ocr;
 
 #[derive(Parser)]
@@ -43,7 +44,8 @@ struct Args {
     #[arg(long)]
     finetuned: Option<PathBuf>,
     /// Write Whetstone's misread matched lines here, one JSON object per line
-    /// (`image`, `truth`, `read`), for error analysis.
+    /// (`image`, `truth`, `read`), for error analysis, and print the most frequent
+    /// character errors.
     #[arg(long)]
     errors: Option<PathBuf>,
 }
@@ -97,11 +99,13 @@ fn main() -> anyhow::Result<()> {
     }
     if let Some(path) = &args.errors {
         let mut out = String::new();
+        let mut confusion = CharConfusion::default();
         for n in &names {
             let one = |o: &Outputs| Outputs::from([(n.clone(), o[n].clone())]);
             let (_, pairs) = score(&one(&gt), &one(&ours), true);
             for (read, truth) in pairs {
                 if read.replace(' ', "") != truth.replace(' ', "") {
+                    confusion.add(&truth.replace(' ', ""), &read.replace(' ', ""));
                     out +=
                         &serde_json::json!({"image": n, "truth": truth, "read": read}).to_string();
                     out.push('\n');
@@ -109,6 +113,10 @@ fn main() -> anyhow::Result<()> {
             }
         }
         whet_core::data::atomic_write(path, out.as_bytes())?;
+        println!("most frequent character errors on misread lines (whet-hard-mining):");
+        for (edit, n) in confusion.top(10) {
+            println!("  {n:>4}  {edit:?}");
+        }
     }
     let mut systems = vec![("whetstone (PP-OCRv4 in burn)".to_owned(), ours)];
     for o in &args.others {
