@@ -82,19 +82,23 @@ impl Default for DetAugment {
     }
 }
 
+/// Where `p` goes when the image is turned `degrees` (clockwise on screen) about `centre`.
+fn rotate_point(p: [f64; 2], degrees: f32, centre: [f64; 2]) -> [f64; 2] {
+    let r = f64::from(degrees).to_radians();
+    let (c, s) = (r.cos(), r.sin());
+    let (x, y) = (p[0] - centre[0], p[1] - centre[1]);
+    [c * x - s * y + centre[0], s * x + c * y + centre[1]]
+}
+
 /// `img` turned `degrees` (clockwise on screen) about its centre, on a white canvas of the
-/// same size (bilinear), and the map of a point of `img` to its place in the result.
-fn rotate_about_centre(img: &RgbImage, degrees: f32) -> (RgbImage, impl Fn([f64; 2]) -> [f64; 2]) {
+/// same size (bilinear); [`rotate_point`] moves points alike.
+fn rotate_about_centre(img: &RgbImage, degrees: f32) -> RgbImage {
     let (w, h) = (img.width(), img.height());
     let (c, s) = {
         let r = f64::from(degrees).to_radians();
         (r.cos(), r.sin())
     };
     let (cx, cy) = (f64::from(w) / 2.0, f64::from(h) / 2.0);
-    let forward = move |p: [f64; 2]| {
-        let (x, y) = (p[0] - cx, p[1] - cy);
-        [c * x - s * y + cx, s * x + c * y + cy]
-    };
     let mut out = RgbImage::from_pixel(w, h, image::Rgb([255, 255, 255]));
     for y in 0..h {
         for x in 0..w {
@@ -127,7 +131,7 @@ fn rotate_about_centre(img: &RgbImage, degrees: f32) -> (RgbImage, impl Fn([f64;
             );
         }
     }
-    (out, forward)
+    out
 }
 
 /// A page drawn for training: scaled, rotated (white corners), cropped to `size x size`
@@ -148,12 +152,12 @@ pub fn det_crop(item: &DetItem, aug: &DetAugment, seed: u64) -> DetItem {
     } else {
         0.0
     };
-    let (scaled, turn): (RgbImage, Box<dyn Fn([f64; 2]) -> [f64; 2]>) = if angle == 0.0 {
-        (scaled, Box::new(|p| p))
+    let scaled = if angle == 0.0 {
+        scaled
     } else {
-        let (img, f) = rotate_about_centre(&scaled, angle);
-        (img, Box::new(f))
+        rotate_about_centre(&scaled, angle)
     };
+    let centre = [f64::from(sw) / 2.0, f64::from(sh) / 2.0];
     let ox = rng.random_range(0..=sw.saturating_sub(aug.size));
     let oy = rng.random_range(0..=sh.saturating_sub(aug.size));
     let mut out = RgbImage::from_pixel(aug.size, aug.size, image::Rgb([255, 255, 255]));
@@ -178,7 +182,7 @@ pub fn det_crop(item: &DetItem, aug: &DetAugment, seed: u64) -> DetItem {
             let moved: Vec<[f64; 2]> = p
                 .iter()
                 .map(|q| {
-                    let r = turn([q[0] * f64::from(s), q[1] * f64::from(s)]);
+                    let r = rotate_point([q[0] * f64::from(s), q[1] * f64::from(s)], angle, centre);
                     [r[0] - f64::from(ox), r[1] - f64::from(oy)]
                 })
                 .collect();
