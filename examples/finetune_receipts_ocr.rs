@@ -9,8 +9,11 @@
 //!    keeps it only if it beats the pretrained one on validation pages.
 //! 4. Adds the characters PP-OCRv4's dictionary lacks (`₱`, `ñ`, ...) to the recognizer,
 //!    each starting from a look-alike's output row, and fine-tunes the recognizer on the
-//!    training receipts' line crops (CTC loss, backbone frozen by default) through the
-//!    whet-core Trainer, validating every `--valid-every` steps.
+//!    training receipts' line crops (CTC loss plus distillation from the pretrained
+//!    recognizer, which keeps what it knew of characters the synthetic receipts lack;
+//!    backbone frozen by default) through the whet-core Trainer, validating every
+//!    `--valid-every` steps. Killed (`--kill-at`, or for real), the same command resumes
+//!    the run from its last checkpoint.
 //! 5. Measures again, optionally on real SROIE receipts too (`--sroie`), and registers
 //!    the recognizer in the whet-core registry, promoted to production only when its
 //!    line accuracy beats the current production version.
