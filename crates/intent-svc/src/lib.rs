@@ -8,8 +8,9 @@
 //!
 //! The TF-IDF vectoriser, the linear SVM and the sigmoid calibration are checked against
 //! scikit-learn on CLINC150 (identical vocabulary, idf and rows; all 5,500 test
-//! predictions equal); `examples/intent_clinc150.rs` trains, calibrates, tunes the
-//! out-of-scope threshold and deploys through the pipeline.
+//! predictions equal); `examples/intent_clinc150.rs` trains, calibrates and tunes the
+//! out-of-scope threshold on CLINC150; [`Pipeline`] retrains and deploys only when not
+//! worse.
 //!
 //! ```
 //! use whet_intent_svc::{TfidfConfig, TfidfVectorizer};
