@@ -77,56 +77,53 @@ fn rec_data(dict: &whet_ocr_det::CharDict, device: &Device) -> RecBatch {
     rec_batch(&items, dict, RecShape::default(), device)
 }
 
-/// One training step: forward and loss (`step`), backward, clipping, AdamW.
-fn train_step<M: Module, B>(
-    model: M,
-    optim: &mut ModuleOptimizer,
-    batch: B,
+/// Seconds per training step (forward and loss by `step`, backward, clipping, AdamW)
+/// over `steps` steps after two warm-up steps; `wait` reads a weight, since the last
+/// update is lazy until then.
+fn seconds_per_step<M: Module, B: Clone>(
+    mut model: M,
+    batch: &B,
     step: impl Fn(&M, B) -> StepOutput,
-) -> M {
-    let out = step(&model, batch);
-    let mut grads = GradientsParams::from_grads(out.loss.backward(), &model);
-    clip_grad_norm(&model, &mut grads, 5.0);
-    optim.step(LR, model, grads)
+    steps: usize,
+    wait: impl Fn(&M),
+) -> f64 {
+    let mut optim: ModuleOptimizer = OptimizerConfig::adamw(LR).init();
+    let mut t = Instant::now();
+    for i in 0..steps + 2 {
+        if i == 2 {
+            t = Instant::now();
+        }
+        let out = step(&model, batch.clone());
+        let mut grads = GradientsParams::from_grads(out.loss.backward(), &model);
+        clip_grad_norm(&model, &mut grads, 5.0);
+        model = optim.step(LR, model, grads);
+    }
+    wait(&model);
+    t.elapsed().as_secs_f64() / steps as f64
 }
 
-/// Seconds per detector step over `steps` steps after two warm-up steps.
+/// Seconds per detector step.
 fn det_seconds(steps: usize) -> f64 {
     let device = Device::flex().autodiff();
     let net = DbNet::from_onnx(weights().join(DET_FILE), &device).expect("scripts/assets.sh");
-    let mut model = DbTrainNet::new(net);
+    let model = DbTrainNet::new(net);
     eprintln!("# detector trainable parameters: {}", model.num_params());
     let batch = det_data(&device);
-    let mut optim = OptimizerConfig::adamw(LR).init();
-    let mut t = Instant::now();
-    for i in 0..steps + 2 {
-        if i == 2 {
-            t = Instant::now();
-        }
-        model = train_step(model, &mut optim, batch.clone(), det_step);
-    }
-    // The update is lazy until read: wait for it.
-    let _ = model.thresh.conv.weight.val().into_data();
-    t.elapsed().as_secs_f64() / steps as f64
+    seconds_per_step(model, &batch, det_step, steps, |m| {
+        let _ = m.thresh.conv.weight.val().into_data();
+    })
 }
 
-/// Seconds per recognizer step over `steps` steps after two warm-up steps.
+/// Seconds per recognizer step.
 fn rec_seconds(steps: usize) -> f64 {
     let device = Device::flex().autodiff();
-    let (mut model, dict) =
+    let (model, dict) =
         SvtrRecognizer::from_onnx(weights().join(REC_FILE), &device).expect("scripts/assets.sh");
     eprintln!("# recognizer trainable parameters: {}", model.num_params());
     let batch = rec_data(&dict, &device);
-    let mut optim = OptimizerConfig::adamw(LR).init();
-    let mut t = Instant::now();
-    for i in 0..steps + 2 {
-        if i == 2 {
-            t = Instant::now();
-        }
-        model = train_step(model, &mut optim, batch.clone(), rec_step);
-    }
-    let _ = model.head.weight.val().into_data();
-    t.elapsed().as_secs_f64() / steps as f64
+    seconds_per_step(model, &batch, rec_step, steps, |m| {
+        let _ = m.head.weight.val().into_data();
+    })
 }
 
 fn bench(c: &mut Criterion) {

@@ -116,40 +116,21 @@ impl Analysis {
         for k in &kinds {
             *self.failed_by_kind.entry(k.clone()).or_default() += 1;
         }
-        let mut stats: Vec<&mut FeatureStats> = Vec::new();
+        let count = |s: &mut FeatureStats| {
+            s.documents += 1;
+            s.failed_documents += usize::from(failed);
+            for k in &kinds {
+                *s.failed_by_kind.entry(k.clone()).or_default() += 1;
+            }
+        };
         if case.features.is_empty() {
-            stats.push(&mut self.plain);
+            count(&mut self.plain);
         }
         let mut features = case.features.clone();
         features.sort();
         features.dedup();
-        for (f, s) in &mut self.by_feature {
-            if features.contains(f) {
-                stats.push(s);
-            }
-        }
-        for s in stats {
-            s.documents += 1;
-            if failed {
-                s.failed_documents += 1;
-            }
-            for k in &kinds {
-                *s.failed_by_kind.entry(k.clone()).or_default() += 1;
-            }
-        }
-        // Features seen for the first time.
         for f in features {
-            if let std::collections::btree_map::Entry::Vacant(v) = self.by_feature.entry(f) {
-                let mut s = FeatureStats {
-                    documents: 1,
-                    failed_documents: usize::from(failed),
-                    ..FeatureStats::default()
-                };
-                for k in &kinds {
-                    s.failed_by_kind.insert(k.clone(), 1);
-                }
-                v.insert(s);
-            }
+            count(self.by_feature.entry(f).or_default());
         }
         let mut confusions: BTreeMap<(char, char), usize> =
             self.confusions.iter().copied().collect();

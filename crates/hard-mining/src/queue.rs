@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -176,6 +176,34 @@ pub struct QueueStats {
     pub per_field: BTreeMap<String, FieldStats>,
 }
 
+impl QueueStats {
+    /// The statistics of `(status, field, how many)` counts (a field may repeat).
+    pub fn from_counts(counts: impl IntoIterator<Item = (ReviewStatus, String, usize)>) -> Self {
+        let mut s = QueueStats::default();
+        for (status, field, n) in counts {
+            match status {
+                ReviewStatus::Pending => s.pending += n,
+                ReviewStatus::Rejected => s.rejected += n,
+                ReviewStatus::Validated | ReviewStatus::Corrected => {
+                    let f = s.per_field.entry(field).or_default();
+                    f.reviewed += n;
+                    if status == ReviewStatus::Corrected {
+                        f.corrected += n;
+                        s.corrected += n;
+                    } else {
+                        s.validated += n;
+                    }
+                }
+            }
+        }
+        for f in s.per_field.values_mut() {
+            f.correction_rate = f.corrected as f64 / f.reviewed.max(1) as f64;
+        }
+        s.correction_rate = s.corrected as f64 / (s.validated + s.corrected).max(1) as f64;
+        s
+    }
+}
+
 /// Provenance of a training sample made from a review.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Provenance {
@@ -252,31 +280,20 @@ pub trait ReviewStore {
     /// # Errors
     /// Storage failures.
     fn stats(&self) -> Result<QueueStats> {
-        let mut s = QueueStats {
-            pending: self.with_status(ReviewStatus::Pending)?.len(),
-            rejected: self.with_status(ReviewStatus::Rejected)?.len(),
-            ..QueueStats::default()
-        };
-        for (status, corrected) in [
-            (ReviewStatus::Validated, false),
-            (ReviewStatus::Corrected, true),
+        let mut counts = Vec::new();
+        for status in [
+            ReviewStatus::Pending,
+            ReviewStatus::Validated,
+            ReviewStatus::Corrected,
+            ReviewStatus::Rejected,
         ] {
-            for item in self.with_status(status)? {
-                let f = s.per_field.entry(item.item.field).or_default();
-                f.reviewed += 1;
-                if corrected {
-                    f.corrected += 1;
-                    s.corrected += 1;
-                } else {
-                    s.validated += 1;
-                }
-            }
+            counts.extend(
+                self.with_status(status)?
+                    .into_iter()
+                    .map(|s| (status, s.item.field, 1)),
+            );
         }
-        for f in s.per_field.values_mut() {
-            f.correction_rate = f.corrected as f64 / f.reviewed.max(1) as f64;
-        }
-        s.correction_rate = s.corrected as f64 / (s.validated + s.corrected).max(1) as f64;
-        Ok(s)
+        Ok(QueueStats::from_counts(counts))
     }
 
     /// Reviewed items as training samples (corrected: weight 2, validated: 1), in id
@@ -553,6 +570,28 @@ impl ReviewStore for SqliteQueue {
     fn with_status(&self, status: ReviewStatus) -> Result<Vec<Stored>> {
         self.rows(status, None)
     }
+
+    /// Counted in SQL, without reading the items.
+    fn stats(&self) -> Result<QueueStats> {
+        let rows = self.with_conn(|c| {
+            let mut stmt = c.prepare(
+                "SELECT status, field, COUNT(*) FROM review_items GROUP BY status, field",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })?;
+        let counts = rows
+            .into_iter()
+            .map(|(status, field, n)| Ok((ReviewStatus::parse(&status)?, field, n as usize)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(QueueStats::from_counts(counts))
+    }
 }
 
 impl SqliteQueue {
@@ -569,20 +608,5 @@ impl SqliteQueue {
         } else {
             Err(Error::Queue(format!("{}: {report}", self.path.display())))
         }
-    }
-
-    /// The id of the item with `key`, if any.
-    ///
-    /// # Errors
-    /// Storage failures.
-    pub fn id_of(&self, key: &str) -> Result<Option<i64>> {
-        self.with_conn(|c| {
-            c.query_row(
-                "SELECT id FROM review_items WHERE key = ?1",
-                params![key],
-                |r| r.get(0),
-            )
-            .optional()
-        })
     }
 }
