@@ -81,7 +81,12 @@ pub fn self_confidence(labels: &[usize], probs: &[Vec<f64>]) -> Result<Vec<f64>>
 /// As [`self_confidence`].
 pub fn confident_thresholds(labels: &[usize], probs: &[Vec<f64>]) -> Result<Vec<f64>> {
     let k = check(labels, probs)?;
-    Ok((0..k)
+    Ok(thresholds(labels, probs, k))
+}
+
+/// [`confident_thresholds`] of checked inputs with `k` classes.
+fn thresholds(labels: &[usize], probs: &[Vec<f64>], k: usize) -> Vec<f64> {
+    (0..k)
         .map(|c| {
             let of_class: Vec<f64> = labels
                 .iter()
@@ -96,7 +101,7 @@ pub fn confident_thresholds(labels: &[usize], probs: &[Vec<f64>]) -> Result<Vec<
             }
             .max(CONFIDENT_THRESHOLDS_LOWER_BOUND)
         })
-        .collect())
+        .collect()
 }
 
 /// numpy's `argmax`: the first index of the largest value.
@@ -122,7 +127,12 @@ pub fn confident_joint(
     calibrate: bool,
 ) -> Result<Vec<Vec<i64>>> {
     let k = check(labels, probs)?;
-    let thresholds = confident_thresholds(labels, probs)?;
+    Ok(joint(labels, probs, k, calibrate))
+}
+
+/// [`confident_joint`] of checked inputs with `k` classes.
+fn joint(labels: &[usize], probs: &[Vec<f64>], k: usize, calibrate: bool) -> Vec<Vec<i64>> {
+    let thresholds = thresholds(labels, probs, k);
     let mut cj = vec![vec![0i64; k]; k];
     for (&given, row) in labels.iter().zip(probs) {
         let confident: Vec<bool> = row
@@ -145,7 +155,7 @@ pub fn confident_joint(
         row[i] = row[i].max(1);
     }
     if !calibrate {
-        return Ok(cj);
+        return cj;
     }
     let mut counts = vec![0i64; k];
     for &l in labels {
@@ -170,7 +180,7 @@ pub fn confident_joint(
     for v in &mut cal {
         *v = *v / total * n;
     }
-    Ok(cal.chunks(k).map(round_preserving_sum).collect())
+    cal.chunks(k).map(round_preserving_sum).collect()
 }
 
 /// cleanlab's `round_preserving_sum`: rounds (half to even) and then moves the entries
@@ -245,7 +255,7 @@ fn prune_counts(cj: &[Vec<i64>], n: i64) -> Vec<Vec<i64>> {
 /// As [`self_confidence`].
 pub fn find_label_issues(labels: &[usize], probs: &[Vec<f64>]) -> Result<Vec<bool>> {
     let k = check(labels, probs)?;
-    let cj = confident_joint(labels, probs, true)?;
+    let cj = joint(labels, probs, k, true);
     let prune = prune_counts(&cj, 1);
     let mut mask = vec![false; labels.len()];
     for class in 0..k {
