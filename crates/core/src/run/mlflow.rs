@@ -161,6 +161,61 @@ impl RunDir {
         Ok(run)
     }
 
+    /// The newest run called `run_name` in experiment `experiment` under `mlruns`, by
+    /// start time; `None` when there is none.
+    ///
+    /// # Errors
+    /// [`Error::File`] or [`Error::Format`] when the folders cannot be read.
+    pub fn find(
+        mlruns: impl AsRef<Path>,
+        experiment: &str,
+        run_name: &str,
+    ) -> Result<Option<Self>> {
+        let root = absolute(mlruns.as_ref())?;
+        if !root.exists() {
+            return Ok(None);
+        }
+        let experiment_id = ensure_experiment(&root, experiment)?;
+        let dir = root.join(&experiment_id);
+        let mut best: Option<RunDir> = None;
+        for entry in fs::read_dir(&dir).map_err(|e| Error::file(&dir, e))? {
+            let path = entry.map_err(|e| Error::file(&dir, e))?.path();
+            if !path.join("meta.yaml").exists() {
+                continue;
+            }
+            let run = RunDir::open(&path)?;
+            if run.run_name == run_name
+                && best
+                    .as_ref()
+                    .is_none_or(|b| (run.start_time, &run.run_id) > (b.start_time, &b.run_id))
+            {
+                best = Some(run);
+            }
+        }
+        Ok(best)
+    }
+
+    /// The run to train into: the newest run called `run_name` if it did not finish (the
+    /// process was killed, or training was stopped on request), so that
+    /// [`Trainer::fit`](crate::train::Trainer::fit) resumes it from its last checkpoint;
+    /// otherwise a new run.
+    ///
+    /// # Errors
+    /// [`Error::File`] or [`Error::Format`].
+    pub fn resume_or_create(
+        mlruns: impl AsRef<Path>,
+        experiment: &str,
+        run_name: &str,
+    ) -> Result<Self> {
+        if let Some(run) = RunDir::find(&mlruns, experiment, run_name)?
+            && matches!(run.status()?, RunStatus::Running | RunStatus::Killed)
+        {
+            tracing::info!(run = %run.path.display(), "resuming an unfinished run");
+            return Ok(run);
+        }
+        RunDir::create(mlruns, experiment, run_name)
+    }
+
     /// Opens an existing run folder (to resume it or read it).
     ///
     /// # Errors
@@ -603,6 +658,38 @@ mod tests {
         assert_eq!(back.status().unwrap(), RunStatus::Finished);
         assert!(root.join("0/meta.yaml").exists());
         assert!(run.log_param("../escape", "x").is_err());
+    }
+
+    #[test]
+    fn resume_or_create_picks_up_only_unfinished_runs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("mlruns");
+        let first = RunDir::resume_or_create(&root, "e", "r").unwrap();
+        // Still running (the process was killed): resumed.
+        let again = RunDir::resume_or_create(&root, "e", "r").unwrap();
+        assert_eq!(again.run_id(), first.run_id());
+        // Another name or experiment: a new run.
+        assert_ne!(
+            RunDir::resume_or_create(&root, "e", "other")
+                .unwrap()
+                .run_id(),
+            first.run_id()
+        );
+        assert_ne!(
+            RunDir::resume_or_create(&root, "f", "r").unwrap().run_id(),
+            first.run_id()
+        );
+        // Finished: a new run, which `find` then returns.
+        let mut done = again;
+        done.finish(RunStatus::Finished).unwrap();
+        // Runs are ordered by start time (milliseconds).
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        let next = RunDir::resume_or_create(&root, "e", "r").unwrap();
+        assert_ne!(next.run_id(), first.run_id());
+        assert_eq!(
+            RunDir::find(&root, "e", "r").unwrap().unwrap().run_id(),
+            next.run_id()
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //!   latest                 name of the newest complete checkpoint (replaced atomically)
 //!   best                   name of the best checkpoint by the monitored metric
 //!   step-00000500/
-//!     model.safetensors    weights (burn-store; loadable by any safetensors reader)
+//!     model.safetensors    weights (burn-store; loadable by any safetensors reader):
+//!                          every parameter, or only what training changes
+//!     weights.json         which: {"content": "all" | "trainable", "paths": [...]}
 //!     optimizer.bpk        optimiser state (burn's burnpack record)
 //!     param_ids.json       parameter path -> burn id (optimiser state is keyed by id)
 //!     state.json           step, data position, counters, best metric, log sizes
@@ -27,7 +29,8 @@ use burn::store::{ModuleSnapshot, SafetensorsStore};
 use burn::tensor::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::params::{param_ids, restore_param_ids};
+use super::config::CheckpointWeights;
+use super::params::{changing_params, param_ids, restore_param_ids};
 use crate::data::atomic_write;
 use crate::error::{Error, Result};
 
@@ -68,6 +71,15 @@ pub struct TrainState {
     pub stale_validations: usize,
     /// Sizes of the run's metric logs when the checkpoint was taken.
     pub log_sizes: BTreeMap<String, u64>,
+}
+
+/// What a checkpoint's weights file holds (`weights.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct WeightsManifest {
+    content: CheckpointWeights,
+    /// The parameter paths saved, for `trainable`.
+    #[serde(default)]
+    paths: Vec<String>,
 }
 
 /// The name of the checkpoint taken after `step` optimiser steps.
@@ -111,6 +123,10 @@ impl Checkpoint {
     /// Loads the weights into `model` (which must have the same structure) and restores
     /// the parameter ids recorded with them.
     ///
+    /// A checkpoint of [`CheckpointWeights::Trainable`] holds only what training changed:
+    /// `model` must then be the base the run started from (the pretrained weights with
+    /// the same adapters added), and every other parameter keeps its value.
+    ///
     /// # Errors
     /// [`Error::Checkpoint`] when the file is unreadable or does not fit the model.
     pub fn load_model<M: Module>(&self, model: M) -> Result<M> {
@@ -119,12 +135,20 @@ impl Checkpoint {
             path: path.clone(),
             reason,
         };
+        let manifest = self.weights_manifest()?;
+        let partial = manifest.content == CheckpointWeights::Trainable;
         let mut model = model;
-        let mut store = SafetensorsStore::from_file(&path);
+        let mut store = SafetensorsStore::from_file(&path).allow_partial(partial);
         let applied = model
             .load_from(&mut store)
             .map_err(|e| fail(format!("cannot load weights: {e}")))?;
-        if !applied.errors.is_empty() || !applied.missing.is_empty() || !applied.unused.is_empty() {
+        let missing: Vec<&String> = applied
+            .missing
+            .iter()
+            .map(|(path, _)| path)
+            .filter(|m| !partial || manifest.paths.contains(m))
+            .collect();
+        if !applied.errors.is_empty() || !missing.is_empty() || !applied.unused.is_empty() {
             return Err(fail(format!(
                 "weights do not fit the model: {} errors {:?}, missing {:?}, unused {:?}",
                 applied.errors.len(),
@@ -134,13 +158,33 @@ impl Checkpoint {
                     .take(3)
                     .map(|e| e.to_string())
                     .collect::<Vec<_>>(),
-                applied.missing.iter().take(5).collect::<Vec<_>>(),
+                missing.iter().take(5).collect::<Vec<_>>(),
                 applied.unused.iter().take(5).collect::<Vec<_>>(),
             )));
         }
         let ids: BTreeMap<String, u64> = read_json(&self.dir.join("param_ids.json"))?;
         let (model, _) = restore_param_ids(model, &ids);
         Ok(model)
+    }
+
+    /// Whether the weights file holds every parameter or only the trainable ones.
+    ///
+    /// # Errors
+    /// [`Error::Checkpoint`] when `weights.json` is malformed.
+    pub fn weights(&self) -> Result<CheckpointWeights> {
+        Ok(self.weights_manifest()?.content)
+    }
+
+    fn weights_manifest(&self) -> Result<WeightsManifest> {
+        let path = self.dir.join("weights.json");
+        if !path.exists() {
+            // Checkpoints written before `weights.json` existed hold every parameter.
+            return Ok(WeightsManifest {
+                content: CheckpointWeights::All,
+                paths: Vec::new(),
+            });
+        }
+        read_json(&path)
     }
 
     /// Loads the optimiser state into `optim`.
@@ -179,6 +223,7 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 #[derive(Debug, Clone)]
 pub struct CheckpointDir {
     root: PathBuf,
+    weights: CheckpointWeights,
 }
 
 impl CheckpointDir {
@@ -189,7 +234,17 @@ impl CheckpointDir {
     pub fn new(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         fs::create_dir_all(&root).map_err(|e| Error::file(&root, e))?;
-        Ok(CheckpointDir { root })
+        Ok(CheckpointDir {
+            root,
+            weights: CheckpointWeights::All,
+        })
+    }
+
+    /// Sets what the checkpoints written from now on hold.
+    #[must_use]
+    pub fn with_weights(mut self, weights: CheckpointWeights) -> Self {
+        self.weights = weights;
+        self
     }
 
     /// The folder.
@@ -251,9 +306,22 @@ impl CheckpointDir {
         }
         fs::create_dir(&partial).map_err(|e| Error::file(&partial, e))?;
         let result = (|| {
+            let manifest = match self.weights {
+                CheckpointWeights::All => WeightsManifest {
+                    content: CheckpointWeights::All,
+                    paths: Vec::new(),
+                },
+                CheckpointWeights::Trainable => WeightsManifest {
+                    content: CheckpointWeights::Trainable,
+                    paths: changing_params(model),
+                },
+            };
             let mut store = SafetensorsStore::from_file(partial.join("model.safetensors"))
                 .metadata("format", "pt")
                 .metadata("whetstone.step", state.step.to_string());
+            if manifest.content == CheckpointWeights::Trainable {
+                store = store.with_full_paths(manifest.paths.iter().cloned());
+            }
             model.save_into(&mut store).map_err(|e| Error::Checkpoint {
                 path: partial.join("model.safetensors"),
                 reason: e.to_string(),
@@ -264,6 +332,7 @@ impl CheckpointDir {
             })?;
             atomic_write(partial.join("optimizer.bpk"), &optim_bytes)?;
             write_json(&partial.join("param_ids.json"), &param_ids(model))?;
+            write_json(&partial.join("weights.json"), &manifest)?;
             write_json(&partial.join("state.json"), state)?;
             write_json(&partial.join("config.json"), config)?;
             // The safetensors file was written by burn-store: flush it too.

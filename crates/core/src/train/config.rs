@@ -4,11 +4,12 @@
 use burn::lr_scheduler::LrSchedulerConfig;
 use burn::lr_scheduler::cosine::CosineAnnealingLrSchedulerConfig;
 use burn::lr_scheduler::linear::LinearLrSchedulerConfig;
-use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
+use burn::lr_scheduler::module_lr_scheduler::{ModuleLrScheduler, ModuleLrSchedulerConfig};
 use burn::lr_scheduler::sequential::SequentialLrSchedulerConfig;
+use burn::module::ParamGroup;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamWConfig, ModuleOptimizer, SgdConfig};
+use burn::optim::{AdamW, AdamWConfig, ModuleOptimizer, Sgd, SgdConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -97,8 +98,48 @@ impl OptimizerConfig {
         }
     }
 
+    /// The weight decay (AdamW's decoupled decay, SGD's L2 penalty).
+    pub fn weight_decay(&self) -> f32 {
+        match self {
+            OptimizerConfig::AdamW { weight_decay, .. }
+            | OptimizerConfig::Sgd { weight_decay, .. } => *weight_decay,
+        }
+    }
+
+    /// The same optimiser with another weight decay.
+    #[must_use]
+    pub fn with_weight_decay(&self, decay: f32) -> Self {
+        let mut out = self.clone();
+        match &mut out {
+            OptimizerConfig::AdamW { weight_decay, .. }
+            | OptimizerConfig::Sgd { weight_decay, .. } => *weight_decay = decay,
+        }
+        out
+    }
+
     /// burn's optimiser for this config.
     pub fn init(&self) -> ModuleOptimizer {
+        match self.build() {
+            Built::AdamW(o) => o.into(),
+            Built::Sgd(o) => o.into(),
+        }
+    }
+
+    /// burn's optimiser for every parameter, with one optimiser per weight-decay group:
+    /// `groups` lists the parameter paths that take another decay than this config's.
+    pub(crate) fn init_grouped(&self, groups: &[(f32, Vec<String>)]) -> ModuleOptimizer {
+        let mut optim = self.init();
+        for (decay, paths) in groups {
+            let group = ParamGroup::from_paths(paths.clone());
+            optim = match self.with_weight_decay(*decay).build() {
+                Built::AdamW(o) => optim.with_group(group, o, None),
+                Built::Sgd(o) => optim.with_group(group, o, None),
+            };
+        }
+        optim
+    }
+
+    fn build(&self) -> Built {
         match *self {
             OptimizerConfig::AdamW {
                 beta1,
@@ -106,12 +147,14 @@ impl OptimizerConfig {
                 eps,
                 weight_decay,
                 ..
-            } => AdamWConfig::new()
-                .with_beta_1(beta1)
-                .with_beta_2(beta2)
-                .with_epsilon(eps)
-                .with_weight_decay(weight_decay)
-                .init(),
+            } => Built::AdamW(
+                AdamWConfig::new()
+                    .with_beta_1(beta1)
+                    .with_beta_2(beta2)
+                    .with_epsilon(eps)
+                    .with_weight_decay(weight_decay)
+                    .build(),
+            ),
             OptimizerConfig::Sgd {
                 momentum,
                 dampening,
@@ -132,10 +175,15 @@ impl OptimizerConfig {
                         penalty: weight_decay,
                     }));
                 }
-                config.init()
+                Built::Sgd(config.build())
             }
         }
     }
+}
+
+enum Built {
+    AdamW(AdamW),
+    Sgd(Sgd),
 }
 
 /// How the learning rate moves with the optimiser step.
@@ -172,16 +220,37 @@ impl ScheduleConfig {
     /// [`Error::Config`] when burn refuses the values (learning rates outside (0, 1],
     /// a warm-up not shorter than the run).
     pub fn init(&self, lr: f64, total_steps: usize) -> Result<ModuleLrScheduler> {
+        self.init_grouped(lr, total_steps, &[])
+    }
+
+    /// The scheduler with one copy of the schedule per learning-rate group: `groups`
+    /// lists the parameter paths whose peak rate is `lr * scale`.
+    pub(crate) fn init_grouped(
+        &self,
+        lr: f64,
+        total_steps: usize,
+        groups: &[(f64, Vec<String>)],
+    ) -> Result<ModuleLrScheduler> {
+        let mut config = ModuleLrSchedulerConfig::new(self.lr_config(lr, total_steps)?);
+        for (scale, paths) in groups {
+            config = config.with_group(
+                ParamGroup::from_paths(paths.clone()),
+                self.lr_config(lr * scale, total_steps)?,
+            );
+        }
+        config.init().map_err(|reason| Error::Config {
+            field: "schedule",
+            reason,
+        })
+    }
+
+    fn lr_config(&self, lr: f64, total_steps: usize) -> Result<LrSchedulerConfig> {
         let refuse = |reason: String| Error::Config {
             field: "schedule",
             reason,
         };
         let (warmup, min_lr, cosine) = match *self {
-            ScheduleConfig::Constant => {
-                return Ok(ModuleLrScheduler::from(
-                    burn::lr_scheduler::constant::ConstantLr::from(lr),
-                ));
-            }
+            ScheduleConfig::Constant => return Ok(LrSchedulerConfig::Constant(lr)),
             ScheduleConfig::WarmupCosine {
                 warmup_steps,
                 min_lr,
@@ -204,13 +273,10 @@ impl ScheduleConfig {
         } else {
             LrSchedulerConfig::Linear(LinearLrSchedulerConfig::new(lr, min_lr, decay_steps))
         };
-        let config = if warmup <= 1 {
-            match decay {
-                LrSchedulerConfig::Cosine(c) => c.init(),
-                LrSchedulerConfig::Linear(c) => c.init(),
-                _ => unreachable!("decay is cosine or linear"),
-            }
-        } else {
+        if warmup <= 1 {
+            return Ok(decay);
+        }
+        Ok(LrSchedulerConfig::Sequential(
             SequentialLrSchedulerConfig::new(
                 vec![
                     LrSchedulerConfig::Linear(LinearLrSchedulerConfig::new(
@@ -221,10 +287,8 @@ impl ScheduleConfig {
                     decay,
                 ],
                 vec![warmup],
-            )
-            .init()
-        };
-        config.map_err(refuse)
+            ),
+        ))
     }
 }
 
@@ -264,6 +328,91 @@ pub struct Monitor {
     /// Smallest change that counts as an improvement.
     #[serde(default)]
     pub min_delta: f64,
+}
+
+/// A group of parameters, chosen by path, with its own learning rate and weight decay.
+///
+/// Groups are matched in order and the last match wins, as in burn's `ParamGroup`. Norm
+/// weights and biases (every parameter of rank 1) take no weight decay unless
+/// [`TrainConfig::decay_norms_and_biases`] is set, in any group.
+///
+/// ```
+/// use whet_core::train::ParamGroupConfig;
+/// // The backbone learns ten times slower than the rest.
+/// let backbone = ParamGroupConfig::new("backbone", r"^backbone\.").with_lr_scale(0.1);
+/// assert!(backbone.matches("backbone.conv1.weight").unwrap());
+/// assert!(!backbone.matches("head.fc.weight").unwrap());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ParamGroupConfig {
+    /// A name for logs.
+    pub name: String,
+    /// Regular expression searched in the parameter's dotted path (`^encoder\.layers\.[0-5]\.`).
+    pub pattern: String,
+    /// The group's peak learning rate as a multiple of the optimiser's (the schedule's
+    /// shape is the same).
+    #[serde(default = "one_f64")]
+    pub lr_scale: f64,
+    /// The group's weight decay (`None`: the optimiser's).
+    #[serde(default)]
+    pub weight_decay: Option<f32>,
+}
+
+fn one_f64() -> f64 {
+    1.0
+}
+
+impl ParamGroupConfig {
+    /// A group of the parameters whose path matches `pattern`, with the optimiser's
+    /// learning rate and decay.
+    pub fn new(name: impl Into<String>, pattern: impl Into<String>) -> Self {
+        ParamGroupConfig {
+            name: name.into(),
+            pattern: pattern.into(),
+            lr_scale: 1.0,
+            weight_decay: None,
+        }
+    }
+
+    /// Sets the learning-rate multiple.
+    #[must_use]
+    pub fn with_lr_scale(mut self, scale: f64) -> Self {
+        self.lr_scale = scale;
+        self
+    }
+
+    /// Sets the weight decay.
+    #[must_use]
+    pub fn with_weight_decay(mut self, decay: f32) -> Self {
+        self.weight_decay = Some(decay);
+        self
+    }
+
+    /// Whether `path` belongs to the group.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when the pattern is not a valid regular expression.
+    pub fn matches(&self, path: &str) -> Result<bool> {
+        let group = ParamGroup::from_regex(&self.pattern).map_err(|e| Error::Config {
+            field: "param_groups.pattern",
+            reason: format!("{:?}: {e:?}", self.pattern),
+        })?;
+        Ok(group.matches(&burn::module::ParamId::from(0), Some(path)))
+    }
+}
+
+/// What a checkpoint's weights file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckpointWeights {
+    /// Every parameter.
+    #[default]
+    All,
+    /// Only what training changes: trainable parameters, and the state of modules that
+    /// update it while training (batch-norm statistics under an enabled training flag).
+    /// A LoRA run then writes its adapters, not the whole base model; resuming needs the
+    /// same base model handed to `fit`, and stays bit-exact.
+    Trainable,
 }
 
 /// The one configuration of a training run.
@@ -312,6 +461,20 @@ pub struct TrainConfig {
     /// Drop the last incomplete batch of each epoch.
     #[serde(default = "yes")]
     pub drop_last: bool,
+    /// Parameter groups with their own learning rate and weight decay (empty: one group).
+    #[serde(default)]
+    pub param_groups: Vec<ParamGroupConfig>,
+    /// Apply weight decay to rank-1 parameters (norm weights, biases) too; off by default,
+    /// as in Hugging Face's and nanoGPT's recipes.
+    #[serde(default)]
+    pub decay_norms_and_biases: bool,
+    /// What checkpoints hold.
+    #[serde(default)]
+    pub checkpoint_weights: CheckpointWeights,
+    /// Batches prepared ahead of the step on a worker thread (0: prepared on the training
+    /// thread, in turn).
+    #[serde(default = "default_prefetch")]
+    pub prefetch: usize,
 }
 
 fn one() -> usize {
@@ -328,6 +491,9 @@ fn default_keep() -> usize {
 }
 fn default_log_every() -> usize {
     10
+}
+fn default_prefetch() -> usize {
+    2
 }
 
 impl TrainConfig {
@@ -349,6 +515,10 @@ impl TrainConfig {
             check_grads: true,
             log_every: default_log_every(),
             drop_last: true,
+            param_groups: Vec::new(),
+            decay_norms_and_biases: false,
+            checkpoint_weights: CheckpointWeights::All,
+            prefetch: default_prefetch(),
         }
     }
 
@@ -388,6 +558,12 @@ impl TrainConfig {
             && !(norm.is_finite() && norm > 0.0)
         {
             return bad("clip_grad_norm", "must be a positive number");
+        }
+        for group in &self.param_groups {
+            group.matches("")?;
+            if !(group.lr_scale.is_finite() && group.lr_scale > 0.0) {
+                return bad("param_groups.lr_scale", "must be a positive number");
+            }
         }
         let lr = self.optimizer.lr();
         if !(lr.is_finite() && lr > 0.0) {

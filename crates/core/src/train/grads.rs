@@ -95,6 +95,16 @@ pub(crate) fn clip_by_square_sum<M: Module>(
     module.visit(&mut visitor);
 }
 
+/// Multiplies every gradient by `factor` (`[1]`, on the device: no synchronisation).
+pub(crate) fn scale_grads_by<M: Module>(
+    module: &M,
+    grads: &mut GradientsParams,
+    factor: Tensor<1>,
+) {
+    let mut visitor = ScaleBy { grads, factor };
+    module.visit(&mut visitor);
+}
+
 /// Multiplies every gradient by `factor`.
 pub fn scale_grads<M: Module>(module: &M, grads: &mut GradientsParams, factor: f64) {
     let mut visitor = Scale { grads, factor };

@@ -40,6 +40,7 @@
 mod checkpoint;
 mod config;
 mod grads;
+mod groups;
 mod order;
 mod params;
 mod progress;
@@ -49,8 +50,14 @@ mod trainer;
 pub use checkpoint::{
     BestMetric, Checkpoint, CheckpointDir, DataCursor, TrainState, checkpoint_name,
 };
-pub use config::{Goal, Monitor, NonFinitePolicy, OptimizerConfig, ScheduleConfig, TrainConfig};
+pub use config::{
+    CheckpointWeights, Goal, Monitor, NonFinitePolicy, OptimizerConfig, ParamGroupConfig,
+    ScheduleConfig, TrainConfig,
+};
 pub use grads::{clip_grad_norm, global_grad_norm, scale_grads};
-pub use params::{ParamInfo, freeze_statistics, freeze_where, list_params};
-pub use step::{Batcher, Dataset, Metrics, StepOutput, TrainStep, ValidStep};
+pub use groups::{ParamSettings, param_settings};
+pub use params::{ParamInfo, changing_params, freeze_statistics, freeze_where, list_params};
+pub use step::{
+    BatchRng, Batcher, Dataset, Metrics, Seeded, StepOutput, TrainStep, ValidStep, seeded,
+};
 pub use trainer::{Control, StepReport, StopReason, TrainOutcome, Trainer};

@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use std::collections::BTreeSet;
+
 use burn::module::{Flag, Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::tensor::{Bool, Int, Tensor};
 
@@ -17,6 +19,8 @@ pub struct ParamInfo {
     pub id: ParamId,
     /// Number of elements.
     pub numel: usize,
+    /// Shape.
+    pub shape: Vec<usize>,
     /// Whether it receives gradients (is not frozen).
     pub trainable: bool,
 }
@@ -53,6 +57,7 @@ impl ModuleVisitor for Lister {
             path: self.path.joined(),
             id: param.id,
             numel: param.lazy_shape().num_elements(),
+            shape: param.lazy_shape().to_vec(),
             trainable: param.val().is_require_grad(),
         });
     }
@@ -61,6 +66,7 @@ impl ModuleVisitor for Lister {
             path: self.path.joined(),
             id: param.id,
             numel: param.lazy_shape().num_elements(),
+            shape: param.lazy_shape().to_vec(),
             trainable: false,
         });
     }
@@ -69,9 +75,49 @@ impl ModuleVisitor for Lister {
             path: self.path.joined(),
             id: param.id,
             numel: param.lazy_shape().num_elements(),
+            shape: param.lazy_shape().to_vec(),
             trainable: false,
         });
     }
+}
+
+struct ActiveFlags {
+    path: PathStack,
+    modules: BTreeSet<String>,
+}
+
+impl ModuleVisitor for ActiveFlags {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name);
+    }
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+    fn visit_flag(&mut self, flag: &Param<Flag>) {
+        if flag.val().is_enabled() {
+            self.modules.insert(parent(&self.path.joined()).to_owned());
+        }
+    }
+}
+
+fn parent(path: &str) -> &str {
+    path.rsplit_once('.').map_or("", |(p, _)| p)
+}
+
+/// The paths of the parameters training can change: trainable float parameters, and any
+/// parameter of a module with an enabled training flag (batch-norm statistics, which
+/// the forward pass updates). Everything else is the frozen base.
+pub fn changing_params<M: Module>(module: &M) -> Vec<String> {
+    let mut flags = ActiveFlags {
+        path: PathStack::default(),
+        modules: BTreeSet::new(),
+    };
+    module.visit(&mut flags);
+    list_params(module)
+        .into_iter()
+        .filter(|p| p.trainable || flags.modules.contains(parent(&p.path)))
+        .map(|p| p.path)
+        .collect()
 }
 
 /// Every tensor parameter of `module`, in visiting order.

@@ -3,6 +3,10 @@
 use std::collections::BTreeMap;
 
 use burn::tensor::{Device, Tensor};
+use rand_chacha::ChaCha8Rng;
+
+/// The generator a [`Batcher`] draws augmentations from.
+pub type BatchRng = ChaCha8Rng;
 
 /// Named scalar metrics (`accuracy`, `cer`, ...).
 pub type Metrics = BTreeMap<String, f64>;
@@ -39,11 +43,25 @@ impl<I: Clone + Send + Sync> Dataset<I> for [I] {
 
 /// Turns samples into a batch on a device.
 ///
-/// Implemented for every `Fn(Vec<I>, &Device) -> B`. (burn's own `Batcher` lives behind
-/// its `dataset` feature, which pulls a dataset engine Whetstone does not need.)
+/// Implemented for every `Fn(Vec<I>, &Device) -> B`; wrap a closure that also takes a
+/// random number generator in [`seeded`] (augmentation). The Trainer calls it on a
+/// worker thread, ahead of the step (`TrainConfig::prefetch`), so it must be `Sync` and
+/// draw its randomness from the generator it is given, never from burn's device RNG.
+/// (burn's own `Batcher` lives behind its `dataset` feature, which pulls a dataset
+/// engine Whetstone does not need.)
 pub trait Batcher<I, B> {
     /// Batches `items` on `device`.
     fn batch(&self, items: Vec<I>, device: &Device) -> B;
+
+    /// Batches `items` on `device`, drawing any random choice from `rng`.
+    ///
+    /// The Trainer seeds `rng` from the run's seed and the batch's position in the data
+    /// order (epoch, batch), so augmentations are reproducible and a resumed run draws
+    /// the same ones, with nothing to save. The default ignores `rng`.
+    fn batch_with_rng(&self, items: Vec<I>, rng: &mut ChaCha8Rng, device: &Device) -> B {
+        let _ = rng;
+        self.batch(items, device)
+    }
 }
 
 impl<I, B, F: Fn(Vec<I>, &Device) -> B> Batcher<I, B> for F {
@@ -52,28 +70,96 @@ impl<I, B, F: Fn(Vec<I>, &Device) -> B> Batcher<I, B> for F {
     }
 }
 
+/// A [`Batcher`] from a closure that takes the Trainer's seeded generator.
+///
+/// ```
+/// use rand::Rng;
+/// use whet_core::burn::tensor::{Device, Tensor, TensorData};
+/// use whet_core::train::{Batcher, seeded};
+///
+/// // Jitter every sample by up to 0.1, reproducibly.
+/// let batcher = seeded(|items: Vec<f32>, rng: &mut whet_core::train::BatchRng, device: &Device| {
+///     let n = items.len();
+///     let x: Vec<f32> = items.iter().map(|x| x + rng.random_range(-0.1..0.1)).collect();
+///     Tensor::<1>::from_data(TensorData::new(x, [n]), device)
+/// });
+/// # let _ = batcher;
+/// ```
+pub fn seeded<I, B, F>(f: F) -> Seeded<F>
+where
+    F: Fn(Vec<I>, &mut ChaCha8Rng, &Device) -> B,
+{
+    Seeded(f)
+}
+
+/// What [`seeded`] returns.
+#[derive(Debug, Clone, Copy)]
+pub struct Seeded<F>(F);
+
+impl<I, B, F: Fn(Vec<I>, &mut ChaCha8Rng, &Device) -> B> Batcher<I, B> for Seeded<F> {
+    fn batch(&self, items: Vec<I>, device: &Device) -> B {
+        // Outside the Trainer: a fixed generator.
+        let mut rng = crate::seed::Seed::new(0).rng();
+        (self.0)(items, &mut rng, device)
+    }
+    fn batch_with_rng(&self, items: Vec<I>, rng: &mut ChaCha8Rng, device: &Device) -> B {
+        (self.0)(items, rng, device)
+    }
+}
+
 /// What one training step returns.
 #[derive(Debug, Clone)]
 pub struct StepOutput {
-    /// The scalar loss to minimise, `[1]`; the Trainer calls `backward` on it.
+    /// The loss, `[1]`; the Trainer calls `backward` on it. A mean over the batch, or,
+    /// with [`StepOutput::weight`], a sum over that many items.
     pub loss: Tensor<1>,
-    /// Extra metrics to log (already on the host).
+    /// How many items (tokens, say) `loss` sums over, `[1]`; `None`: `loss` is a mean and
+    /// every micro-batch weighs the same.
+    ///
+    /// With weights, the optimiser step's loss is the sum of the accumulated
+    /// micro-batches' losses divided by the sum of their weights: two micro-batches of
+    /// 100 and 10 tokens train exactly as one batch of 110 tokens would, which averaging
+    /// per-batch means does not (the bug Hugging Face's Trainer fixed with
+    /// `num_items_in_batch`).
+    pub weight: Option<Tensor<1>>,
+    /// Extra metrics already on the host.
     pub metrics: Metrics,
+    /// Extra metrics still on the device, `[1]` each: read back together with the loss in
+    /// the step's one synchronisation.
+    pub tensor_metrics: Vec<(String, Tensor<1>)>,
 }
 
 impl StepOutput {
-    /// A loss and no extra metrics.
+    /// A mean loss and no extra metrics.
     pub fn new(loss: Tensor<1>) -> Self {
         StepOutput {
             loss,
+            weight: None,
             metrics: Metrics::new(),
+            tensor_metrics: Vec::new(),
         }
     }
 
-    /// Adds a metric.
+    /// A loss summed over `weight` items (`[1]` each), normalised by the total weight of
+    /// the optimiser step's micro-batches.
+    pub fn summed(loss_sum: Tensor<1>, weight: Tensor<1>) -> Self {
+        StepOutput {
+            weight: Some(weight),
+            ..StepOutput::new(loss_sum)
+        }
+    }
+
+    /// Adds a metric already on the host.
     #[must_use]
     pub fn with_metric(mut self, name: impl Into<String>, value: f64) -> Self {
         self.metrics.insert(name.into(), value);
+        self
+    }
+
+    /// Adds a metric still on the device (`[1]`), read back with the loss.
+    #[must_use]
+    pub fn with_metric_tensor(mut self, name: impl Into<String>, value: Tensor<1>) -> Self {
+        self.tensor_metrics.push((name.into(), value));
         self
     }
 }

@@ -2,14 +2,20 @@
 
 use std::time::Instant;
 
+use std::sync::mpsc::{Receiver, SyncSender};
+
+use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use serde::Serialize;
 
-use super::checkpoint::{BestMetric, Checkpoint, CheckpointDir, TrainState, checkpoint_name};
+use super::checkpoint::{
+    BestMetric, Checkpoint, CheckpointDir, DataCursor, TrainState, checkpoint_name,
+};
 use super::config::{NonFinitePolicy, TrainConfig};
-use super::grads::{clip_by_square_sum, grad_square_sum, scale_grads};
+use super::grads::{clip_by_square_sum, grad_square_sum, scale_grads, scale_grads_by};
+use super::groups::{grouped_optim, param_settings};
 use super::order::DataOrder;
 use super::progress::{Ema, Progress};
 use super::step::{Batcher, Dataset, Metrics, TrainStep, ValidStep};
@@ -125,7 +131,8 @@ impl<'a> Trainer<'a> {
     /// [`Error::Config`] for an invalid config; [`Error::File`].
     pub fn new(config: TrainConfig, device: &Device, run: RunDir) -> Result<Self> {
         config.validate()?;
-        let checkpoints = CheckpointDir::new(run.artifacts().join("checkpoints"))?;
+        let checkpoints = CheckpointDir::new(run.artifacts().join("checkpoints"))?
+            .with_weights(config.checkpoint_weights);
         Ok(Trainer {
             config,
             device: device.clone().autodiff(),
@@ -207,12 +214,13 @@ impl<'a> Trainer<'a> {
         &mut self,
         model: M,
         data: &dyn Dataset<I>,
-        batcher: &dyn Batcher<I, B>,
+        batcher: &(dyn Batcher<I, B> + Sync),
         step_fn: &dyn TrainStep<M, B>,
         valid: Option<&dyn ValidStep<M>>,
     ) -> Result<TrainOutcome<M>>
     where
         M: Module,
+        B: Send,
     {
         let result = self.fit_inner(model, data, batcher, step_fn, valid);
         let status = match &result {
@@ -243,21 +251,80 @@ impl<'a> Trainer<'a> {
         &mut self,
         model: M,
         data: &dyn Dataset<I>,
-        batcher: &dyn Batcher<I, B>,
+        batcher: &(dyn Batcher<I, B> + Sync),
         step_fn: &dyn TrainStep<M, B>,
         valid: Option<&dyn ValidStep<M>>,
     ) -> Result<TrainOutcome<M>>
     where
         M: Module,
+        B: Send,
     {
         let cfg = self.config.clone();
-        let seed = Seed::new(cfg.seed);
-        let saved_config = self.saved_config();
-        let mut optim: ModuleOptimizer = cfg.optimizer.init();
-        let mut scheduler = cfg.schedule.init(cfg.optimizer.lr(), cfg.max_steps)?;
+        let settings = param_settings(&model, &cfg)?;
+        let (optim, scheduler) = grouped_optim(&cfg, &settings)?;
+        let run = self.start_or_resume(model, optim, scheduler)?;
 
-        // Resume or start.
-        let (mut model, mut state, mut last_ckpt) = match self.checkpoints.latest()? {
+        let order = DataOrder::new(
+            Seed::new(cfg.seed),
+            data.len(),
+            cfg.batch_size,
+            cfg.drop_last,
+        );
+        if order.batches_per_epoch() == 0 {
+            return Err(Error::Dataset {
+                reason: format!(
+                    "{} samples cannot fill one batch of {} (drop_last = {})",
+                    data.len(),
+                    cfg.batch_size,
+                    cfg.drop_last
+                ),
+            });
+        }
+        let loader = Loader {
+            order,
+            seed: Seed::new(cfg.seed),
+            cursor: run.state.cursor,
+            device: self.device.clone(),
+        };
+        let run = std::thread::scope(|scope| {
+            let mut batches = if cfg.prefetch == 0 {
+                Batches::Inline(loader)
+            } else {
+                let (tx, rx) = std::sync::mpsc::sync_channel(cfg.prefetch);
+                scope.spawn(move || loader.produce(data, batcher, &tx));
+                Batches::Prefetched(rx)
+            };
+            let result = self.train_loop(run, &mut batches, data, batcher, step_fn, valid);
+            // Dropping the receiver stops the worker.
+            drop(batches);
+            result
+        })?;
+        let RunState {
+            model,
+            state,
+            last_ckpt,
+            stop,
+            ..
+        } = run;
+        let best_checkpoint = self.checkpoints.best()?;
+        Ok(TrainOutcome {
+            model,
+            state,
+            stop,
+            last_checkpoint: last_ckpt,
+            best_checkpoint,
+        })
+    }
+
+    /// Restores the run's latest checkpoint into `model` and `optim`, or writes step 0.
+    fn start_or_resume<M: Module>(
+        &mut self,
+        model: M,
+        mut optim: ModuleOptimizer,
+        mut scheduler: ModuleLrScheduler,
+    ) -> Result<RunState<M>> {
+        let saved_config = self.saved_config();
+        let (model, state, last_ckpt) = match self.checkpoints.latest()? {
             Some(ckpt) => {
                 let state = ckpt.state()?;
                 let model = ckpt.load_model(model)?;
@@ -272,7 +339,7 @@ impl<'a> Trainer<'a> {
             }
             None => {
                 self.run
-                    .log_params_json("", &serde_json::to_value(&cfg).unwrap_or_default())?;
+                    .log_params_json("", &serde_json::to_value(&self.config).unwrap_or_default())?;
                 if !self.user_config.is_null() {
                     self.run.log_params_json("user", &self.user_config)?;
                 }
@@ -287,278 +354,320 @@ impl<'a> Trainer<'a> {
                 (model, state, ckpt)
             }
         };
+        Ok(RunState {
+            progress: Progress::new(
+                self.progress,
+                self.config.max_steps,
+                state.step,
+                state.samples_seen,
+            ),
+            model,
+            state,
+            last_ckpt,
+            optim,
+            scheduler,
+            stop: StopReason::MaxSteps,
+            loss_ema: Ema::new(0.98),
+            window: Window::default(),
+            consecutive_skips: 0,
+        })
+    }
 
-        let mut order = DataOrder::new(seed, data.len(), cfg.batch_size, cfg.drop_last);
-        if order.batches_per_epoch() == 0 {
-            return Err(Error::Dataset {
-                reason: format!(
-                    "{} samples cannot fill one batch of {} (drop_last = {})",
-                    data.len(),
-                    cfg.batch_size,
-                    cfg.drop_last
-                ),
-            });
-        }
-
-        let progress = Progress::new(self.progress, cfg.max_steps, state.step, state.samples_seen);
-        let mut loss_ema = Ema::new(0.98);
-        let mut window = Window::default();
-        let mut consecutive_skips = 0usize;
-        let mut stop = StopReason::MaxSteps;
+    fn train_loop<M, I, B>(
+        &mut self,
+        mut run: RunState<M>,
+        batches: &mut Batches<B>,
+        data: &dyn Dataset<I>,
+        batcher: &(dyn Batcher<I, B> + Sync),
+        step_fn: &dyn TrainStep<M, B>,
+        valid: Option<&dyn ValidStep<M>>,
+    ) -> Result<RunState<M>>
+    where
+        M: Module,
+    {
+        let cfg = self.config.clone();
+        let seed = Seed::new(cfg.seed);
         let started = Instant::now();
-
-        while state.step < cfg.max_steps {
-            let step_index = state.step;
-            // Every random draw of this step (dropout, augmentation on the device) comes
-            // from a stream named after the step, so a resumed run draws the same numbers.
+        while run.state.step < cfg.max_steps {
+            let step_index = run.state.step;
+            // Every random draw of this step on the device (dropout) comes from a stream
+            // named after the step, so a resumed run draws the same numbers.
             self.device
                 .seed(seed.derive("step").derive(&step_index.to_string()).value());
 
-            let mut accumulator = GradientsAccumulator::<M>::new();
-            let mut single: Option<GradientsParams> = None;
-            let mut losses: Vec<Tensor<1>> = Vec::with_capacity(cfg.grad_accum + 1);
-            let mut step_metrics = Metrics::new();
-            for _ in 0..cfg.grad_accum {
-                let indices = order
-                    .next(&mut state.cursor)
-                    .ok_or_else(|| Error::Dataset {
-                        reason: "no batch available".into(),
-                    })?;
-                state.samples_seen += indices.len() as u64;
-                let items = indices
-                    .iter()
-                    .map(|&i| {
-                        data.get(i).ok_or_else(|| Error::Dataset {
-                            reason: format!(
-                                "sample {i} missing (dataset reports {} samples)",
-                                data.len()
-                            ),
-                        })
-                    })
-                    .collect::<Result<Vec<I>>>()?;
-                let batch = batcher.batch(items, &self.device);
-                let out = step_fn.step(&model, batch);
-                losses.push(out.loss.clone().inner().reshape([1]));
-                for (k, v) in out.metrics {
-                    *step_metrics.entry(k).or_insert(0.0) += v / cfg.grad_accum as f64;
+            let accumulated = self.accumulate(&mut run, batches, data, batcher, step_fn)?;
+            let read = accumulated.read_back()?;
+            if let Some(what) = read.non_finite() {
+                if self.on_non_finite(&mut run, step_index, what)? {
+                    // Rolled back: the last good checkpoint's weights end the run.
+                    run.model = run.last_ckpt.load_model(run.model)?;
+                    return Ok(run);
                 }
-                let grads = GradientsParams::from_grads(out.loss.backward(), &model);
-                if cfg.grad_accum == 1 {
-                    single = Some(grads);
-                } else {
-                    accumulator.accumulate(&model, grads);
-                }
+                continue;
             }
+            run.consecutive_skips = 0;
 
-            let mut grads = match single {
-                Some(g) => g,
-                None => accumulator.grads(),
-            };
-            if cfg.grad_accum > 1 {
-                scale_grads(&model, &mut grads, 1.0 / cfg.grad_accum as f64);
-            }
-            // Gradient statistics and clipping stay on the device; the losses and the
-            // gradients' sum of squares then come back to the host in one read, the step's
-            // only synchronisation (each extra one stalls the backend's pipeline).
-            let square_sum = if cfg.clip_grad_norm.is_some() || cfg.check_grads {
-                grad_square_sum(&model, &grads)
-            } else {
-                None
-            };
-            if let (Some(max), Some(sq)) = (cfg.clip_grad_norm, &square_sum) {
-                clip_by_square_sum(&model, &mut grads, sq, max);
-            }
-            let n_losses = losses.len();
-            if let Some(sq) = square_sum {
-                losses.push(sq);
-            }
-            let values: Vec<f32> = Tensor::cat(losses, 0)
-                .into_data()
-                .try_into_vec::<f32>()
-                .map_err(|e| Error::Readback {
-                    what: "the step's losses",
-                    reason: format!("{e:?}"),
-                })?;
-            let loss_sum: f64 = values[..n_losses].iter().map(|&v| f64::from(v)).sum();
-            let grad_norm = <[f32]>::get(&values, n_losses).map(|sq| f64::from(*sq).sqrt());
-            let non_finite = if values[..n_losses].iter().any(|v| !v.is_finite()) {
-                Some("loss")
-            } else if grad_norm.is_some_and(|n| !n.is_finite()) {
-                Some("gradient")
-            } else {
-                None
-            };
-
-            if let Some(what) = non_finite {
-                state.skipped_batches += 1;
-                self.run.log_metric(
-                    "train/skipped_batches",
-                    state.skipped_batches as f64,
-                    step_index as u64,
-                )?;
-                match cfg.non_finite {
-                    NonFinitePolicy::Skip { max_consecutive } => {
-                        consecutive_skips += 1;
-                        tracing::warn!(
-                            step = step_index,
-                            what,
-                            consecutive_skips,
-                            "non-finite value: batch skipped"
-                        );
-                        if consecutive_skips > max_consecutive {
-                            return Err(Error::NonFinite {
-                                what,
-                                step: step_index,
-                                reason: format!(
-                                    "{consecutive_skips} batches in a row skipped (max {max_consecutive})"
-                                ),
-                            });
-                        }
-                        continue;
-                    }
-                    NonFinitePolicy::Rollback => {
-                        let restored = last_ckpt.load_model(model)?;
-                        let rolled_back_to = last_ckpt.state()?.step;
-                        tracing::error!(
-                            step = step_index,
-                            what,
-                            rolled_back_to,
-                            "non-finite value: rolled back"
-                        );
-                        progress.finish();
-                        let best_checkpoint = self.checkpoints.best()?;
-                        return Ok(TrainOutcome {
-                            model: restored,
-                            state: last_ckpt.state()?,
-                            stop: StopReason::NonFinite {
-                                step: step_index,
-                                rolled_back_to,
-                            },
-                            last_checkpoint: last_ckpt,
-                            best_checkpoint,
-                        });
-                    }
-                }
-            }
-            consecutive_skips = 0;
-
-            let lr = scheduler.step();
+            let lr = run.scheduler.step();
             let lr_value = lr.base();
-            model = optim.step(lr, model, grads);
-            state.step += 1;
-            let step_loss = loss_sum / cfg.grad_accum as f64;
-            let ema = loss_ema.push(step_loss);
-            window.push(step_loss, lr_value, grad_norm, &step_metrics);
-
-            if state.step % cfg.log_every == 0 || state.step == cfg.max_steps {
-                let mut values = window.drain();
+            run.model = run.optim.step(lr, run.model, accumulated.grads);
+            run.state.step += 1;
+            let step_loss = read.loss;
+            let ema = run.loss_ema.push(step_loss);
+            run.window
+                .push(step_loss, lr_value, read.grad_norm, &read.metrics);
+            if run.state.step % cfg.log_every == 0 || run.state.step == cfg.max_steps {
+                let mut values = run.window.drain();
                 values.insert(
                     "train/samples_per_sec".into(),
-                    progress.throughput(state.samples_seen),
+                    run.progress.throughput(run.state.samples_seen),
                 );
-                self.log(state.step, state.cursor.epoch, &values)?;
+                self.log(run.state.step, run.state.cursor.epoch, &values)?;
             }
-            progress.update(
-                state.step,
+            run.progress.update(
+                run.state.step,
                 ema,
                 lr_value,
-                progress.throughput(state.samples_seen),
+                run.progress.throughput(run.state.samples_seen),
             );
 
-            // Validation, best checkpoint, early stopping.
-            let mut validation = None;
-            let mut improved = false;
-            let validate_now =
-                cfg.valid_every.is_some_and(|n| state.step % n == 0) || state.step == cfg.max_steps;
-            if let (true, Some(valid)) = (validate_now, valid) {
-                let metrics = valid.validate(&model.valid());
-                let logged: Metrics = metrics
-                    .iter()
-                    .map(|(k, v)| (format!("valid/{k}"), *v))
-                    .collect();
-                self.log(state.step, state.cursor.epoch, &logged)?;
-                progress.println(format!("step {}: {}", state.step, fmt_metrics(&metrics)));
-                tracing::info!(step = state.step, metrics = %fmt_metrics(&metrics), "validation");
-                if let Some(monitor) = &cfg.monitor {
-                    let value = *metrics.get(&monitor.metric).ok_or_else(|| Error::Config {
-                        field: "monitor.metric",
-                        reason: format!(
-                            "validation returned no {:?} (it returned {:?})",
-                            monitor.metric,
-                            metrics.keys().collect::<Vec<_>>()
-                        ),
-                    })?;
-                    improved = match &state.best {
-                        None => value.is_finite(),
-                        Some(best) => monitor.goal.improves(value, best.value, monitor.min_delta),
-                    };
-                    if improved {
-                        state.best = Some(BestMetric {
-                            value,
-                            step: state.step,
-                            checkpoint: checkpoint_name(state.step),
-                        });
-                        state.stale_validations = 0;
-                    } else {
-                        state.stale_validations += 1;
-                        if monitor
-                            .patience
-                            .is_some_and(|p| state.stale_validations >= p)
-                        {
-                            stop = StopReason::EarlyStopped { step: state.step };
-                        }
-                    }
-                }
-                validation = Some(metrics);
-            }
-
-            let mut control = Control::Continue;
+            let (validation, improved) = self.validate(&mut run, valid)?;
             if let Some(cb) = self.on_step.as_mut() {
-                control = cb(&StepReport {
-                    step: state.step,
-                    epoch: state.cursor.epoch,
+                let control = cb(&StepReport {
+                    step: run.state.step,
+                    epoch: run.state.cursor.epoch,
                     loss: step_loss,
                     lr: lr_value,
-                    grad_norm,
-                    metrics: &step_metrics,
+                    grad_norm: read.grad_norm,
+                    metrics: &read.metrics,
                     validation: validation.as_ref(),
                 });
-            }
-            if control == Control::Stop {
-                stop = StopReason::Requested { step: state.step };
-            }
-            let finishing = state.step == cfg.max_steps || stop != StopReason::MaxSteps;
-
-            if improved || finishing || state.step % cfg.checkpoint_every == 0 {
-                state.log_sizes = self.run.log_sizes()?;
-                last_ckpt = self
-                    .checkpoints
-                    .save(&model, &optim, &state, &saved_config)?;
-                if improved {
-                    self.checkpoints.set_best(&last_ckpt)?;
+                if control == Control::Stop {
+                    run.stop = StopReason::Requested {
+                        step: run.state.step,
+                    };
                 }
-                self.checkpoints.prune(cfg.keep_checkpoints)?;
+            }
+            let finishing = run.state.step == cfg.max_steps || run.stop != StopReason::MaxSteps;
+            if improved || finishing || run.state.step % cfg.checkpoint_every == 0 {
+                self.checkpoint(&mut run, improved)?;
             }
             if finishing {
                 break;
             }
         }
-        progress.finish();
+        run.progress.finish();
         tracing::info!(
-            steps = state.step,
+            steps = run.state.step,
             seconds = started.elapsed().as_secs_f64(),
-            skipped = state.skipped_batches,
-            stop = ?stop,
+            skipped = run.state.skipped_batches,
+            stop = ?run.stop,
             "training finished"
         );
-        let best_checkpoint = self.checkpoints.best()?;
-        Ok(TrainOutcome {
-            model,
-            state,
-            stop,
-            last_checkpoint: last_ckpt,
-            best_checkpoint,
-        })
+        Ok(run)
+    }
+
+    /// Runs `grad_accum` micro-batches forward and backward; their gradients summed and
+    /// normalised (by their count, or by their total weight), still on the device.
+    fn accumulate<M, I, B>(
+        &self,
+        run: &mut RunState<M>,
+        batches: &mut Batches<B>,
+        data: &dyn Dataset<I>,
+        batcher: &(dyn Batcher<I, B> + Sync),
+        step_fn: &dyn TrainStep<M, B>,
+    ) -> Result<Accumulated>
+    where
+        M: Module,
+    {
+        let cfg = &self.config;
+        let mut accumulator = GradientsAccumulator::<M>::new();
+        let mut single: Option<GradientsParams> = None;
+        let mut acc = Accumulated::default();
+        for micro in 0..cfg.grad_accum {
+            let prepared = batches.next(data, batcher)?;
+            run.state.samples_seen += prepared.samples as u64;
+            run.state.cursor = prepared.cursor;
+            let out = step_fn.step(&run.model, prepared.batch);
+            let weighted = out.weight.is_some();
+            if micro > 0 && weighted != acc.weights.is_some() {
+                return Err(Error::Config {
+                    field: "StepOutput::weight",
+                    reason: "every micro-batch of a step must return a weight, or none".into(),
+                });
+            }
+            acc.losses.push(out.loss.clone().inner().reshape([1]));
+            if let Some(w) = out.weight {
+                acc.weights
+                    .get_or_insert_with(Vec::new)
+                    .push(w.inner().reshape([1]));
+            }
+            for (k, v) in out.metrics {
+                *acc.metrics.entry(k).or_insert(0.0) += v / cfg.grad_accum as f64;
+            }
+            acc.tensor_metrics.extend(
+                out.tensor_metrics
+                    .into_iter()
+                    .map(|(k, v)| (k, v.inner().reshape([1]))),
+            );
+            let grads = GradientsParams::from_grads(out.loss.backward(), &run.model);
+            if cfg.grad_accum == 1 {
+                single = Some(grads);
+            } else {
+                accumulator.accumulate(&run.model, grads);
+            }
+        }
+        let mut grads = match single {
+            Some(g) => g,
+            None => accumulator.grads(),
+        };
+        match &acc.weights {
+            // Sums over items: divided by the step's total weight, on the device.
+            Some(weights) => {
+                let total = Tensor::cat(weights.clone(), 0)
+                    .sum()
+                    .to_device(&self.device);
+                scale_grads_by(&run.model, &mut grads, total.recip());
+            }
+            None if cfg.grad_accum > 1 => {
+                scale_grads(&run.model, &mut grads, 1.0 / cfg.grad_accum as f64);
+            }
+            None => {}
+        }
+        // Gradient statistics and clipping stay on the device; everything the host needs
+        // then comes back in one read, the step's only synchronisation (each extra one
+        // stalls the backend's pipeline).
+        let square_sum = if cfg.clip_grad_norm.is_some() || cfg.check_grads {
+            grad_square_sum(&run.model, &grads)
+        } else {
+            None
+        };
+        if let (Some(max), Some(sq)) = (cfg.clip_grad_norm, &square_sum) {
+            clip_by_square_sum(&run.model, &mut grads, sq, max);
+        }
+        acc.square_sum = square_sum;
+        acc.grads = grads;
+        Ok(acc)
+    }
+
+    /// Skips the batch (`false`) or ends the run rolled back to its last checkpoint
+    /// (`true`: the caller restores the weights).
+    fn on_non_finite<M: Module>(
+        &mut self,
+        run: &mut RunState<M>,
+        step_index: usize,
+        what: &'static str,
+    ) -> Result<bool> {
+        run.state.skipped_batches += 1;
+        self.run.log_metric(
+            "train/skipped_batches",
+            run.state.skipped_batches as f64,
+            step_index as u64,
+        )?;
+        match self.config.non_finite {
+            NonFinitePolicy::Skip { max_consecutive } => {
+                run.consecutive_skips += 1;
+                tracing::warn!(
+                    step = step_index,
+                    what,
+                    consecutive_skips = run.consecutive_skips,
+                    "non-finite value: batch skipped"
+                );
+                if run.consecutive_skips > max_consecutive {
+                    return Err(Error::NonFinite {
+                        what,
+                        step: step_index,
+                        reason: format!(
+                            "{} batches in a row skipped (max {max_consecutive})",
+                            run.consecutive_skips
+                        ),
+                    });
+                }
+                Ok(false)
+            }
+            NonFinitePolicy::Rollback => {
+                let rolled_back_to = run.last_ckpt.state()?.step;
+                tracing::error!(
+                    step = step_index,
+                    what,
+                    rolled_back_to,
+                    "non-finite value: rolled back"
+                );
+                run.progress.finish();
+                run.state = run.last_ckpt.state()?;
+                run.stop = StopReason::NonFinite {
+                    step: step_index,
+                    rolled_back_to,
+                };
+                Ok(true)
+            }
+        }
+    }
+
+    /// Validates when due: the metrics, and whether the monitored one improved (which
+    /// also updates the best metric and early stopping).
+    fn validate<M: Module>(
+        &mut self,
+        run: &mut RunState<M>,
+        valid: Option<&dyn ValidStep<M>>,
+    ) -> Result<(Option<Metrics>, bool)> {
+        let cfg = &self.config;
+        let step = run.state.step;
+        let due = cfg.valid_every.is_some_and(|n| step % n == 0) || step == cfg.max_steps;
+        let Some(valid) = valid.filter(|_| due) else {
+            return Ok((None, false));
+        };
+        let metrics = valid.validate(&run.model.valid());
+        let logged: Metrics = metrics
+            .iter()
+            .map(|(k, v)| (format!("valid/{k}"), *v))
+            .collect();
+        self.log(step, run.state.cursor.epoch, &logged)?;
+        run.progress
+            .println(format!("step {step}: {}", fmt_metrics(&metrics)));
+        tracing::info!(step, metrics = %fmt_metrics(&metrics), "validation");
+        let Some(monitor) = &self.config.monitor else {
+            return Ok((Some(metrics), false));
+        };
+        let value = *metrics.get(&monitor.metric).ok_or_else(|| Error::Config {
+            field: "monitor.metric",
+            reason: format!(
+                "validation returned no {:?} (it returned {:?})",
+                monitor.metric,
+                metrics.keys().collect::<Vec<_>>()
+            ),
+        })?;
+        let improved = match &run.state.best {
+            None => value.is_finite(),
+            Some(best) => monitor.goal.improves(value, best.value, monitor.min_delta),
+        };
+        if improved {
+            run.state.best = Some(BestMetric {
+                value,
+                step,
+                checkpoint: checkpoint_name(step),
+            });
+            run.state.stale_validations = 0;
+        } else {
+            run.state.stale_validations += 1;
+            if monitor
+                .patience
+                .is_some_and(|p| run.state.stale_validations >= p)
+            {
+                run.stop = StopReason::EarlyStopped { step };
+            }
+        }
+        Ok((Some(metrics), improved))
+    }
+
+    fn checkpoint<M: Module>(&mut self, run: &mut RunState<M>, best: bool) -> Result<()> {
+        run.state.log_sizes = self.run.log_sizes()?;
+        run.last_ckpt =
+            self.checkpoints
+                .save(&run.model, &run.optim, &run.state, &self.saved_config())?;
+        if best {
+            self.checkpoints.set_best(&run.last_ckpt)?;
+        }
+        self.checkpoints.prune(self.config.keep_checkpoints)
     }
 
     fn log(&mut self, step: usize, epoch: usize, values: &Metrics) -> Result<()> {
@@ -616,5 +725,191 @@ impl Window {
         self.n = 0;
         self.norms = 0;
         out
+    }
+}
+
+/// Everything the loop carries from step to step.
+struct RunState<M> {
+    model: M,
+    state: TrainState,
+    last_ckpt: Checkpoint,
+    optim: ModuleOptimizer,
+    scheduler: ModuleLrScheduler,
+    stop: StopReason,
+    progress: Progress,
+    loss_ema: Ema,
+    window: Window,
+    consecutive_skips: usize,
+}
+
+/// One optimiser step's gradients and what the host reads back.
+#[derive(Default)]
+struct Accumulated {
+    grads: GradientsParams,
+    losses: Vec<Tensor<1>>,
+    weights: Option<Vec<Tensor<1>>>,
+    square_sum: Option<Tensor<1>>,
+    metrics: Metrics,
+    tensor_metrics: Vec<(String, Tensor<1>)>,
+}
+
+/// The step's values on the host.
+struct Read {
+    loss: f64,
+    losses_finite: bool,
+    grad_norm: Option<f64>,
+    metrics: Metrics,
+}
+
+impl Read {
+    fn non_finite(&self) -> Option<&'static str> {
+        if !self.losses_finite || !self.loss.is_finite() {
+            Some("loss")
+        } else if self.grad_norm.is_some_and(|n| !n.is_finite()) {
+            Some("gradient")
+        } else {
+            None
+        }
+    }
+}
+
+impl Accumulated {
+    /// Losses, weights, the gradients' sum of squares and the tensor metrics in one read.
+    fn read_back(&self) -> Result<Read> {
+        let n = self.losses.len();
+        let mut all: Vec<Tensor<1>> = self.losses.clone();
+        let n_weights = self.weights.as_ref().map_or(0, Vec::len);
+        all.extend(self.weights.iter().flatten().cloned());
+        let has_norm = self.square_sum.is_some();
+        all.extend(self.square_sum.iter().cloned());
+        all.extend(self.tensor_metrics.iter().map(|(_, t)| t.clone()));
+        let values: Vec<f32> = Tensor::cat(all, 0)
+            .into_data()
+            .try_into_vec::<f32>()
+            .map_err(|e| Error::Readback {
+                what: "the step's losses",
+                reason: format!("{e:?}"),
+            })?;
+        let (losses, rest) = values.split_at(n);
+        let (weights, rest) = rest.split_at(n_weights);
+        let (norm, rest) = rest.split_at(usize::from(has_norm));
+        let loss_sum: f64 = losses.iter().map(|&v| f64::from(v)).sum();
+        let loss = if n_weights > 0 {
+            loss_sum / weights.iter().map(|&w| f64::from(w)).sum::<f64>()
+        } else {
+            loss_sum / n as f64
+        };
+        let mut metrics = self.metrics.clone();
+        let mut counts: Metrics = Metrics::new();
+        for ((name, _), v) in self.tensor_metrics.iter().zip(rest) {
+            *metrics.entry(name.clone()).or_insert(0.0) += f64::from(*v);
+            *counts.entry(name.clone()).or_insert(0.0) += 1.0;
+        }
+        for (name, c) in counts {
+            if let Some(v) = metrics.get_mut(&name) {
+                *v /= c;
+            }
+        }
+        Ok(Read {
+            loss,
+            losses_finite: losses.iter().all(|v| v.is_finite()),
+            grad_norm: norm.first().map(|sq| f64::from(*sq).sqrt()),
+            metrics,
+        })
+    }
+}
+
+/// A batch ready for the step.
+struct Prepared<B> {
+    batch: B,
+    /// Samples in it.
+    samples: usize,
+    /// The data position after it.
+    cursor: DataCursor,
+}
+
+/// Reads samples in the run's order and batches them, each batch with a generator
+/// seeded by its position in that order.
+struct Loader {
+    order: DataOrder,
+    seed: Seed,
+    cursor: DataCursor,
+    device: Device,
+}
+
+impl Loader {
+    fn next<I, B>(
+        &mut self,
+        data: &dyn Dataset<I>,
+        batcher: &(dyn Batcher<I, B> + Sync),
+    ) -> Result<Prepared<B>> {
+        let indices = self
+            .order
+            .next(&mut self.cursor)
+            .ok_or_else(|| Error::Dataset {
+                reason: "no batch available".into(),
+            })?;
+        // The batch just read: `next` left the cursor one past it.
+        let (epoch, batch) = (self.cursor.epoch, self.cursor.batch - 1);
+        let items = indices
+            .iter()
+            .map(|&i| {
+                data.get(i).ok_or_else(|| Error::Dataset {
+                    reason: format!(
+                        "sample {i} missing (dataset reports {} samples)",
+                        data.len()
+                    ),
+                })
+            })
+            .collect::<Result<Vec<I>>>()?;
+        let mut rng = self
+            .seed
+            .derive("batch")
+            .derive(&format!("{epoch}/{batch}"))
+            .rng();
+        Ok(Prepared {
+            batch: batcher.batch_with_rng(items, &mut rng, &self.device),
+            samples: indices.len(),
+            cursor: self.cursor,
+        })
+    }
+
+    /// Sends batches until the receiver hangs up or a batch fails.
+    fn produce<I, B>(
+        mut self,
+        data: &dyn Dataset<I>,
+        batcher: &(dyn Batcher<I, B> + Sync),
+        tx: &SyncSender<Result<Prepared<B>>>,
+    ) {
+        loop {
+            let next = self.next(data, batcher);
+            let failed = next.is_err();
+            if tx.send(next).is_err() || failed {
+                return;
+            }
+        }
+    }
+}
+
+/// Where the loop takes its batches from.
+enum Batches<B> {
+    /// Prepared on the training thread when needed.
+    Inline(Loader),
+    /// Prepared ahead on a worker thread.
+    Prefetched(Receiver<Result<Prepared<B>>>),
+}
+
+impl<B> Batches<B> {
+    fn next<I>(
+        &mut self,
+        data: &dyn Dataset<I>,
+        batcher: &(dyn Batcher<I, B> + Sync),
+    ) -> Result<Prepared<B>> {
+        match self {
+            Batches::Inline(loader) => loader.next(data, batcher),
+            Batches::Prefetched(rx) => rx.recv().map_err(|_| Error::Dataset {
+                reason: "the batch worker stopped (a batcher panicked?)".into(),
+            })?,
+        }
     }
 }
