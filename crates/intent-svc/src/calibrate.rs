@@ -44,6 +44,19 @@ impl Sigmoid {
     /// starting point. The objective is convex, so the result is the same minimum, to the
     /// same gradient tolerance, in fewer Newton steps.
     pub fn fit_from(f: &[f64], y: &[bool], guess: Option<Sigmoid>) -> Sigmoid {
+        Self::fit_weighted(f, y, None, guess)
+    }
+
+    /// [`Sigmoid::fit_from`] with a weight per sample scaling its term of the
+    /// log-likelihood, as scikit-learn's `_sigmoid_calibration(..., sample_weight)` (the
+    /// regularised targets still come from the unweighted class counts, as there).
+    pub fn fit_weighted(
+        f: &[f64],
+        y: &[bool],
+        w: Option<&[f64]>,
+        guess: Option<Sigmoid>,
+    ) -> Sigmoid {
+        let weight = |i: usize| w.map_or(1.0, |w| w[i]);
         let prior1 = y.iter().filter(|v| **v).count() as f64;
         let prior0 = y.len() as f64 - prior1;
         let (hi, lo) = ((prior1 + 1.0) / (prior1 + 2.0), 1.0 / (prior0 + 2.0));
@@ -56,14 +69,16 @@ impl Sigmoid {
             f.iter()
                 .zip(&t)
                 .zip(e.iter_mut())
-                .map(|((&fi, &ti), ei)| {
+                .enumerate()
+                .map(|(i, ((&fi, &ti), ei))| {
                     let z = a * fi + b;
                     *ei = (-z.abs()).exp();
-                    if z >= 0.0 {
-                        ti * z + (1.0 + *ei).ln()
-                    } else {
-                        (ti - 1.0) * z + (1.0 + *ei).ln()
-                    }
+                    weight(i)
+                        * if z >= 0.0 {
+                            ti * z + (1.0 + *ei).ln()
+                        } else {
+                            (ti - 1.0) * z + (1.0 + *ei).ln()
+                        }
                 })
                 .sum()
         };
@@ -80,18 +95,19 @@ impl Sigmoid {
         let sigma = 1e-12;
         for _ in 0..100 {
             let (mut h11, mut h22, mut h21, mut g1, mut g2) = (sigma, sigma, 0.0, 0.0, 0.0);
-            for ((&fi, &ti), &ei) in f.iter().zip(&t).zip(&e) {
+            for (i, ((&fi, &ti), &ei)) in f.iter().zip(&t).zip(&e).enumerate() {
                 let r = 1.0 / (1.0 + ei);
                 let (p, q) = if a * fi + b >= 0.0 {
                     (ei * r, r)
                 } else {
                     (r, ei * r)
                 };
-                let d2 = p * q;
+                let wi = weight(i);
+                let d2 = wi * p * q;
                 h11 += fi * fi * d2;
                 h22 += d2;
                 h21 += fi * d2;
-                let d1 = ti - p;
+                let d1 = wi * (ti - p);
                 g1 += fi * d1;
                 g2 += d1;
             }
@@ -183,13 +199,16 @@ pub struct Prediction {
 }
 
 impl CalibratedSvm {
-    /// Fits on rows `x` (of `dim` features) and labels `y` with `folds` folds (5).
+    /// Fits on rows `x` (of `dim` features) and labels `y` with `folds` folds (5), each
+    /// sample weighing `sample_weight[i]` (1 when `None`) in the SVMs and in the sigmoids,
+    /// as scikit-learn's `CalibratedClassifierCV.fit(..., sample_weight)`.
     ///
     /// # Errors
     /// [`Error::Fit`] when a class has fewer samples than folds, or as [`LinearSvm::fit`].
     pub fn fit<S: AsRef<str>>(
         x: &[SparseRow],
         y: &[S],
+        sample_weight: Option<&[f64]>,
         dim: usize,
         cfg: &SvmConfig,
         folds: usize,
@@ -199,9 +218,14 @@ impl CalibratedSvm {
                 reason: "at least 2 folds".into(),
             });
         }
-        if x.len() != y.len() {
+        if x.len() != y.len() || sample_weight.is_some_and(|w| w.len() != x.len()) {
             return Err(Error::Fit {
-                reason: format!("{} rows, {} labels", x.len(), y.len()),
+                reason: format!(
+                    "{} rows, {} labels, {} weights",
+                    x.len(),
+                    y.len(),
+                    sample_weight.map_or(x.len(), <[f64]>::len)
+                ),
             });
         }
         let assignment = stratified_folds(y, folds);
@@ -225,7 +249,8 @@ impl CalibratedSvm {
         for f in 0..folds {
             let train: Vec<usize> = (0..x.len()).filter(|&i| assignment[i] != f).collect();
             let held: Vec<usize> = (0..x.len()).filter(|&i| assignment[i] == f).collect();
-            let (svm, dual) = LinearSvm::fit_rows(x, &train, y, None, dim, cfg, duals.as_deref())?;
+            let (svm, dual) =
+                LinearSvm::fit_rows(x, &train, y, sample_weight, dim, cfg, duals.as_deref())?;
             match &mut duals {
                 None => duals = Some(dual),
                 Some(last) => {
@@ -240,6 +265,8 @@ impl CalibratedSvm {
             // the decision values, then the sigmoid fitted to them. With two classes the
             // single problem's score is the second class's.
             let held_class: Vec<&str> = held.iter().map(|&i| y[i].as_ref()).collect();
+            let held_weight: Option<Vec<f64>> =
+                sample_weight.map(|w| held.iter().map(|&i| w[i]).collect());
             let positive: Vec<usize> = if classes.len() == 2 {
                 vec![1]
             } else {
@@ -251,7 +278,7 @@ impl CalibratedSvm {
                 .map(|(m, &c)| {
                     let f: Vec<f64> = held.iter().map(|&i| svm.score(m, &x[i])).collect();
                     let t: Vec<bool> = held_class.iter().map(|&h| h == classes[c]).collect();
-                    Sigmoid::fit_from(&f, &t, previous.get(m).copied())
+                    Sigmoid::fit_weighted(&f, &t, held_weight.as_deref(), previous.get(m).copied())
                 })
                 .collect();
             previous.clone_from(&sigmoids);

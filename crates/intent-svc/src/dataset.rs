@@ -94,46 +94,82 @@ fn normalise(s: &str) -> String {
         .to_lowercase()
 }
 
-/// Splits one CSV record (RFC 4180: quoted fields, `""` for a quote inside quotes).
-fn csv_fields(line: &str) -> std::result::Result<Vec<String>, String> {
-    let mut fields = Vec::new();
-    let mut cur = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    let mut was_quoted = false;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            (true, '"') => quoted = false,
-            (true, c) => cur.push(c),
-            (false, '"') if cur.is_empty() && !was_quoted => {
-                quoted = true;
-                was_quoted = true;
-            }
-            (false, '"') => return Err("a quote inside an unquoted field".into()),
-            (false, ',') => {
-                fields.push(std::mem::take(&mut cur));
-                was_quoted = false;
-            }
-            (false, c) => cur.push(c),
-        }
-    }
-    if quoted {
-        return Err("unterminated quoted field".into());
-    }
-    fields.push(cur);
-    Ok(fields)
+/// The column names of a CSV dataset. Only `text` and `intent` are required in the file.
+///
+/// ```
+/// use whet_intent_svc::CsvColumns;
+/// // A Hugging Face export of Banking77: `text,label`.
+/// let columns = CsvColumns { intent: "label".into(), ..CsvColumns::default() };
+/// # let _ = columns;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsvColumns {
+    /// The message (`text`).
+    pub text: String,
+    /// Its intent (`intent`).
+    pub intent: String,
+    /// Where it came from (`source`; optional in the file).
+    pub source: String,
+    /// The model's confidence (`confidence`; optional).
+    pub confidence: String,
+    /// Whether a person corrected it (`corrected`; optional).
+    pub corrected: String,
 }
 
-fn csv_escape(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
+impl Default for CsvColumns {
+    fn default() -> Self {
+        CsvColumns {
+            text: "text".into(),
+            intent: "intent".into(),
+            source: "source".into(),
+            confidence: "confidence".into(),
+            corrected: "corrected".into(),
+        }
     }
+}
+
+impl Sample {
+    /// An imported sample with no confidence, not corrected.
+    pub fn new(text: impl Into<String>, intent: impl Into<String>) -> Self {
+        Sample {
+            text: text.into(),
+            intent: intent.into(),
+            source: Source::Imported,
+            confidence: None,
+            corrected: false,
+        }
+    }
+}
+
+fn parse_row(
+    record: &csv::StringRecord,
+    cols: [Option<usize>; 5],
+) -> std::result::Result<Sample, String> {
+    let get = |i: Option<usize>| i.and_then(|i| record.get(i)).map(|s| s.trim().to_owned());
+    let text = get(cols[0]).ok_or("missing text")?;
+    let intent = get(cols[1]).ok_or("missing intent")?;
+    let source = match get(cols[2]).as_deref() {
+        None | Some("") => Source::Imported,
+        Some(s) => serde_json::from_value(serde_json::Value::String(s.to_owned()))
+            .map_err(|_| format!("unknown source {s:?}"))?,
+    };
+    let confidence = match get(cols[3]).as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(
+            c.parse::<f64>()
+                .ok()
+                .filter(|v| (0.0..=1.0).contains(v))
+                .ok_or(format!("confidence {c:?} not in 0..1"))?,
+        ),
+    };
+    let corrected = matches!(get(cols[4]).as_deref(), Some("true" | "1" | "yes"));
+    Ok(Sample {
+        text,
+        intent,
+        source,
+        confidence,
+        corrected,
+    })
 }
 
 impl Dataset {
@@ -171,68 +207,90 @@ impl Dataset {
 
     /// Reads CSV with a header naming at least `text` and `intent` (and optionally
     /// `source`, `confidence`, `corrected`); bad rows are skipped and returned with their
-    /// line. Records spanning lines are not supported (a newline ends a record).
+    /// line.
+    ///
+    /// # Errors
+    /// As [`Dataset::read_csv_with`].
+    pub fn read_csv(path: impl AsRef<Path>) -> Result<(Dataset, Vec<BadRow>)> {
+        Self::read_csv_with(path, &CsvColumns::default())
+    }
+
+    /// Reads CSV (RFC 4180 through the `csv` crate: quoted fields with commas, quotes and
+    /// newlines, as Hugging Face's and pandas' exports write them) whose header names the
+    /// columns `columns` gives. A row that cannot be read is skipped and returned with
+    /// the line it starts on.
     ///
     /// # Errors
     /// [`Error::Core`] when the file cannot be read; [`Error::Dataset`] when the header
-    /// lacks `text` or `intent`.
-    pub fn read_csv(path: impl AsRef<Path>) -> Result<(Dataset, Vec<BadRow>)> {
+    /// lacks the text or intent column.
+    pub fn read_csv_with(
+        path: impl AsRef<Path>,
+        columns: &CsvColumns,
+    ) -> Result<(Dataset, Vec<BadRow>)> {
         let path = path.as_ref();
-        let content = std::fs::read_to_string(path).map_err(|e| whet_core::Error::file(path, e))?;
-        let mut lines = content.lines().enumerate();
-        let header = match lines.next() {
-            Some((_, h)) => csv_fields(h.trim_start_matches('\u{feff}')).unwrap_or_default(),
-            None => Vec::new(),
+        let file = std::fs::File::open(path).map_err(|e| whet_core::Error::file(path, e))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(std::io::BufReader::new(file));
+        let header_error = |reason: String| Error::Dataset {
+            path: path.to_owned(),
+            line: 1,
+            reason,
         };
-        let col = |name: &str| header.iter().position(|h| h.trim() == name);
-        let (Some(ti), Some(ii)) = (col("text"), col("intent")) else {
-            return Err(Error::Dataset {
-                path: path.to_owned(),
-                line: 1,
-                reason: format!("header {header:?} lacks text and intent"),
-            });
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| header_error(e.to_string()))?
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_owned())
+            .collect();
+        let col = |name: &str| header.iter().position(|h| h == name);
+        let (Some(ti), Some(ii)) = (col(&columns.text), col(&columns.intent)) else {
+            return Err(header_error(format!(
+                "header {header:?} lacks {:?} and {:?}",
+                columns.text, columns.intent
+            )));
         };
-        let (si, ci, ki) = (col("source"), col("confidence"), col("corrected"));
+        let cols = [
+            Some(ti),
+            Some(ii),
+            col(&columns.source),
+            col(&columns.confidence),
+            col(&columns.corrected),
+        ];
         let mut samples = Vec::new();
         let mut bad = Vec::new();
-        for (n, line) in lines {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let row = csv_fields(line).and_then(|f| {
-                let get = |i: Option<usize>| i.and_then(|i| f.get(i)).map(|s| s.trim().to_owned());
-                let text = get(Some(ti)).ok_or("missing text")?;
-                let intent = get(Some(ii)).ok_or("missing intent")?;
-                let source = match get(si).as_deref() {
-                    None | Some("") => Source::Imported,
-                    Some(s) => serde_json::from_value(serde_json::Value::String(s.to_owned()))
-                        .map_err(|_| format!("unknown source {s:?}"))?,
-                };
-                let confidence = match get(ci).as_deref() {
-                    None | Some("") => None,
-                    Some(c) => Some(
-                        c.parse::<f64>()
-                            .ok()
-                            .filter(|v| (0.0..=1.0).contains(v))
-                            .ok_or(format!("confidence {c:?} not in 0..1"))?,
-                    ),
-                };
-                let corrected = matches!(get(ki).as_deref(), Some("true" | "1" | "yes"));
-                Ok(Sample {
-                    text,
-                    intent,
-                    source,
-                    confidence,
-                    corrected,
-                })
-            });
-            match row {
-                Ok(s) => samples.push(s),
-                Err(reason) => bad.push(BadRow {
-                    path: path.to_owned(),
-                    line: n + 1,
-                    reason,
-                }),
+        let mut record = csv::StringRecord::new();
+        loop {
+            let line = reader.position().line() as usize;
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {
+                    if record.iter().all(|f| f.trim().is_empty()) {
+                        continue;
+                    }
+                    match parse_row(&record, cols) {
+                        Ok(s) => samples.push(s),
+                        Err(reason) => bad.push(BadRow {
+                            path: path.to_owned(),
+                            line: record.position().map_or(line, |p| p.line() as usize),
+                            reason,
+                        }),
+                    }
+                }
+                Err(e) => {
+                    if let csv::ErrorKind::Io(io) = e.kind() {
+                        return Err(whet_core::Error::file(
+                            path,
+                            std::io::Error::new(io.kind(), io.to_string()),
+                        )
+                        .into());
+                    }
+                    bad.push(BadRow {
+                        path: path.to_owned(),
+                        line: e.position().map_or(line, |p| p.line() as usize),
+                        reason: e.to_string(),
+                    });
+                }
             }
         }
         Ok((Dataset { samples }, bad))
@@ -243,22 +301,34 @@ impl Dataset {
     /// # Errors
     /// [`Error::Core`].
     pub fn write_csv(&self, path: impl AsRef<Path>) -> Result<()> {
-        let mut out = String::from("text,intent,source,confidence,corrected\n");
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let fail = |e: csv::Error| Error::Dataset {
+            path: path.as_ref().to_owned(),
+            line: 0,
+            reason: e.to_string(),
+        };
+        writer
+            .write_record(["text", "intent", "source", "confidence", "corrected"])
+            .map_err(fail)?;
         for s in &self.samples {
             let source = serde_json::to_value(s.source)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
-            out.push_str(&format!(
-                "{},{},{},{},{}\n",
-                csv_escape(&s.text),
-                csv_escape(&s.intent),
-                source,
-                s.confidence.map(|c| format!("{c:?}")).unwrap_or_default(),
-                s.corrected
-            ));
+            writer
+                .write_record([
+                    s.text.as_str(),
+                    s.intent.as_str(),
+                    source.as_str(),
+                    &s.confidence.map(|c| format!("{c:?}")).unwrap_or_default(),
+                    if s.corrected { "true" } else { "false" },
+                ])
+                .map_err(fail)?;
         }
-        atomic_write(path, out.as_bytes())?;
+        let bytes = writer
+            .into_inner()
+            .map_err(|e| fail(e.into_error().into()))?;
+        atomic_write(path, &bytes)?;
         Ok(())
     }
 

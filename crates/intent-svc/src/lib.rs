@@ -31,9 +31,9 @@ mod svm;
 mod tfidf;
 
 pub use calibrate::{CalibratedSvm, Prediction, Sigmoid, stratified_folds};
-pub use dataset::{BadRow, CleanReport, Dataset, Sample, Source, Stats};
+pub use dataset::{BadRow, CleanReport, CsvColumns, Dataset, Sample, Source, Stats};
 pub use error::{Error, Result};
-pub use model::{IntentModel, MODEL_FORMAT, MODEL_VERSION, ThresholdScore};
+pub use model::{IntentConfig, IntentModel, MODEL_FORMAT, MODEL_VERSION, ThresholdScore};
 pub use pipeline::{Pipeline, PipelineConfig, macro_f1};
 pub use svm::{LinearSvm, Loss, SvmConfig};
 pub use tfidf::{DocFreq, SparseRow, TfidfConfig, TfidfVectorizer};

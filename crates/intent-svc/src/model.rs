@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use whet_core::data::atomic_write;
 
 use crate::calibrate::{CalibratedSvm, Prediction};
+use crate::dataset::Dataset;
 use crate::error::{Error, Result};
 use crate::svm::SvmConfig;
 use crate::tfidf::{TfidfConfig, TfidfVectorizer};
@@ -45,6 +46,42 @@ pub struct ThresholdScore {
     pub balanced: f64,
 }
 
+/// How an [`IntentModel`] is trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntentConfig {
+    /// Vectoriser settings.
+    #[serde(default)]
+    pub tfidf: TfidfConfig,
+    /// SVM settings.
+    #[serde(default)]
+    pub svm: SvmConfig,
+    /// Cross-validation folds of the sigmoid calibration (scikit-learn's `cv`, 5); every
+    /// intent needs at least this many samples.
+    #[serde(default = "default_folds")]
+    pub calibration_folds: usize,
+    /// The label of out-of-scope messages (`oos` in CLINC150).
+    #[serde(default = "default_oos")]
+    pub out_of_scope_label: String,
+}
+
+fn default_folds() -> usize {
+    5
+}
+fn default_oos() -> String {
+    "oos".into()
+}
+
+impl Default for IntentConfig {
+    fn default() -> Self {
+        IntentConfig {
+            tfidf: TfidfConfig::default(),
+            svm: SvmConfig::default(),
+            calibration_folds: default_folds(),
+            out_of_scope_label: default_oos(),
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct ModelFile {
     format: String,
@@ -53,7 +90,8 @@ struct ModelFile {
 }
 
 impl IntentModel {
-    /// Trains on `(text, intent)` samples.
+    /// Trains on `(text, intent)` samples with the given vectoriser and SVM settings and
+    /// the rest of [`IntentConfig`]'s defaults.
     ///
     /// # Errors
     /// As [`TfidfVectorizer::fit`] and [`CalibratedSvm::fit`].
@@ -62,16 +100,76 @@ impl IntentModel {
         tfidf: TfidfConfig,
         svm: &SvmConfig,
     ) -> Result<Self> {
+        let config = IntentConfig {
+            tfidf,
+            svm: svm.clone(),
+            ..IntentConfig::default()
+        };
+        Self::fit_weighted(samples, None, &config)
+    }
+
+    /// Trains on a [`Dataset`] with its per-sample weights
+    /// ([`Dataset::sample_weights`]: a sample a person corrected weighs 2).
+    ///
+    /// ```
+    /// use whet_intent_svc::{Dataset, IntentConfig, IntentModel, Sample};
+    ///
+    /// let sample = |text: &str, intent: &str, corrected: bool| Sample {
+    ///     corrected,
+    ///     ..Sample::new(text, intent)
+    /// };
+    /// let mut data = Dataset::default();
+    /// for i in 0..6 {
+    ///     data.samples.push(sample(&format!("where is my card {i}"), "card", false));
+    ///     data.samples.push(sample(&format!("send money to mum {i}"), "transfer", i == 0));
+    /// }
+    /// let config = IntentConfig { calibration_folds: 3, ..IntentConfig::default() };
+    /// let model = IntentModel::fit_dataset(&data, &config)?;
+    /// assert_eq!(model.predict("my card is lost", 1).intent, "card");
+    /// # Ok::<(), whet_intent_svc::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`IntentModel::fit_weighted`].
+    pub fn fit_dataset(data: &Dataset, config: &IntentConfig) -> Result<Self> {
+        let samples: Vec<(&str, &str)> = data
+            .samples
+            .iter()
+            .map(|s| (s.text.as_str(), s.intent.as_str()))
+            .collect();
+        Self::fit_weighted(&samples, Some(&data.sample_weights()), config)
+    }
+
+    /// Trains on `(text, intent)` samples, each weighing `weights[i]` (1 when `None`):
+    /// a weight of 2 trains the SVMs and the calibration as two copies of the sample
+    /// would (the vocabulary and IDF are fitted on the texts, unweighted, as
+    /// scikit-learn's `TfidfVectorizer` is).
+    ///
+    /// # Errors
+    /// [`Error::Fit`] for a weight count that differs from the samples' or a weight that
+    /// is not positive; as [`TfidfVectorizer::fit`] and [`CalibratedSvm::fit`].
+    pub fn fit_weighted<T: AsRef<str>, L: AsRef<str>>(
+        samples: &[(T, L)],
+        weights: Option<&[f64]>,
+        config: &IntentConfig,
+    ) -> Result<Self> {
         let texts: Vec<&str> = samples.iter().map(|(t, _)| t.as_ref()).collect();
         let labels: Vec<&str> = samples.iter().map(|(_, l)| l.as_ref()).collect();
-        let vectorizer = TfidfVectorizer::fit(tfidf, &texts)?;
+        let vectorizer = TfidfVectorizer::fit(config.tfidf.clone(), &texts)?;
         let rows: Vec<_> = texts.par_iter().map(|t| vectorizer.transform(t)).collect();
-        let classifier = CalibratedSvm::fit(&rows, &labels, vectorizer.vocabulary().len(), svm, 5)?;
+        let classifier = CalibratedSvm::fit(
+            &rows,
+            &labels,
+            weights,
+            vectorizer.vocabulary().len(),
+            &config.svm,
+            config.calibration_folds,
+        )?;
         Ok(IntentModel {
             vectorizer,
             classifier,
             threshold: None,
-            out_of_scope_label: "oos".into(),
+            out_of_scope_label: config.out_of_scope_label.clone(),
         })
     }
 

@@ -13,9 +13,7 @@ use whet_core::registry::{Alias, NewVersion, PromotionDecision, PromotionRule, R
 
 use crate::dataset::{Dataset, Sample};
 use crate::error::{Error, Result};
-use crate::model::IntentModel;
-use crate::svm::SvmConfig;
-use crate::tfidf::TfidfConfig;
+use crate::model::{IntentConfig, IntentModel};
 
 /// Pipeline settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,10 +26,12 @@ pub struct PipelineConfig {
     pub retrain_after: usize,
     /// Deploy when new macro-F1 >= production's - tolerance (0.05).
     pub tolerance: f64,
-    /// Vectoriser settings.
-    pub tfidf: TfidfConfig,
-    /// SVM settings.
-    pub svm: SvmConfig,
+    /// How models are trained (vectoriser, SVM, calibration folds, out-of-scope label).
+    pub model: IntentConfig,
+    /// The out-of-scope threshold of the first model; every retrained model then takes
+    /// production's (a threshold tuned on production, by [`IntentModel::tune_threshold`]
+    /// or set by hand, survives retraining).
+    pub threshold: Option<f64>,
 }
 
 impl Default for PipelineConfig {
@@ -41,8 +41,8 @@ impl Default for PipelineConfig {
             flush_every: 20,
             retrain_after: 100,
             tolerance: 0.05,
-            tfidf: TfidfConfig::default(),
-            svm: SvmConfig::default(),
+            model: IntentConfig::default(),
+            threshold: None,
         }
     }
 }
@@ -180,8 +180,9 @@ impl Pipeline {
         })
     }
 
-    /// Trains on everything stored, registers the model and promotes it if it passes the
-    /// deploy rule.
+    /// Trains on everything stored (corrected samples weighing 2), gives the model
+    /// production's out-of-scope threshold (the config's for the first model), registers
+    /// it and promotes it if it passes the deploy rule.
     ///
     /// # Errors
     /// [`Error::Fit`] when the data cannot train a model; [`Error::Core`] for registry or
@@ -189,12 +190,11 @@ impl Pipeline {
     pub fn retrain(&mut self) -> Result<PromotionDecision> {
         let mut data = self.stored()?;
         data.clean();
-        let samples: Vec<(&str, &str)> = data
-            .samples
-            .iter()
-            .map(|s| (s.text.as_str(), s.intent.as_str()))
-            .collect();
-        let model = IntentModel::fit(&samples, self.config.tfidf.clone(), &self.config.svm)?;
+        let mut model = IntentModel::fit_dataset(&data, &self.config.model)?;
+        model.threshold = match self.production()? {
+            Some(prod) => prod.threshold,
+            None => self.config.threshold,
+        };
         self.deploy(&model)
     }
 

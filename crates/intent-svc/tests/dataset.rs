@@ -2,7 +2,7 @@
 //! cleaning, stratified splits and weights.
 
 use proptest::prelude::*;
-use whet_intent_svc::{Dataset, Sample, Source};
+use whet_intent_svc::{CsvColumns, Dataset, Sample, Source};
 
 fn sample(text: &str, intent: &str) -> Sample {
     Sample {
@@ -18,7 +18,7 @@ fn sample(text: &str, intent: &str) -> Sample {
 fn bad_csv_and_jsonl_rows_are_reported_with_their_line() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("in.csv");
-    std::fs::write(&csv, "text,intent,source,confidence\nhello,greet,live,0.9\n\"unterminated,greet\nbye,farewell,martian,\nok,yes,,1.5\nfine,yes,,\n").unwrap();
+    std::fs::write(&csv, "text,intent,source,confidence\nhello,greet,live,0.9\nlonely\nbye,farewell,martian,\nok,yes,,1.5\nfine,yes,,\n").unwrap();
     let (d, bad) = Dataset::read_csv(&csv).unwrap();
     assert_eq!(d.samples.len(), 2);
     let lines: Vec<usize> = bad.iter().map(|b| b.line).collect();
@@ -41,6 +41,57 @@ fn bad_csv_and_jsonl_rows_are_reported_with_their_line() {
         Dataset::read_csv(&headerless),
         Err(whet_intent_svc::Error::Dataset { line: 1, .. })
     ));
+}
+
+#[test]
+fn csv_fields_may_hold_quotes_commas_and_newlines_under_any_column_names() {
+    let dir = tempfile::tempdir().unwrap();
+    // A Hugging Face / pandas export: `text,label`, a message spanning two lines.
+    let path = dir.path().join("banking.csv");
+    std::fs::write(
+        &path,
+        "label,text\ncard_arrival,\"Where is my card?\nIt's been a week\"\n\
+         transfer,\"Send \"\"50\"\", please, to mum\"\nbalance,what's my balance\n",
+    )
+    .unwrap();
+    let columns = CsvColumns {
+        intent: "label".into(),
+        ..CsvColumns::default()
+    };
+    let (d, bad) = Dataset::read_csv_with(&path, &columns).unwrap();
+    assert!(bad.is_empty(), "{bad:?}");
+    let texts: Vec<&str> = d.samples.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "Where is my card?\nIt's been a week",
+            "Send \"50\", please, to mum",
+            "what's my balance"
+        ]
+    );
+    assert_eq!(d.samples[1].intent, "transfer");
+    // The default column names do not fit this file: a clear error naming the header.
+    let err = Dataset::read_csv(&path).unwrap_err();
+    assert!(err.to_string().contains("label"), "{err}");
+    // Round trip through our own writer keeps the newline.
+    let out = dir.path().join("out.csv");
+    d.write_csv(&out).unwrap();
+    let (back, bad) = Dataset::read_csv(&out).unwrap();
+    assert!(bad.is_empty());
+    assert_eq!(back.samples, d.samples);
+    // An unterminated quote runs to the end of the file: reported at the line it starts.
+    std::fs::write(
+        &path,
+        "text,intent\nok,yes\n\"never closed,no\nlost,maybe\n",
+    )
+    .unwrap();
+    let (d, bad) = Dataset::read_csv(&path).unwrap();
+    assert_eq!(d.samples.len(), 1);
+    assert_eq!(
+        bad.iter().map(|b| b.line).collect::<Vec<_>>(),
+        [3],
+        "{bad:?}"
+    );
 }
 
 #[test]

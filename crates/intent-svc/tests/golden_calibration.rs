@@ -23,7 +23,8 @@ fn calibration_matches_scikit_learn_on_clinc150() {
     let texts: Vec<&str> = train.iter().map(|(t, _)| t.as_str()).collect();
     let v = TfidfVectorizer::fit(common::bigram_config(), &texts).unwrap();
     let x: Vec<_> = texts.iter().map(|t| v.transform(t)).collect();
-    let model = CalibratedSvm::fit(&x, &y, v.vocabulary().len(), &SvmConfig::default(), 5).unwrap();
+    let model =
+        CalibratedSvm::fit(&x, &y, None, v.vocabulary().len(), &SvmConfig::default(), 5).unwrap();
 
     let classes = &model.classes;
     let mut brier = 0.0;

@@ -107,3 +107,81 @@ fn tuned_threshold_separates_known_from_unknown_messages() {
         Err(Error::Fit { .. })
     ));
 }
+
+#[test]
+fn a_sample_of_weight_two_trains_as_two_copies_of_it() {
+    use whet_intent_svc::{LinearSvm, TfidfVectorizer};
+    let samples = common::samples();
+    let texts: Vec<&str> = samples.iter().map(|(t, _)| t.as_ref()).collect();
+    let labels: Vec<&str> = samples.iter().map(|(_, l)| l.as_ref()).collect();
+    let v = TfidfVectorizer::fit(TfidfConfig::default(), &texts).unwrap();
+    let rows: Vec<_> = texts.iter().map(|t| v.transform(t)).collect();
+    let dim = v.vocabulary().len();
+    // A tight tolerance, so both solvers reach the same optimum to 1e-9.
+    let cfg = SvmConfig {
+        tol: 1e-10,
+        max_iter: 100_000,
+        ..SvmConfig::default()
+    };
+    let k = 3;
+    let mut weights = vec![1.0; rows.len()];
+    weights[k] = 2.0;
+    let weighted = LinearSvm::fit(&rows, &labels, Some(&weights), dim, &cfg).unwrap();
+    let mut dup_rows = rows.clone();
+    dup_rows.push(rows[k].clone());
+    let mut dup_labels = labels.clone();
+    dup_labels.push(labels[k]);
+    let duplicated = LinearSvm::fit(&dup_rows, &dup_labels, None, dim, &cfg).unwrap();
+    let plain = LinearSvm::fit(&rows, &labels, None, dim, &cfg).unwrap();
+    let mut moved = 0.0f64;
+    for row in &rows {
+        let (a, b, c) = (
+            weighted.decision_function(row),
+            duplicated.decision_function(row),
+            plain.decision_function(row),
+        );
+        for ((a, b), c) in a.iter().zip(&b).zip(&c) {
+            assert!((a - b).abs() < 1e-7, "weight 2 {a} vs duplicate {b}");
+            moved = moved.max((a - c).abs());
+        }
+    }
+    assert!(moved > 1e-3, "the weight changed nothing ({moved})");
+}
+
+#[test]
+fn a_dataset_trains_with_its_corrections_weighing_two() {
+    use whet_intent_svc::{Dataset, IntentConfig, Sample};
+    let mut data = Dataset {
+        samples: common::samples()
+            .iter()
+            .map(|(t, l)| Sample::new(t.as_str(), l.as_str()))
+            .collect(),
+    };
+    let config = IntentConfig::default();
+    let plain = IntentModel::fit_dataset(&data, &config).unwrap();
+    data.samples[3].corrected = true;
+    let corrected = IntentModel::fit_dataset(&data, &config).unwrap();
+    assert_ne!(plain.classifier, corrected.classifier);
+    let pairs: Vec<(&str, &str)> = data
+        .samples
+        .iter()
+        .map(|s| (s.text.as_str(), s.intent.as_str()))
+        .collect();
+    let explicit =
+        IntentModel::fit_weighted(&pairs, Some(&data.sample_weights()), &config).unwrap();
+    assert_eq!(explicit, corrected);
+    // The config's out-of-scope label and folds are used, and checked.
+    let custom = IntentConfig {
+        out_of_scope_label: "none_of_these".into(),
+        calibration_folds: 3,
+        ..IntentConfig::default()
+    };
+    let m = IntentModel::fit_dataset(&data, &custom).unwrap();
+    assert_eq!(m.out_of_scope_label, "none_of_these");
+    assert_eq!(m.classifier.members.len(), 3);
+    let too_many = IntentConfig {
+        calibration_folds: 1000,
+        ..IntentConfig::default()
+    };
+    assert!(IntentModel::fit_dataset(&data, &too_many).is_err());
+}

@@ -5,7 +5,8 @@
 mod common;
 
 use whet_intent_svc::{
-    Dataset, IntentModel, Pipeline, PipelineConfig, Sample, Source, SvmConfig, TfidfConfig,
+    Dataset, IntentConfig, IntentModel, Pipeline, PipelineConfig, Sample, Source, SvmConfig,
+    TfidfConfig,
 };
 
 fn sample(text: String, intent: &str) -> Sample {
@@ -48,10 +49,13 @@ fn retrains_and_deploys_only_when_not_worse() {
     let config = PipelineConfig {
         flush_every: 20,
         retrain_after: 100,
-        tfidf: TfidfConfig {
-            ngram_range: (1, 2),
-            max_features: None,
-            ..TfidfConfig::default()
+        model: IntentConfig {
+            tfidf: TfidfConfig {
+                ngram_range: (1, 2),
+                max_features: None,
+                ..TfidfConfig::default()
+            },
+            ..IntentConfig::default()
         },
         ..PipelineConfig::default()
     };
@@ -84,7 +88,12 @@ fn retrains_and_deploys_only_when_not_worse() {
         .enumerate()
         .map(|(k, s)| (s.text, common::INTENTS[(k * 7 + 1) % 3].0.to_owned()))
         .collect();
-    let bad = IntentModel::fit(&scrambled, config.tfidf.clone(), &SvmConfig::default()).unwrap();
+    let bad = IntentModel::fit(
+        &scrambled,
+        config.model.tfidf.clone(),
+        &SvmConfig::default(),
+    )
+    .unwrap();
     let d = p.deploy(&bad).unwrap();
     assert!(!d.promoted, "{d:?}");
     assert!(d.candidate_value < d.baseline.unwrap().1 - 0.05);
@@ -97,4 +106,51 @@ fn retrains_and_deploys_only_when_not_worse() {
     // An equally good model is deployed.
     let d = p.deploy(&good).unwrap();
     assert!(d.promoted, "{d:?}");
+}
+
+#[test]
+fn a_retrained_model_keeps_the_tuned_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = PipelineConfig {
+        flush_every: 10,
+        retrain_after: 60,
+        ..PipelineConfig::default()
+    };
+    let mut p = Pipeline::open(
+        dir.path().join("data"),
+        dir.path().join("registry"),
+        eval(),
+        config,
+    )
+    .unwrap();
+    let mut stream = stream().into_iter();
+    for s in stream.by_ref().take(60) {
+        p.record(s).unwrap();
+    }
+    let first = p
+        .production()
+        .unwrap()
+        .expect("the first model is deployed");
+    assert_eq!(first.threshold, None);
+    // A threshold tuned (here: set) on production...
+    let mut tuned = first.clone();
+    tuned.threshold = Some(0.37);
+    assert!(p.deploy(&tuned).unwrap().promoted);
+    // ...survives the next retraining.
+    let mut decision = None;
+    for s in stream.by_ref().take(60) {
+        decision = p.record(s).unwrap().or(decision);
+    }
+    let decision = decision.expect("a second retraining ran");
+    assert!(
+        decision.promoted,
+        "the retrained model is in production: {decision:?}"
+    );
+    assert_eq!(
+        (decision.candidate, decision.baseline.map(|(v, _)| v)),
+        (3, Some(2)),
+        "version 3 replaced the tuned version 2"
+    );
+    let retrained = p.production().unwrap().unwrap();
+    assert_eq!(retrained.threshold, Some(0.37));
 }
