@@ -415,7 +415,7 @@ impl<'a> Trainer<'a> {
             let ema = run.loss_ema.push(step_loss);
             run.window
                 .push(step_loss, lr_value, read.grad_norm, &read.metrics);
-            if run.state.step % cfg.log_every == 0 || run.state.step == cfg.max_steps {
+            if run.state.step.is_multiple_of(cfg.log_every) || run.state.step == cfg.max_steps {
                 let mut values = run.window.drain();
                 values.insert(
                     "train/samples_per_sec".into(),
@@ -448,7 +448,7 @@ impl<'a> Trainer<'a> {
                 }
             }
             let finishing = run.state.step == cfg.max_steps || run.stop != StopReason::MaxSteps;
-            if improved || finishing || run.state.step % cfg.checkpoint_every == 0 {
+            if improved || finishing || run.state.step.is_multiple_of(cfg.checkpoint_every) {
                 self.checkpoint(&mut run, improved)?;
             }
             if finishing {
@@ -612,7 +612,7 @@ impl<'a> Trainer<'a> {
     ) -> Result<(Option<Metrics>, bool)> {
         let cfg = &self.config;
         let step = run.state.step;
-        let due = cfg.valid_every.is_some_and(|n| step % n == 0) || step == cfg.max_steps;
+        let due = cfg.valid_every.is_some_and(|n| step.is_multiple_of(n)) || step == cfg.max_steps;
         let Some(valid) = valid.filter(|_| due) else {
             return Ok((None, false));
         };
