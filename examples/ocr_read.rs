@@ -39,10 +39,10 @@ struct Args {
 }
 
 /// A line from `a` to `b`, 2 pixels wide.
-fn draw_line(img: &mut RgbImage, a: [f32; 2], b: [f32; 2], colour: Rgb<u8>) {
+fn draw_line(img: &mut RgbImage, a: [f64; 2], b: [f64; 2], colour: Rgb<u8>) {
     let steps = (b[0] - a[0]).abs().max((b[1] - a[1]).abs()).ceil().max(1.0) as usize;
     for s in 0..=steps {
-        let t = s as f32 / steps as f32;
+        let t = s as f64 / steps as f64;
         let (x, y) = (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t);
         for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
             let (px, py) = (x as i64 + dx, y as i64 + dy);
@@ -56,11 +56,7 @@ fn draw_line(img: &mut RgbImage, a: [f32; 2], b: [f32; 2], colour: Rgb<u8>) {
 fn main() -> anyhow::Result<()> {
     whet_examples::init_tracing();
     let args = Args::parse();
-    let spec = match &args.device {
-        Some(d) => d.parse::<DeviceSpec>()?,
-        None => DeviceSpec::from_env()?,
-    };
-    let device = spec.device()?;
+    let device = DeviceSpec::from_arg_or_env(args.device.as_deref())?.device()?;
     let mut ocr = Ocr::from_pretrained(&args.weights, &device)?;
     if let Some(dir) = &args.finetuned {
         ocr = ocr.with_finetuned(&args.weights, dir)?;
@@ -70,7 +66,7 @@ fn main() -> anyhow::Result<()> {
             .with_context(|| format!("reading {}", path.display()))?
             .to_rgb8();
         let start = Instant::now();
-        let lines = ocr.read(&img);
+        let lines = ocr.read(&img)?;
         tracing::info!(
             image = %path.display(),
             lines = lines.len(),

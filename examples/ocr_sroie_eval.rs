@@ -1,8 +1,8 @@
 //! Reads real receipts with PP-OCRv4 in burn and scores it the way OCR papers do:
 //! detection precision / recall / hmean under the DB protocol (IoU 0.5) and recognition
 //! accuracy on the matched lines, against the SROIE annotations in `sroie-dev`. Other
-//! systems' outputs (rapidocr, Tesseract: `scripts/ocr-sroie-eval.sh` makes them) can be
-//! scored on the same images with the same code.
+//! systems' outputs (rapidocr, Tesseract: `scripts/ocr-sroie-eval.sh` makes them) are
+//! scored on the same images by the same code.
 //!
 //! ```sh
 //! scripts/assets.sh
@@ -13,12 +13,15 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use burn::tensor::Device;
 use clap::Parser;
-use whet_eval_metrics::ocr::{RecOptions, recognition};
-use whet_examples::ocr_score::{Line, Outputs, score, sroie_lines};
+use serde::Deserialize;
+use whet_core::DeviceSpec;
+use whet_core::data::sroie;
+use whet_core::geom::{Polygon, TextRegion};
+use whet_eval_metrics::ocr::{EndToEndOptions, Pages, end_to_end};
 use whet_hard_mining::mining::CharConfusion;
 use whet_ocr_det::Ocr;
+use whet_ocr_det::finetune::read_pages;
 
 #[derive(Parser)]
 #[command(about = "Evaluate PP-OCRv4 (and other systems' outputs) on SROIE receipts")]
@@ -32,84 +35,59 @@ struct Args {
     /// Only the first N images (sorted by name).
     #[arg(long)]
     limit: Option<usize>,
-    /// Other systems' outputs to score too: `name=path.json`, the JSON mapping image file
-    /// names to lists of `{"box": [[x, y] x 4], "text": ...}`.
+    /// Other systems' outputs: `name=path.json`, mapping image file names to lists of
+    /// `{"box": [[x, y] x 4], "text": ...}`.
     #[arg(long = "other")]
     others: Vec<String>,
-    /// Write Whetstone's own outputs in that JSON format here.
-    #[arg(long)]
-    save: Option<PathBuf>,
-    /// A fine-tuned model folder (a registry version, or what `finetune_receipts_ocr`
-    /// saves): its recognizer and detector replace the pretrained ones.
+    /// A fine-tuned model folder (a registry version): it replaces the pretrained parts.
     #[arg(long)]
     finetuned: Option<PathBuf>,
-    /// Write Whetstone's misread matched lines here, one JSON object per line
-    /// (`image`, `truth`, `read`), for error analysis, and print the most frequent
-    /// character errors.
+    /// Write Whetstone's misread lines here (JSONL: image, truth, read) and print the most
+    /// frequent character errors.
     #[arg(long)]
     errors: Option<PathBuf>,
+    #[arg(long)]
+    device: Option<String>,
+}
+
+/// A line in the other systems' JSON.
+#[derive(Deserialize)]
+struct Line {
+    #[serde(rename = "box")]
+    points: Vec<[f64; 2]>,
+    text: String,
 }
 
 fn main() -> anyhow::Result<()> {
     whet_examples::init_tracing();
     let args = Args::parse();
-    let mut names: Vec<String> = std::fs::read_dir(args.sroie.join("img"))
-        .with_context(|| format!("reading {}", args.sroie.display()))?
-        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-        .filter(|n| n.ends_with(".jpg"))
+    let device = DeviceSpec::from_arg_or_env(args.device.as_deref())?.device()?;
+    let gt: Pages = sroie::read_folder(&args.sroie)?
+        .into_iter()
+        .take(args.limit.unwrap_or(usize::MAX))
         .collect();
-    names.sort();
-    names.truncate(args.limit.unwrap_or(usize::MAX));
-    let mut gt = Outputs::new();
-    for n in &names {
-        let stem = n.trim_end_matches(".jpg");
-        gt.insert(
-            n.clone(),
-            sroie_lines(&args.sroie.join("box").join(format!("{stem}.csv")))?,
-        );
-    }
-    let mut ocr = Ocr::from_pretrained(&args.weights, &Device::flex())?;
+    let mut ocr = Ocr::from_pretrained(&args.weights, &device)?;
     if let Some(dir) = &args.finetuned {
         ocr = ocr.with_finetuned(&args.weights, dir)?;
     }
-    let mut ours = Outputs::new();
     let started = Instant::now();
-    for n in &names {
-        let img = image::open(args.sroie.join("img").join(n))
-            .with_context(|| format!("reading {n}"))?
-            .to_rgb8();
-        let lines = ocr
-            .read(&img)
-            .into_iter()
-            .map(|l| Line {
-                points: l
-                    .polygon
-                    .points
-                    .iter()
-                    .map(|p| [f64::from(p[0]), f64::from(p[1])])
-                    .collect(),
-                text: l.text,
-            })
-            .collect();
-        ours.insert(n.clone(), lines);
-    }
-    let per_image = started.elapsed().as_secs_f64() / names.len().max(1) as f64;
-    if let Some(path) = &args.save {
-        whet_core::data::atomic_write(path, &serde_json::to_vec(&ours)?)?;
-    }
+    let ours = read_pages(&ocr, &args.sroie, &gt)?;
+    let per_image = started.elapsed().as_secs_f64() / gt.len().max(1) as f64;
+    let options = EndToEndOptions {
+        upper_case: true,
+        ..Default::default()
+    };
     if let Some(path) = &args.errors {
         let mut out = String::new();
         let mut confusion = CharConfusion::default();
-        for n in &names {
-            let one = |o: &Outputs| Outputs::from([(n.clone(), o[n].clone())]);
-            let (_, pairs) = score(&one(&gt), &one(&ours), true);
-            for (read, truth) in pairs {
-                if read.replace(' ', "") != truth.replace(' ', "") {
-                    confusion.add(&truth.replace(' ', ""), &read.replace(' ', ""));
-                    out +=
-                        &serde_json::json!({"image": n, "truth": truth, "read": read}).to_string();
-                    out.push('\n');
-                }
+        for (image, read, truth) in &end_to_end(&gt, &ours, &options).pairs {
+            let (read, truth) = (read.replace(' ', ""), truth.replace(' ', ""));
+            if read != truth {
+                confusion.add(&truth, &read);
+                out += &format!(
+                    "{}\n",
+                    serde_json::json!({"image": image, "truth": truth, "read": read})
+                );
             }
         }
         whet_core::data::atomic_write(path, out.as_bytes())?;
@@ -122,14 +100,19 @@ fn main() -> anyhow::Result<()> {
     for o in &args.others {
         let (name, path) = o.split_once('=').context("--other takes name=path.json")?;
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
-        systems.push((
-            name.to_owned(),
-            serde_json::from_str(&text).with_context(|| format!("parsing {path}"))?,
-        ));
+        let lines: std::collections::BTreeMap<String, Vec<Line>> =
+            serde_json::from_str(&text).with_context(|| format!("parsing {path}"))?;
+        let pages = lines.into_iter().map(|(image, lines)| {
+            let regions = lines
+                .into_iter()
+                .map(|l| TextRegion::new(Polygon::new(l.points), l.text));
+            (format!("img/{image}"), regions.collect())
+        });
+        systems.push((name.to_owned(), pages.collect()));
     }
     println!(
-        "{} SROIE receipts, {} annotated lines; Whetstone {per_image:.2} s per receipt (CPU)",
-        names.len(),
+        "{} SROIE receipts, {} annotated lines; Whetstone {per_image:.2} s per receipt",
+        gt.len(),
         gt.values().map(Vec::len).sum::<usize>()
     );
     println!(
@@ -137,20 +120,13 @@ fn main() -> anyhow::Result<()> {
         "system", "precision", "recall", "hmean", "matched", "exact (case)", "no spaces"
     );
     for (name, out) in &systems {
-        let (det, pairs) = score(&gt, out, true);
-        let exact = pairs.iter().filter(|(p, t)| p == t).count() as f64 / pairs.len().max(1) as f64;
-        let rec = recognition(
-            pairs.iter().map(|(p, t)| (p.as_str(), t.as_str())),
-            RecOptions::default(),
-        );
+        let r = end_to_end(&gt, out, &options);
+        let exact =
+            r.pairs.iter().filter(|(_, p, t)| p == t).count() as f64 / r.pairs.len().max(1) as f64;
+        let (d, n) = (r.det, r.pairs.len());
         println!(
-            "{name:<30} {:>9.4} {:>9.4} {:>9.4} {:>8} {:>12.4} {:>12.4}",
-            det.precision,
-            det.recall,
-            det.hmean,
-            pairs.len(),
-            exact,
-            rec.acc
+            "{name:<30} {:>9.4} {:>9.4} {:>9.4} {n:>8} {exact:>12.4} {:>12.4}",
+            d.precision, d.recall, d.hmean, r.rec.acc
         );
     }
     Ok(())

@@ -45,7 +45,7 @@ struct Args {
     seed: u64,
     /// Device (`cpu`, `wgpu`, `cuda:0`); defaults to $WHET_DEVICE, then cpu.
     #[arg(long)]
-    device: Option<DeviceSpec>,
+    device: Option<String>,
     /// Internal: train in this existing run folder (the child process).
     #[arg(long, hide = true)]
     child_run: Option<PathBuf>,
@@ -141,11 +141,7 @@ fn config(args: &Args) -> TrainConfig {
 
 /// Trains in `run` until done (or until `abort_at`, where the process kills itself).
 fn train(args: &Args, run: RunDir, abort_at: Option<usize>) -> Result<(Mlp, f64, PathBuf)> {
-    let spec = match args.device {
-        Some(s) => s,
-        None => DeviceSpec::from_env()?,
-    };
-    let device = spec.autodiff_device()?;
+    let device = DeviceSpec::from_arg_or_env(args.device.as_deref())?.autodiff_device()?;
     Seed::new(args.seed).apply(&device);
     let model_config = ModelConfig {
         hidden: 64,
@@ -192,10 +188,7 @@ fn main() -> Result<()> {
     }
 
     // Fail early (typed error, exit status 1) on a device this build cannot create.
-    match args.device {
-        Some(spec) => spec.device()?,
-        None => DeviceSpec::from_env()?.device()?,
-    };
+    DeviceSpec::from_arg_or_env(args.device.as_deref())?.device()?;
 
     let mlruns = args.out.join("mlruns");
     let run_name = format!("spirals-seed{}-{}", args.seed, std::process::id());
@@ -220,9 +213,8 @@ fn main() -> Result<()> {
     }
 
     println!("attempt 2: resuming");
-    let found = whet_examples::find_run(&mlruns, &run_name)?
-        .with_context(|| format!("no run named {run_name} under {}", mlruns.display()))?;
-    let run = RunDir::open(found)?;
+    // The killed run is unfinished: resumed, not started again.
+    let run = RunDir::resume_or_create(&mlruns, "train_tiny", &run_name)?;
     let run_id = run.run_id().to_owned();
     let (_, acc, best_dir) = train(&args, run, None)?;
     println!(

@@ -16,8 +16,9 @@ use std::time::Instant;
 
 use criterion::{Criterion, criterion_group};
 use serde_json::Value;
+use whet_core::geom::{Polygon, TextRegion};
 use whet_eval_metrics::ocr::polygon::Point;
-use whet_eval_metrics::ocr::{DetImage, GtBox, detection_db};
+use whet_eval_metrics::ocr::{DetImage, detection_db};
 use whet_eval_metrics::table::teds;
 use whet_eval_metrics::text::{process_characters, process_words};
 
@@ -80,8 +81,9 @@ fn inputs() -> Inputs {
                         .as_array()
                         .expect("gt")
                         .iter()
-                        .map(|g| GtBox {
-                            points: poly(&g["points"]),
+                        .map(|g| TextRegion {
+                            polygon: Polygon::new(poly(&g["points"])),
+                            text: String::new(),
                             ignore: g["ignore"].as_bool().expect("ignore"),
                         })
                         .collect(),
@@ -89,7 +91,7 @@ fn inputs() -> Inputs {
                         .as_array()
                         .expect("det")
                         .iter()
-                        .map(poly)
+                        .map(|p| Polygon::new(poly(p)))
                         .collect(),
                 })
                 .collect()

@@ -50,10 +50,10 @@ criterion_group!(benches, bench);
 fn main() {
     if std::env::args().any(|a| a == "--side-by-side") {
         let (ocr, images) = setup();
-        std::hint::black_box(ocr.read(&images[0]));
+        std::hint::black_box(ocr.read(&images[0]).expect("read"));
         let t = Instant::now();
         for img in &images {
-            std::hint::black_box(ocr.read(img));
+            std::hint::black_box(ocr.read(img).expect("read"));
         }
         println!(
             "rust seconds_per_receipt {:.3}",

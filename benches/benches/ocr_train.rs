@@ -15,6 +15,7 @@
 
 use std::path::PathBuf;
 use std::time::Instant;
+use whet_core::geom::{Polygon, TextRegion};
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
@@ -52,13 +53,10 @@ fn det_data(device: &Device) -> DetBatch {
     let items: Vec<DetItem> = (0..4)
         .map(|k| DetItem {
             image: noise(640, 640, k),
-            polygons: (0..12)
+            regions: (0..12)
                 .map(|i| {
                     let y = 30.0 + 50.0 * f64::from(i);
-                    (
-                        vec![[40.0, y], [600.0, y], [600.0, y + 24.0], [40.0, y + 24.0]],
-                        false,
-                    )
+                    TextRegion::new(Polygon::rect(40.0, y, 600.0, y + 24.0), "")
                 })
                 .collect(),
         })

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use whet_synth_docs::paddle::{det_line, parse_det_line, parse_rec_line, rec_line};
+use whet_core::data::paddle::{det_line, parse_det_line, parse_rec_line, rec_line};
 
 fuzz_target!(|bytes: &[u8]| {
     let Ok(text) = std::str::from_utf8(bytes) else {

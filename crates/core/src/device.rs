@@ -92,6 +92,25 @@ impl DeviceSpec {
         }
     }
 
+    /// The device a program was asked for: `arg` (a `--device` option, say) when given,
+    /// else [`DEVICE_ENV`], else the CPU: the one call every `main` makes.
+    ///
+    /// ```
+    /// use whet_core::DeviceSpec;
+    /// assert_eq!(DeviceSpec::from_arg_or_env(Some("cpu"))?, DeviceSpec::Cpu);
+    /// assert!(DeviceSpec::from_arg_or_env(Some("tpu:0")).is_err());
+    /// # Ok::<(), whet_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::DeviceParse`] when `arg`, or the variable, is not a device.
+    pub fn from_arg_or_env(arg: Option<&str>) -> Result<Self> {
+        match arg {
+            Some(a) => a.parse(),
+            None => Self::from_env(),
+        }
+    }
+
     /// The cargo feature of `whet-core` this device needs, `None` for the CPU.
     pub fn required_feature(&self) -> Option<&'static str> {
         match self {

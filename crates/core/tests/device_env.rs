@@ -24,12 +24,15 @@ fn program_main() -> i32 {
     }
 }
 
+/// The child process; only the tests below run it.
 #[test]
+#[ignore = "run by the tests below as a child process"]
 fn device_from_env_child() {
-    // Only does something when re-executed by the tests below.
-    if std::env::var_os(CHILD).is_some() {
-        std::process::exit(program_main());
-    }
+    assert!(
+        std::env::var_os(CHILD).is_some(),
+        "run as a child process by the tests below"
+    );
+    std::process::exit(program_main());
 }
 
 fn run_child(device: &str) -> std::process::Output {
@@ -37,6 +40,7 @@ fn run_child(device: &str) -> std::process::Output {
         .args([
             "--exact",
             "device_from_env_child",
+            "--ignored",
             "--nocapture",
             "--test-threads=1",
         ])

@@ -7,11 +7,16 @@ mod common;
 
 use common::{close, count, golden};
 use serde_json::Value;
+use whet_core::geom::{Polygon, TextRegion};
 use whet_eval_metrics::ocr::polygon::{Point, area, intersection_area, is_valid};
 use whet_eval_metrics::ocr::{
-    DetImage, DoctrImage, GtBox, RecOptions, detection_db, detection_doctr, detection_doctr_boxes,
+    DetImage, DoctrImage, RecOptions, detection_db, detection_doctr, detection_doctr_boxes,
     evaluate_image_db, recognition,
 };
+
+fn polygon(v: &Value) -> Polygon {
+    Polygon::new(poly(v))
+}
 
 fn poly(v: &Value) -> Vec<Point> {
     v.as_array()
@@ -31,12 +36,13 @@ fn images(case: &Value) -> Vec<DetImage> {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|g| GtBox {
-                    points: poly(&g["points"]),
+                .map(|g| TextRegion {
+                    polygon: polygon(&g["points"]),
+                    text: String::new(),
                     ignore: g["ignore"].as_bool().unwrap(),
                 })
                 .collect(),
-            det: im["det"].as_array().unwrap().iter().map(poly).collect(),
+            det: im["det"].as_array().unwrap().iter().map(polygon).collect(),
         })
         .collect()
 }
@@ -119,8 +125,8 @@ fn doctr_matches_localization_confusion() {
             .unwrap()
             .iter()
             .map(|im| DoctrImage {
-                gt: im["gt"].as_array().unwrap().iter().map(poly).collect(),
-                pred: im["det"].as_array().unwrap().iter().map(poly).collect(),
+                gt: im["gt"].as_array().unwrap().iter().map(polygon).collect(),
+                pred: im["det"].as_array().unwrap().iter().map(polygon).collect(),
             })
             .collect();
         for (name, got) in [

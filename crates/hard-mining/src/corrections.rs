@@ -1,7 +1,9 @@
 //! The corrections collector: reviewed fields gathered into whole extraction examples
 //! (the model's input and the JSON it should have answered), exported for fine-tuning as
 //! OpenAI chat-format JSONL or as Whetstone instruction pairs, and imported back from
-//! either.
+//! either; reviewed text lines exported as PaddleOCR recognition labels
+//! ([`write_paddle_rec_labels`], for ocr-det) and reviewed messages as an intent dataset
+//! ([`write_intent_jsonl`], for intent-svc).
 //!
 //! - **OpenAI chat** (`{"messages": [system, user, assistant]}`, what OpenAI's and most
 //!   open fine-tuning tools read): the assistant's content is the JSON answer. The format
@@ -124,17 +126,8 @@ pub fn examples_from_samples(samples: &[Correction]) -> Vec<Example> {
             order.push(s.doc_id.clone());
             Example {
                 id: s.doc_id.clone(),
-                input: s
-                    .context
-                    .get("input")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                output: s
-                    .context
-                    .get("document")
-                    .cloned()
-                    .unwrap_or_else(|| json!({})),
+                input: s.context.input.clone().unwrap_or_default(),
+                output: s.context.document.clone().unwrap_or_else(|| json!({})),
                 weight: 0.0,
                 provenance: Vec::new(),
             }
@@ -162,7 +155,7 @@ pub fn write_openai_chat(path: impl AsRef<Path>, examples: &[Example], system: &
             {"role": "user", "content": e.input},
             {"role": "assistant", "content": e.output.to_string()},
         ]});
-        for _ in 0..(e.weight.round() as usize).max(1) {
+        for _ in 0..copies(e.weight) {
             lines.push(line.clone());
         }
     }
@@ -310,4 +303,98 @@ mod tests {
             json!({"total": "3", "items": [{}, {"amount": "4"}], "seller": {"tin": "283-027-817-000"}})
         );
     }
+}
+
+/// How many times a sample of `weight` is written to a format without weights.
+fn copies(weight: f64) -> usize {
+    (weight.round() as usize).max(1)
+}
+
+/// Writes reviewed text lines as a PaddleOCR recognition label file (`rec_gt.txt`:
+/// `image<TAB>text`, what ocr-det's recipes and PaddleOCR train from), atomically: one
+/// line per review whose context has the line image (`context.image`, written as given:
+/// relative to the label file's folder, as PaddleOCR resolves it) and a value, repeated
+/// `round(weight)` times (a correction twice); returns how many reviews were written.
+/// Reviews without an image or with an empty value (nothing to read) are left out.
+///
+/// ```
+/// use whet_hard_mining::corrections::write_paddle_rec_labels;
+/// use whet_hard_mining::queue::{ReviewItem, ReviewStore, SqliteQueue};
+/// let dir = tempfile::tempdir()?;
+/// let queue = SqliteQueue::open(dir.path().join("review.sqlite"))?;
+/// let item = ReviewItem::builder("r1/line3", "r1", "line3")
+///     .predicted("TOTAL RN 5.00").confidence(0.4).image("crops/r1_3.png").build()?;
+/// queue.enqueue(&item)?;
+/// queue.correct(queue.pending(1)?[0].id, Some("TOTAL RM 5.00".into()), "ana")?;
+/// let labels = dir.path().join("rec_gt.txt");
+/// assert_eq!(write_paddle_rec_labels(&labels, &queue.corrections()?)?, 1);
+/// assert_eq!(std::fs::read_to_string(&labels)?, "crops/r1_3.png\tTOTAL RM 5.00\n".repeat(2));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Core`] when the file cannot be written.
+pub fn write_paddle_rec_labels(path: impl AsRef<Path>, samples: &[Correction]) -> Result<usize> {
+    use whet_core::data::paddle::{RecSample, rec_line};
+    let mut out = String::new();
+    let mut written = 0;
+    for s in samples {
+        let (Some(image), Some(text)) = (&s.context.image, &s.value) else {
+            continue;
+        };
+        if text.is_empty() {
+            continue;
+        }
+        let line = rec_line(&RecSample {
+            image: image.into(),
+            text: text.clone(),
+        });
+        for _ in 0..copies(s.weight) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        written += 1;
+    }
+    whet_core::data::atomic_write(path, out.as_bytes())?;
+    Ok(written)
+}
+
+/// One reviewed message as a sample of an intent dataset: the JSONL record
+/// `whet-intent-svc`'s `Dataset::read_jsonl` reads (`text`, `intent`, `source`,
+/// `confidence`, `corrected`; a corrected sample weighs 2 there).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntentSample {
+    /// The message (`context.input`).
+    pub text: String,
+    /// Its intent (the reviewed value).
+    pub intent: String,
+    /// `corrected` or `live` (validated as predicted).
+    pub source: String,
+    /// The model's confidence when it predicted.
+    pub confidence: Option<f64>,
+    /// Whether the reviewer changed the intent.
+    pub corrected: bool,
+}
+
+/// Writes reviewed intent predictions as intent-dataset JSONL, atomically: one record
+/// per review with a message (`context.input`) and an intent; returns how many.
+///
+/// # Errors
+/// [`Error::Core`] when the file cannot be written.
+pub fn write_intent_jsonl(path: impl AsRef<Path>, samples: &[Correction]) -> Result<usize> {
+    let records: Vec<IntentSample> = samples
+        .iter()
+        .filter_map(|s| {
+            let corrected = s.weight > 1.0;
+            Some(IntentSample {
+                text: s.context.input.clone()?,
+                intent: s.value.clone()?,
+                source: if corrected { "corrected" } else { "live" }.to_owned(),
+                confidence: Some(s.provenance.confidence),
+                corrected,
+            })
+        })
+        .collect();
+    write_jsonl(path, &records)?;
+    Ok(records.len())
 }

@@ -37,27 +37,37 @@ const TINY_VALUE: f64 = 1e-100;
 /// Checks the shapes: one row of `K >= 1` probabilities per label, every label below `K`.
 fn check(labels: &[usize], probs: &[Vec<f64>]) -> Result<usize> {
     if labels.len() != probs.len() {
-        return Err(Error::Input(format!(
-            "{} labels but {} rows of predicted probabilities",
-            labels.len(),
-            probs.len()
-        )));
+        return Err(Error::Input {
+            what: "labels",
+            reason: format!(
+                "{} labels but {} rows of predicted probabilities",
+                labels.len(),
+                probs.len()
+            ),
+        });
     }
     let k = probs.first().map_or(0, Vec::len);
     if k == 0 {
-        return Err(Error::Input("no predicted probabilities".into()));
+        return Err(Error::Input {
+            what: "predicted probabilities",
+            reason: "none given".into(),
+        });
     }
     for (i, (row, &label)) in probs.iter().zip(labels).enumerate() {
         if row.len() != k {
-            return Err(Error::Input(format!(
-                "sample {i}: {} probabilities, the first sample has {k}",
-                row.len()
-            )));
+            return Err(Error::Input {
+                what: "predicted probabilities",
+                reason: format!(
+                    "sample {i}: {} probabilities, the first sample has {k}",
+                    row.len()
+                ),
+            });
         }
         if label >= k {
-            return Err(Error::Input(format!(
-                "sample {i}: label {label}, but there are only {k} classes"
-            )));
+            return Err(Error::Input {
+                what: "labels",
+                reason: format!("sample {i}: label {label}, but there are only {k} classes"),
+            });
         }
     }
     Ok(k)
@@ -323,13 +333,16 @@ mod tests {
         let probs = vec![vec![0.5, 0.5], vec![1.0]];
         assert!(matches!(
             self_confidence(&[0, 1], &probs),
-            Err(Error::Input(_))
+            Err(Error::Input { .. })
         ));
         assert!(matches!(
             self_confidence(&[0, 2], &[vec![0.5, 0.5], vec![0.5, 0.5]]),
-            Err(Error::Input(_))
+            Err(Error::Input { .. })
         ));
-        assert!(matches!(find_label_issues(&[0], &[]), Err(Error::Input(_))));
+        assert!(matches!(
+            find_label_issues(&[0], &[]),
+            Err(Error::Input { .. })
+        ));
     }
 
     #[test]

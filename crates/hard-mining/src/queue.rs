@@ -37,6 +37,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use whet_core::geom::Polygon;
 
 use crate::error::{Error, Result};
 
@@ -55,12 +56,152 @@ pub struct ReviewItem {
     pub confidence: f64,
     /// Which model (name and version) predicted it.
     pub source: String,
-    /// Whatever the reviewer and the training set need: the image path, the model's
-    /// input, the whole predicted document.
-    pub context: Value,
+    /// What the reviewer sees and what training needs.
+    pub context: ReviewContext,
+}
+
+/// What a reviewer sees of an item and what a training sample needs from it.
+///
+/// Stored as JSON; keys this build does not know are kept in `extra` and written back.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ReviewContext {
+    /// The image the prediction was made on: a page, or a text-line crop for OCR line
+    /// reviews (then it is the recognizer's training input), as a path the exports keep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Where on `image` the value was read (its grounding), to draw for the reviewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<Polygon>,
+    /// What the model read: the OCR text or prompt of an extraction, the message of an
+    /// intent classification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    /// The whole predicted document of an extraction (JSON), completed by the reviewed
+    /// fields into a training example.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<Value>,
+    /// Anything else the producer recorded.
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, Value>,
+}
+
+/// Builds a [`ReviewItem`], checking it in [`ReviewItemBuilder::build`].
+///
+/// ```
+/// use whet_hard_mining::queue::ReviewItem;
+/// let item = ReviewItem::builder("doc-1/total", "doc-1", "total")
+///     .predicted("1,018.68")
+///     .confidence(0.62)
+///     .source("ppocrv4-receipts v3")
+///     .image("images/doc-1.png")
+///     .input("TOTAL 1,018.68")
+///     .build()?;
+/// assert_eq!(item.context.image.as_deref(), Some("images/doc-1.png"));
+/// assert!(ReviewItem::builder("k", "d", "f").confidence(1.5).build().is_err());
+/// # Ok::<(), whet_hard_mining::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ReviewItemBuilder {
+    item: ReviewItem,
+}
+
+impl ReviewItemBuilder {
+    /// What the model predicted.
+    #[must_use]
+    pub fn predicted(mut self, value: impl Into<String>) -> Self {
+        self.item.predicted = Some(value.into());
+        self
+    }
+
+    /// The model's confidence, in `0..=1`.
+    #[must_use]
+    pub fn confidence(mut self, confidence: f64) -> Self {
+        self.item.confidence = confidence;
+        self
+    }
+
+    /// The model (name and version) that predicted it.
+    #[must_use]
+    pub fn source(mut self, source: impl Into<String>) -> Self {
+        self.item.source = source.into();
+        self
+    }
+
+    /// The image the prediction was made on.
+    #[must_use]
+    pub fn image(mut self, path: impl Into<String>) -> Self {
+        self.item.context.image = Some(path.into());
+        self
+    }
+
+    /// Where on the image the value was read.
+    #[must_use]
+    pub fn region(mut self, region: Polygon) -> Self {
+        self.item.context.region = Some(region);
+        self
+    }
+
+    /// What the model read (OCR text, prompt, message).
+    #[must_use]
+    pub fn input(mut self, input: impl Into<String>) -> Self {
+        self.item.context.input = Some(input.into());
+        self
+    }
+
+    /// The whole predicted document.
+    #[must_use]
+    pub fn document(mut self, document: Value) -> Self {
+        self.item.context.document = Some(document);
+        self
+    }
+
+    /// Anything else under `key`.
+    #[must_use]
+    pub fn extra(mut self, key: impl Into<String>, value: Value) -> Self {
+        self.item.context.extra.insert(key.into(), value);
+        self
+    }
+
+    /// The item.
+    ///
+    /// # Errors
+    /// [`Error::Input`] for an empty key, document id or field, or a confidence outside
+    /// `0..=1`.
+    pub fn build(self) -> Result<ReviewItem> {
+        let item = self.item;
+        let bad = |reason: String| Error::Input {
+            what: "review item",
+            reason,
+        };
+        if item.key.is_empty() || item.doc_id.is_empty() || item.field.is_empty() {
+            return Err(bad(format!(
+                "key {:?}, document {:?} and field {:?} must all be given",
+                item.key, item.doc_id, item.field
+            )));
+        }
+        if !(0.0..=1.0).contains(&item.confidence) {
+            return Err(bad(format!(
+                "{}: confidence {} is not in 0..=1",
+                item.key, item.confidence
+            )));
+        }
+        Ok(item)
+    }
 }
 
 impl ReviewItem {
+    /// A builder for the item `key` of field `field` of document `doc_id` (confidence 0
+    /// until set).
+    pub fn builder(
+        key: impl Into<String>,
+        doc_id: impl Into<String>,
+        field: impl Into<String>,
+    ) -> ReviewItemBuilder {
+        ReviewItemBuilder {
+            item: ReviewItem::new(key, doc_id, field, None, 0.0),
+        }
+    }
+
     /// An item without source or context.
     pub fn new(
         key: impl Into<String>,
@@ -76,7 +217,7 @@ impl ReviewItem {
             predicted,
             confidence,
             source: String::new(),
-            context: Value::Null,
+            context: ReviewContext::default(),
         }
     }
 }
@@ -105,17 +246,14 @@ impl ReviewStatus {
         }
     }
 
-    fn parse(s: &str) -> Result<Self> {
-        Ok(match s {
+    /// `None` for a status this build does not know.
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
             "pending" => ReviewStatus::Pending,
             "validated" => ReviewStatus::Validated,
             "corrected" => ReviewStatus::Corrected,
             "rejected" => ReviewStatus::Rejected,
-            other => {
-                return Err(Error::Queue(format!(
-                    "unknown status {other:?} in the store"
-                )));
-            }
+            _ => return None,
         })
     }
 }
@@ -235,8 +373,8 @@ pub struct Correction {
     pub value: Option<String>,
     /// Sample weight.
     pub weight: f64,
-    /// The item's context (image path, model input, predicted document).
-    pub context: Value,
+    /// The item's context (image, region, model input, predicted document).
+    pub context: ReviewContext,
     /// Where it came from.
     pub provenance: Provenance,
 }
@@ -257,7 +395,7 @@ pub trait ReviewStore {
     /// Marks a pending item right as predicted.
     ///
     /// # Errors
-    /// [`Error::Queue`] for an unknown or already reviewed id; storage failures.
+    /// [`Error::NotPending`] for an unknown or already reviewed id; storage failures.
     fn validate(&self, id: i64, reviewer: &str) -> Result<()>;
     /// Records the right value of a pending item (`None`: the field should be empty).
     ///
@@ -389,7 +527,7 @@ impl SqliteQueue {
     ///
     /// # Errors
     /// [`Error::Sqlite`] naming the file when it cannot be opened or migrated, or is not a
-    /// review queue; [`Error::Queue`] when it was written by a newer version.
+    /// review queue; [`Error::NewerSchema`] when it was written by a newer version.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let wrap = |e: rusqlite::Error| Error::Sqlite {
@@ -409,11 +547,11 @@ impl SqliteQueue {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(wrap)?;
         if version as usize > MIGRATIONS.len() {
-            return Err(Error::Queue(format!(
-                "{}: schema version {version} is newer than this build knows ({})",
-                path.display(),
-                MIGRATIONS.len()
-            )));
+            return Err(Error::NewerSchema {
+                path: path.to_owned(),
+                found: version,
+                known: MIGRATIONS.len(),
+            });
         }
         for (i, m) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             tx.execute_batch(m).map_err(wrap)?;
@@ -441,10 +579,10 @@ impl SqliteQueue {
     }
 
     fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
-        let mut conn = self
-            .conn
-            .lock()
-            .map_err(|_| Error::Queue(format!("{}: a writer panicked", self.path.display())))?;
+        let mut conn = self.conn.lock().map_err(|_| Error::Corrupt {
+            path: self.path.clone(),
+            report: "a writer panicked while holding the connection".into(),
+        })?;
         f(&mut conn).map_err(|e| self.err(e))
     }
 
@@ -473,10 +611,10 @@ impl SqliteQueue {
             Ok(n)
         })?;
         if changed == 0 {
-            return Err(Error::Queue(format!(
-                "{}: item {id} is not pending (unknown or already reviewed)",
-                self.path.display()
-            )));
+            return Err(Error::NotPending {
+                path: self.path.clone(),
+                id,
+            });
         }
         Ok(())
     }
@@ -505,7 +643,7 @@ impl SqliteQueue {
                         predicted: r.get(4)?,
                         confidence: r.get(5)?,
                         source: r.get(6)?,
-                        context: Value::Null,
+                        context: ReviewContext::default(),
                     },
                     status: ReviewStatus::Pending,
                     value: r.get(9)?,
@@ -519,14 +657,15 @@ impl SqliteQueue {
         })?;
         raw.into_iter()
             .map(|(mut stored, context, status)| {
-                stored.item.context = serde_json::from_str(&context).map_err(|e| {
-                    Error::Queue(format!(
-                        "{}: item {}: context is not JSON: {e}",
-                        self.path.display(),
-                        stored.id
-                    ))
-                })?;
-                stored.status = ReviewStatus::parse(&status)?;
+                let bad = |reason: String| Error::Record {
+                    path: self.path.clone(),
+                    item: stored.id.to_string(),
+                    reason,
+                };
+                stored.item.context = serde_json::from_str(&context)
+                    .map_err(|e| bad(format!("context is not JSON: {e}")))?;
+                stored.status = ReviewStatus::parse(&status)
+                    .ok_or_else(|| bad(format!("unknown status {status:?}")))?;
                 Ok(stored)
             })
             .collect()
@@ -535,8 +674,10 @@ impl SqliteQueue {
 
 impl ReviewStore for SqliteQueue {
     fn enqueue(&self, item: &ReviewItem) -> Result<Enqueued> {
-        let context = serde_json::to_string(&item.context).map_err(|e| {
-            Error::Queue(format!("item {}: context cannot be encoded: {e}", item.key))
+        let context = serde_json::to_string(&item.context).map_err(|e| Error::Record {
+            path: self.path.clone(),
+            item: item.key.clone(),
+            reason: format!("context cannot be encoded: {e}"),
         })?;
         self.with_conn(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -588,7 +729,14 @@ impl ReviewStore for SqliteQueue {
         })?;
         let counts = rows
             .into_iter()
-            .map(|(status, field, n)| Ok((ReviewStatus::parse(&status)?, field, n as usize)))
+            .map(|(status, field, n)| {
+                let parsed = ReviewStatus::parse(&status).ok_or_else(|| Error::Record {
+                    path: self.path.clone(),
+                    item: format!("field {field}"),
+                    reason: format!("unknown status {status:?}"),
+                })?;
+                Ok((parsed, field, n as usize))
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(QueueStats::from_counts(counts))
     }
@@ -599,14 +747,17 @@ impl SqliteQueue {
     /// reports `ok`.
     ///
     /// # Errors
-    /// [`Error::Queue`] with SQLite's findings; storage failures.
+    /// [`Error::Corrupt`] with SQLite's findings; storage failures.
     pub fn check_integrity(&self) -> Result<()> {
         let report: String =
             self.with_conn(|c| c.query_row("PRAGMA integrity_check", [], |r| r.get(0)))?;
         if report == "ok" {
             Ok(())
         } else {
-            Err(Error::Queue(format!("{}: {report}", self.path.display())))
+            Err(Error::Corrupt {
+                path: self.path.clone(),
+                report,
+            })
         }
     }
 }

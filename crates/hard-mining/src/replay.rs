@@ -63,18 +63,24 @@ pub fn replay_mix<T: Clone>(
     mix: &ReplayMix,
 ) -> Result<Vec<T>> {
     if !(0.0..=1.0).contains(&mix.hard_fraction) {
-        return Err(Error::Input(format!(
-            "hard_fraction {} is not between 0 and 1",
-            mix.hard_fraction
-        )));
+        return Err(Error::Input {
+            what: "hard_fraction",
+            reason: format!("{} is not between 0 and 1", mix.hard_fraction),
+        });
     }
     let n_hard = (total as f64 * mix.hard_fraction).round() as usize;
     let n_normal = total - n_hard;
     if n_hard > 0 && hard.is_empty() {
-        return Err(Error::Input("no hard samples to mix in".into()));
+        return Err(Error::Input {
+            what: "hard samples",
+            reason: "none to mix in".into(),
+        });
     }
     if n_normal > 0 && normal.is_empty() {
-        return Err(Error::Input("no normal samples to mix in".into()));
+        return Err(Error::Input {
+            what: "normal samples",
+            reason: "none to mix in".into(),
+        });
     }
     let mut rng = ChaCha8Rng::seed_from_u64(mix.seed);
     let mut out = draw(normal, n_normal, &mut rng);

@@ -22,8 +22,11 @@ fn item(key: &str, i: usize) -> ReviewItem {
         0.5,
     );
     it.source = "test-model v1".into();
-    it.context =
-        serde_json::json!({"image": format!("images/{i:06}.png"), "padding": "x".repeat(200)});
+    it.context.image = Some(format!("images/{i:06}.png"));
+    // A key this build does not know: kept and read back.
+    it.context
+        .extra
+        .insert("padding".into(), serde_json::json!("x".repeat(200)));
     it
 }
 
@@ -207,7 +210,8 @@ fn reviews_statistics_and_reopening() {
     assert_eq!(fixed.provenance.reviewer, "ben");
     assert_eq!(fixed.provenance.predicted.as_deref(), Some("1.00"));
     assert_eq!(fixed.provenance.source, "test-model v1");
-    assert_eq!(fixed.context["image"], "images/000001.png");
+    assert_eq!(fixed.context.image.as_deref(), Some("images/000001.png"));
+    assert_eq!(fixed.context.extra["padding"], "x".repeat(200));
 }
 
 #[test]

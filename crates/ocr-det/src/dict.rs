@@ -40,7 +40,7 @@ impl CharDict {
     ///
     /// # Errors
     /// [`Error::Weights`] when the metadata has no `character` entry.
-    pub fn from_onnx(model: &OnnxModel) -> Result<Self> {
+    pub(crate) fn from_onnx(model: &OnnxModel) -> Result<Self> {
         let text = model.metadata.get("character").ok_or_else(|| {
             Error::weights(
                 &model.path,
@@ -103,6 +103,39 @@ impl CharDict {
         (Self::from_classes(classes), added)
     }
 
+    /// The characters of `texts` this dictionary lacks, with how often they occur, most
+    /// frequent first (ties in character order).
+    pub fn missing<'a>(&self, texts: impl IntoIterator<Item = &'a str>) -> Vec<(char, usize)> {
+        let mut counts = std::collections::BTreeMap::<char, usize>::new();
+        for text in texts {
+            for c in text.chars().filter(|&c| self.class_of(c).is_none()) {
+                *counts.entry(c).or_default() += 1;
+            }
+        }
+        let mut out: Vec<(char, usize)> = counts.into_iter().collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
+
+    /// This dictionary grown with every character of `texts` it lacks (`₱`, `ñ`, ...),
+    /// in order of frequency; returns the new dictionary and the characters added. The
+    /// recognizer's head grows with it through
+    /// [`SvtrRecognizer::with_dict`](crate::SvtrRecognizer::with_dict), each new row
+    /// started from its [`look_alike`].
+    ///
+    /// ```
+    /// use whet_ocr_det::CharDict;
+    /// let base = CharDict::from_lines(&["P", "a", "1"]);
+    /// let (grown, added) = base.grow(["₱1", "Pa", "ñ₱"]);
+    /// assert_eq!(added, ['₱', 'ñ']);
+    /// assert_eq!(grown.len(), base.len() + 2);
+    /// assert!(grown.class_of('₱').is_some());
+    /// ```
+    pub fn grow<'a>(&self, texts: impl IntoIterator<Item = &'a str>) -> (CharDict, Vec<char>) {
+        let added: Vec<char> = self.missing(texts).into_iter().map(|(c, _)| c).collect();
+        (self.with_chars(&added).0, added)
+    }
+
     /// The dictionary file PaddleOCR reads (`character_dict_path`, one entry per line,
     /// blank and trailing space left out: `use_space_char` adds the space back).
     pub fn to_dict_file(&self) -> String {
@@ -112,6 +145,40 @@ impl CharDict {
             .map(|c| format!("{c}\n"))
             .collect()
     }
+}
+
+/// The character a new dictionary entry should start from: a Latin look-alike for the
+/// characters Philippine and other Latin-script documents use that PP-OCRv4's dictionary
+/// lacks (`₱` -> `P`, `ñ` -> `n`, accented vowels -> the plain vowel); `None` for others.
+///
+/// ```
+/// use whet_ocr_det::look_alike;
+/// assert_eq!(look_alike("₱"), Some('P'));
+/// assert_eq!(look_alike("Ñ"), Some('N'));
+/// assert_eq!(look_alike("€"), None);
+/// ```
+pub fn look_alike(text: &str) -> Option<char> {
+    let mut chars = text.chars();
+    let c = chars.next()?;
+    if chars.next().is_some() {
+        return None;
+    }
+    Some(match c {
+        '₱' => 'P',
+        'ñ' => 'n',
+        'Ñ' => 'N',
+        'á' | 'à' | 'â' | 'ä' => 'a',
+        'Á' | 'À' | 'Â' | 'Ä' => 'A',
+        'é' | 'è' | 'ê' | 'ë' => 'e',
+        'É' | 'È' | 'Ê' | 'Ë' => 'E',
+        'í' | 'ì' | 'î' | 'ï' => 'i',
+        'Í' | 'Ì' | 'Î' | 'Ï' => 'I',
+        'ó' | 'ò' | 'ô' | 'ö' => 'o',
+        'Ó' | 'Ò' | 'Ô' | 'Ö' => 'O',
+        'ú' | 'ù' | 'û' | 'ü' => 'u',
+        'Ú' | 'Ù' | 'Û' | 'Ü' => 'U',
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

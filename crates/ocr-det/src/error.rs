@@ -15,6 +15,24 @@ pub enum Error {
         reason: String,
     },
 
+    /// Settings or data a recipe cannot work with.
+    #[error("invalid {what}: {reason}")]
+    Config {
+        /// What is invalid.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+
+    /// A tensor could not be read back from the device (a lost GPU, say).
+    #[error("cannot read {what} back from the device: {reason}")]
+    Readback {
+        /// What was being read.
+        what: &'static str,
+        /// The backend's message.
+        reason: String,
+    },
+
     /// An image that cannot be read or decoded.
     #[error("{path}: cannot read the image: {reason}")]
     Image {
@@ -24,17 +42,20 @@ pub enum Error {
         reason: String,
     },
 
-    /// A label file that cannot be read (whet-synth-docs' PaddleOCR label reader names
-    /// the file and line).
-    #[error(transparent)]
-    Labels(#[from] whet_synth_docs::Error),
-
-    /// Reading a file failed (whet-core's file errors name the path).
+    /// Reading a file failed, or a label file is malformed (whet-core's errors name the
+    /// path, and the line of a label file).
     #[error(transparent)]
     Core(#[from] whet_core::Error),
 }
 
 impl Error {
+    pub(crate) fn readback(what: &'static str, e: impl std::fmt::Debug) -> Self {
+        Error::Readback {
+            what,
+            reason: format!("{e:?}"),
+        }
+    }
+
     pub(crate) fn weights(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
         Error::Weights {
             path: path.into(),

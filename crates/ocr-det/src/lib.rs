@@ -5,7 +5,7 @@
 //! modules, loaded from the real PP-OCR weights, with PaddleOCR's pre- and
 //! post-processing and fine-tuning on your own documents through the whet-core Trainer.
 //!
-//! **Status.** Inference (issue 06) done: the ONNX reader ([`OnnxModel`]) and dictionary
+//! **Status.** Inference (issue 06) done: a private ONNX reader and the dictionary
 //! ([`CharDict`]); the detector ([`DbNet`]) and recognizer ([`SvtrRecognizer`]) as burn
 //! modules that reproduce onnxruntime on the same files; the whole pipeline ([`Ocr`]),
 //! matching rapidocr 1.4.4 on 99.1% of lines, OpenCV's geometry reproduced bit for bit
@@ -21,7 +21,7 @@
 //!
 //! let ocr = Ocr::from_pretrained("assets/rapidocr-1.4.4", &Device::flex())?;
 //! let img = image::open("receipt.jpg").expect("an image").to_rgb8();
-//! for line in ocr.read(&img) {
+//! for line in ocr.read(&img)? {
 //!     println!("{:?} {} ({:.2})", line.polygon.points, line.text, line.confidence);
 //! }
 //! assert_eq!(ocr.dict.len(), 6625); // blank + 6,623 characters + space
@@ -32,11 +32,14 @@ mod ctc;
 pub mod det;
 mod dict;
 mod error;
+pub mod finetune;
 mod graph;
 pub mod image_ops;
 pub mod min_area_rect;
 mod ocr;
 mod onnx;
+#[cfg(test)]
+mod onnx_tests;
 pub mod postprocess;
 pub mod rec;
 pub mod train;
@@ -44,8 +47,7 @@ mod weights;
 
 pub use ctc::{Decoded, greedy_decode};
 pub use det::DbNet;
-pub use dict::CharDict;
+pub use dict::{CharDict, look_alike};
 pub use error::{Error, Result};
 pub use ocr::{DET_FILE, LimitType, Ocr, OcrConfig, REC_FILE, TextLine, recognize_lines};
-pub use onnx::{Attribute, OnnxModel, OnnxNode, OnnxTensor, TensorData};
 pub use rec::SvtrRecognizer;

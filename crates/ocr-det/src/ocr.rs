@@ -69,6 +69,9 @@ impl Default for OcrConfig {
     }
 }
 
+/// File name of a saved pipeline's settings ([`Ocr::save`]).
+pub const CONFIG_FILE: &str = "config.json";
+
 /// One line of text found in an image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TextLine {
@@ -97,6 +100,9 @@ pub struct Ocr {
 /// Recognises text-line images with `rec` as rapidocr does: sorted by aspect ratio, in
 /// batches of `batch` resized to `height` and padded to the batch's widest (at least
 /// `min_width`), greedy CTC. `(text, confidence)` each, in the given order.
+///
+/// # Errors
+/// [`crate::Error::Readback`] when the probabilities cannot be read from the device.
 pub fn recognize_lines(
     rec: &SvtrRecognizer,
     dict: &CharDict,
@@ -105,7 +111,7 @@ pub fn recognize_lines(
     min_width: u32,
     batch: usize,
     device: &Device,
-) -> Vec<(String, f32)> {
+) -> Result<Vec<(String, f32)>> {
     let ratio = |i: &RgbImage| f64::from(i.width()) / f64::from(i.height());
     let mut order: Vec<usize> = (0..lines.len()).collect();
     order.sort_by(|&a, &b| ratio(&lines[a]).total_cmp(&ratio(&lines[b])));
@@ -129,7 +135,10 @@ pub fn recognize_lines(
         );
         let prob = rec.forward(input);
         let [_, steps, classes] = prob.dims();
-        let values = prob.into_data().try_to_vec::<f32>().unwrap_or_default();
+        let values = prob
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| crate::Error::readback("the recognizer's probabilities", e))?;
         for (k, &i) in chunk.iter().enumerate() {
             let d = greedy_decode(
                 &values[k * steps * classes..(k + 1) * steps * classes],
@@ -138,7 +147,7 @@ pub fn recognize_lines(
             out[i] = (d.text, d.confidence);
         }
     }
-    out
+    Ok(out)
 }
 
 /// `[1, 3, h, w]` input from an RGB image: BGR planes (rapidocr feeds OpenCV images),
@@ -197,7 +206,10 @@ impl Ocr {
 
     /// The text probability map of an image at the detector's input size:
     /// `(values, width, height)`.
-    pub fn probability_map(&self, img: &RgbImage) -> (Vec<f32>, usize, usize) {
+    ///
+    /// # Errors
+    /// [`crate::Error::Readback`] when the map cannot be read from the device.
+    pub fn probability_map(&self, img: &RgbImage) -> Result<(Vec<f32>, usize, usize)> {
         let (w, h) = self.det_size(img.width(), img.height());
         let resized = resize_bilinear(img, w, h);
         let (w, h) = (w as usize, h as usize);
@@ -206,24 +218,27 @@ impl Ocr {
             &self.device,
         );
         let prob = self.det.forward(x);
-        (
-            prob.into_data().try_to_vec::<f32>().unwrap_or_default(),
-            w,
-            h,
-        )
+        let values = prob
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| crate::Error::readback("the detector's probability map", e))?;
+        Ok((values, w, h))
     }
 
     /// Text boxes with their detection scores, in reading order.
-    pub fn detect(&self, img: &RgbImage) -> Vec<(Quad, f32)> {
-        let (prob, w, h) = self.probability_map(img);
-        db_boxes(
+    ///
+    /// # Errors
+    /// As [`Ocr::probability_map`].
+    pub fn detect(&self, img: &RgbImage) -> Result<Vec<(Quad, f32)>> {
+        let (prob, w, h) = self.probability_map(img)?;
+        Ok(db_boxes(
             &prob,
             w,
             h,
             img.width() as usize,
             img.height() as usize,
             &self.config.db,
-        )
+        ))
     }
 
     /// rapidocr's `get_rotate_crop_image`: the quadrilateral warped upright (bicubic,
@@ -303,13 +318,35 @@ impl Ocr {
         Ok(self)
     }
 
+    /// Saves the whole pipeline in `dir` (created if missing): `det.safetensors`,
+    /// `rec.safetensors`, the dictionary `rec_dict.txt` (PaddleOCR's format) and
+    /// `config.json` (the pipeline settings), each written atomically. A registry version
+    /// made of this folder is read back by [`Ocr::with_finetuned`].
+    ///
+    /// # Errors
+    /// [`crate::Error::Weights`] or [`crate::Error::Core`] when a file cannot be written.
+    pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| whet_core::Error::file(dir, e))?;
+        self.det.save(dir)?;
+        self.rec.save(&self.dict, dir)?;
+        let config = serde_json::to_vec_pretty(&self.config).map_err(|e| {
+            crate::Error::weights(dir.join(CONFIG_FILE), format!("cannot encode: {e}"))
+        })?;
+        whet_core::data::atomic_write(dir.join(CONFIG_FILE), &config)?;
+        Ok(())
+    }
+
     /// The device the models run on.
     pub fn device(&self) -> &Device {
         &self.device
     }
 
     /// Recognises text-line images: `(text, confidence)` each, in the given order.
-    pub fn recognize(&self, lines: &[RgbImage]) -> Vec<(String, f32)> {
+    ///
+    /// # Errors
+    /// As [`recognize_lines`].
+    pub fn recognize(&self, lines: &[RgbImage]) -> Result<Vec<(String, f32)>> {
         recognize_lines(
             &self.rec,
             &self.dict,
@@ -322,7 +359,10 @@ impl Ocr {
     }
 
     /// Finds and reads the text lines of an image.
-    pub fn read(&self, img: &RgbImage) -> Vec<TextLine> {
+    ///
+    /// # Errors
+    /// [`crate::Error::Readback`] when a result cannot be read from the device.
+    pub fn read(&self, img: &RgbImage) -> Result<Vec<TextLine>> {
         // rapidocr first scales images whose longer side exceeds max_side_len
         // (`reduce_max_side`: both sides snapped to multiples of 32).
         let (w, h) = (img.width(), img.height());
@@ -337,12 +377,12 @@ impl Ocr {
         } else {
             (img.clone(), (1.0, 1.0))
         };
-        let boxes = self.detect(&work);
+        let boxes = self.detect(&work)?;
         let crops: Vec<Option<RgbImage>> =
             boxes.iter().map(|(q, _)| Self::crop(&work, q)).collect();
         let present: Vec<RgbImage> = crops.iter().flatten().cloned().collect();
-        let mut texts = self.recognize(&present).into_iter();
-        boxes
+        let mut texts = self.recognize(&present)?.into_iter();
+        Ok(boxes
             .iter()
             .zip(&crops)
             .filter_map(|((q, _), c)| {
@@ -353,9 +393,10 @@ impl Ocr {
                         points: q
                             .iter()
                             .map(|p| {
+                                // Scaled in f32 as rapidocr does, then widened.
                                 [
-                                    (p[0] * ratio.0 as f32).clamp(0.0, w as f32),
-                                    (p[1] * ratio.1 as f32).clamp(0.0, h as f32),
+                                    f64::from((p[0] * ratio.0 as f32).clamp(0.0, w as f32)),
+                                    f64::from((p[1] * ratio.1 as f32).clamp(0.0, h as f32)),
                                 ]
                             })
                             .collect(),
@@ -364,11 +405,14 @@ impl Ocr {
                     confidence,
                 })
             })
-            .collect()
+            .collect())
     }
 
     /// [`Ocr::read`] for several images.
-    pub fn read_batch(&self, imgs: &[RgbImage]) -> Vec<Vec<TextLine>> {
+    ///
+    /// # Errors
+    /// As [`Ocr::read`].
+    pub fn read_batch(&self, imgs: &[RgbImage]) -> Result<Vec<Vec<TextLine>>> {
         imgs.iter().map(|i| self.read(i)).collect()
     }
 }

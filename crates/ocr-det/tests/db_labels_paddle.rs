@@ -10,6 +10,7 @@
 //! everywhere.
 
 use serde_json::Value;
+use whet_core::geom::{Polygon, TextRegion};
 use whet_ocr_det::train::{DbLabelConfig, db_targets};
 
 fn base64(text: &str) -> Vec<u8> {
@@ -43,7 +44,7 @@ fn db_targets_match_paddleocr() {
             case["w"].as_u64().unwrap() as usize,
             case["h"].as_u64().unwrap() as usize,
         );
-        let polygons: Vec<(Vec<[f64; 2]>, bool)> = case["polygons"]
+        let polygons: Vec<TextRegion> = case["polygons"]
             .as_array()
             .unwrap()
             .iter()
@@ -60,7 +61,11 @@ fn db_targets_match_paddleocr() {
                         ]
                     })
                     .collect();
-                (pts, i.as_bool().unwrap())
+                TextRegion {
+                    polygon: Polygon::new(pts),
+                    text: String::new(),
+                    ignore: i.as_bool().unwrap(),
+                }
             })
             .collect();
         let t = db_targets(w, h, &polygons, &DbLabelConfig::default());

@@ -39,7 +39,7 @@ fn pipeline_matches_rapidocr_on_28_receipts() {
             sroie.join(name)
         };
         let img = image::open(path).unwrap().to_rgb8();
-        let got = ocr.read(&img);
+        let got = ocr.read(&img).unwrap();
         got_lines += got.len();
         let mut used = vec![false; got.len()];
         for line in lines.as_array().unwrap() {
@@ -55,15 +55,7 @@ fn pipeline_matches_rapidocr_on_28_receipts() {
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| !used[*i])
-                .map(|(i, g)| {
-                    let b: Vec<[f64; 2]> = g
-                        .polygon
-                        .points
-                        .iter()
-                        .map(|p| [f64::from(p[0]), f64::from(p[1])])
-                        .collect();
-                    (i, iou(&want_box, &b))
-                })
+                .map(|(i, g)| (i, iou(&want_box, &g.polygon.points)))
                 .max_by(|a, b| a.1.total_cmp(&b.1));
             if let Some((i, v)) = best.filter(|(_, v)| *v >= 0.95) {
                 used[i] = true;

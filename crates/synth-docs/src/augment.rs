@@ -176,8 +176,8 @@ fn move_polygon(p: &Polygon, h: &Homography) -> Polygon {
             .points
             .iter()
             .map(|q| {
-                let (x, y) = h.apply(f64::from(q[0]), f64::from(q[1]));
-                [x as f32, y as f32]
+                let (x, y) = h.apply(q[0], q[1]);
+                [x, y]
             })
             .collect(),
     }
@@ -306,12 +306,13 @@ fn bend(p: &Polygon, wave: &Wave, grow: f32) -> Polygon {
         return p.clone();
     }
     let (cx, cy) = p.points.iter().fold((0.0, 0.0), |(x, y), q| {
-        (x + q[0] / n as f32, y + q[1] / n as f32)
+        (x + q[0] as f32 / n as f32, y + q[1] as f32 / n as f32)
     });
     let out: Vec<[f32; 2]> = p
         .points
         .iter()
         .map(|q| {
+            let q = [q[0] as f32, q[1] as f32];
             let (dx, dy) = (q[0] - cx, q[1] - cy);
             let len = (dx * dx + dy * dy).sqrt().max(1e-6);
             [q[0] + grow * dx / len, q[1] + grow * dy / len]
@@ -326,7 +327,7 @@ fn bend(p: &Polygon, wave: &Wave, grow: f32) -> Polygon {
                 f64::from(a[0] + (b[0] - a[0]) * t),
                 f64::from(a[1] + (b[1] - a[1]) * t),
             );
-            points.push([x as f32, y as f32]);
+            points.push([x, y]);
         }
     }
     Polygon { points }

@@ -30,17 +30,6 @@ pub enum Error {
         reason: String,
     },
 
-    /// A line of a PaddleOCR label file that cannot be read.
-    #[error("{path}:{line}: {reason}")]
-    Label {
-        /// The label file.
-        path: std::path::PathBuf,
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong with the line.
-        reason: String,
-    },
-
     /// Writing a dataset file failed (whet-core's atomic writes and JSONL).
     #[error(transparent)]
     Core(#[from] whet_core::Error),

@@ -15,18 +15,23 @@
 //! Every file is written atomically; the label files and the manifest last, so an
 //! interrupted run never leaves labels pointing at missing images.
 
+use std::collections::BTreeMap;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use image::{GrayImage, ImageFormat};
 use serde::{Deserialize, Serialize};
+use whet_core::data::paddle::{DetBox, DetSample, RecSample, det_line, rec_line};
 use whet_core::data::{atomic_write, write_jsonl};
+use whet_core::geom::{Polygon, TextRegion};
 
 use crate::document::Document;
 use crate::error::{Error, Result};
-use crate::paddle::{DetBox, DetSample, RecSample, det_line, rec_line};
-use crate::plan::DocFeature;
+use crate::generate::GeneratorConfig;
+use crate::plan::{DocFeature, PlannedGenerator, SynthesisPlan};
+use crate::render::FontSet;
 use crate::render::{Page, Region, TextLine, Word};
+use crate::sheet::Layout;
 
 /// One sample of the manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -151,12 +156,13 @@ impl DatasetWriter {
             .iter()
             .map(|l| DetBox {
                 transcription: l.text.clone(),
-                points: l
-                    .polygon
-                    .points
-                    .iter()
-                    .map(|p| [f64::from(p[0]).round(), f64::from(p[1]).round()])
-                    .collect(),
+                polygon: Polygon::new(
+                    l.polygon
+                        .points
+                        .iter()
+                        .map(|p| [p[0].round(), p[1].round()])
+                        .collect(),
+                ),
                 difficult: false,
             })
             .collect();
@@ -207,4 +213,108 @@ impl DatasetWriter {
         write_jsonl(self.root.join("manifest.jsonl"), &self.manifest)?;
         Ok(self.manifest.len())
     }
+}
+
+/// Renders `n` documents planned by `plan` from `config` with `seed` into the dataset
+/// folder `dir` (manifest, ground truth, PaddleOCR labels, crops), the eight layouts taken
+/// in turn and the system fonts cycled; returns the manifest. The same arguments write
+/// the same bytes.
+///
+/// ```no_run
+/// use whet_synth_docs::{GeneratorConfig, SynthesisPlan, synthesise};
+/// let manifest = synthesise("data/receipts", 200, 11, GeneratorConfig::default(), SynthesisPlan::default())?;
+/// assert_eq!(manifest.len(), 200);
+/// # Ok::<(), whet_synth_docs::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Config`] for an invalid config, [`Error::Font`] without a usable font,
+/// [`Error::Image`] / [`Error::Core`] when a file cannot be written.
+pub fn synthesise(
+    dir: impl AsRef<Path>,
+    n: u64,
+    seed: u64,
+    config: GeneratorConfig,
+    plan: SynthesisPlan,
+) -> Result<Vec<ManifestRecord>> {
+    let generator = PlannedGenerator::new(seed, config, plan)?;
+    let catalogue = Layout::catalogue();
+    let fonts = FontSet::system()?;
+    let mut writer = DatasetWriter::create(dir.as_ref())?;
+    for i in 0..n {
+        let sample = generator.sample(i);
+        let layout = catalogue[i as usize % catalogue.len()]
+            .with_font((i as usize / catalogue.len()) % fonts.len());
+        let page = layout.render(&sample.document, &fonts)?;
+        writer.add_with_features(
+            &format!("{i:06}"),
+            &sample.document,
+            &page,
+            &sample.features,
+        )?;
+    }
+    let manifest = writer.manifest.clone();
+    writer.finish()?;
+    Ok(manifest)
+}
+
+/// [`synthesise`] unless `dir` already holds a finished dataset (its `manifest.jsonl`,
+/// written last), then the ground-truth lines of its pages ([`read_line_regions`]): a
+/// dataset made once and read by every later run.
+///
+/// # Errors
+/// As [`synthesise`] and [`read_line_regions`].
+pub fn synthesise_once(
+    dir: impl AsRef<Path>,
+    n: u64,
+    seed: u64,
+    config: GeneratorConfig,
+    plan: SynthesisPlan,
+) -> Result<BTreeMap<String, Vec<TextRegion>>> {
+    let dir = dir.as_ref();
+    if !dir.join("manifest.jsonl").exists() {
+        synthesise(dir, n, seed, config, plan)?;
+    }
+    read_line_regions(dir)
+}
+
+/// The manifest of a dataset folder (`manifest.jsonl`).
+///
+/// # Errors
+/// [`Error::Core`] when it is missing or a record is malformed (file and line named).
+pub fn read_manifest(dir: impl AsRef<Path>) -> Result<Vec<ManifestRecord>> {
+    let read = whet_core::data::read_jsonl::<ManifestRecord>(
+        dir.as_ref().join("manifest.jsonl"),
+        whet_core::data::MalformedPolicy::Fail,
+    )?;
+    Ok(read.records.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Every page's ground-truth lines as [`TextRegion`]s, keyed by image path relative to the
+/// dataset folder: what OCR predictions are scored against
+/// (`whet_eval_metrics::ocr::end_to_end`).
+///
+/// # Errors
+/// As [`read_manifest`]; [`Error::Core`] for a ground-truth file that is missing or not
+/// ground truth.
+pub fn read_line_regions(dir: impl AsRef<Path>) -> Result<BTreeMap<String, Vec<TextRegion>>> {
+    let dir = dir.as_ref();
+    let mut out = BTreeMap::new();
+    for record in read_manifest(dir)? {
+        let path = dir.join(&record.ground_truth);
+        let bytes = std::fs::read(&path).map_err(|e| whet_core::Error::file(&path, e))?;
+        let gt: GroundTruth =
+            serde_json::from_slice(&bytes).map_err(|e| whet_core::Error::Format {
+                path: path.clone(),
+                line: e.line(),
+                reason: format!("not ground truth: {e}"),
+            })?;
+        let lines = gt
+            .lines
+            .into_iter()
+            .map(|l| TextRegion::new(l.polygon, l.text))
+            .collect();
+        out.insert(record.image, lines);
+    }
+    Ok(out)
 }

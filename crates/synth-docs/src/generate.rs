@@ -46,6 +46,16 @@ impl Default for GeneratorConfig {
 }
 
 impl GeneratorConfig {
+    /// Philippine receipts and invoices, in English and Filipino (the other settings
+    /// default): what a Philippine business photographs and scans.
+    pub fn philippine_receipts() -> Self {
+        GeneratorConfig {
+            locales: vec![Locale::EnPh, Locale::FilPh],
+            kinds: vec![DocKind::Receipt, DocKind::Invoice],
+            ..GeneratorConfig::default()
+        }
+    }
+
     /// Checks every setting.
     ///
     /// # Errors

@@ -26,7 +26,6 @@ mod export;
 mod generate;
 mod locale;
 mod money;
-pub mod paddle;
 mod plan;
 mod render;
 mod sheet;
@@ -34,7 +33,10 @@ mod sheet;
 pub use augment::{AugmentConfig, augment};
 pub use document::{DocKind, Document, Field, LineItem, Party, Totals, VatClass};
 pub use error::{Error, Result};
-pub use export::{DatasetWriter, GroundTruth, ManifestRecord};
+pub use export::{
+    DatasetWriter, GroundTruth, ManifestRecord, read_line_regions, read_manifest, synthesise,
+    synthesise_once,
+};
 pub use generate::{Generator, GeneratorConfig};
 pub use locale::{Locale, TaxRule};
 pub use money::{Currency, Money};

@@ -402,7 +402,7 @@ pub(crate) fn draw_text(
             added.push(words.len());
             words.push(Word {
                 text: t,
-                polygon: Polygon::rect(b[0], b[1], b[2], b[3]),
+                polygon: Polygon::rect(b[0].into(), b[1].into(), b[2].into(), b[3].into()),
             });
         }
     };

@@ -155,8 +155,12 @@ impl Canvas<'_> {
         for x in a..b {
             self.image.put_pixel(x, y, Luma([40]));
         }
-        self.rules
-            .push(Polygon::rect(a as f32, y as f32, b as f32, y as f32 + 1.0));
+        self.rules.push(Polygon::rect(
+            f64::from(a),
+            f64::from(y),
+            f64::from(b),
+            f64::from(y) + 1.0,
+        ));
     }
 
     fn vline(&mut self, x: f32, y0: f32, y1: f32) {
@@ -171,8 +175,12 @@ impl Canvas<'_> {
         for y in a..b {
             self.image.put_pixel(x, y, Luma([40]));
         }
-        self.rules
-            .push(Polygon::rect(x as f32, a as f32, x as f32 + 1.0, b as f32));
+        self.rules.push(Polygon::rect(
+            f64::from(x),
+            f64::from(a),
+            f64::from(x) + 1.0,
+            f64::from(b),
+        ));
     }
 }
 

@@ -23,8 +23,8 @@ fn word_polygons_cover_all_ink_and_only_words() {
         for w in &page.words {
             let [x0, y0, x1, y1] = w.polygon.bounds();
             let mut ink = 0usize;
-            for y in (y0.max(0.0) as u32)..(y1.min(page.image.height() as f32) as u32) {
-                for x in (x0.max(0.0) as u32)..(x1.min(page.image.width() as f32) as u32) {
+            for y in (y0.max(0.0) as u32)..(y1.min(page.image.height() as f64) as u32) {
+                for x in (x0.max(0.0) as u32)..(x1.min(page.image.width() as f64) as u32) {
                     if page.image.get_pixel(x, y).0[0] < 255 {
                         ink += 1;
                     }
@@ -113,7 +113,7 @@ fn write_samples() {
             for k in 0..4 {
                 let (a, b) = (w.polygon.points[k], w.polygon.points[(k + 1) % 4]);
                 for t in 0..=20 {
-                    let t = t as f32 / 20.0;
+                    let t = t as f64 / 20.0;
                     let (x, y) = (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t);
                     if x >= 0.0 && y >= 0.0 && (x as u32) < img.width() && (y as u32) < img.height()
                     {
@@ -223,7 +223,7 @@ fn polygons_move_with_the_pixels() {
         let moved = augment(&page, &cfg, &mut rng).unwrap();
         // Dark pixels (the cores of strokes) must lie inside some moved word polygon,
         // grown by 1.5 px for the bilinear resampling.
-        let inside = |x: f32, y: f32| {
+        let inside = |x: f64, y: f64| {
             moved.words.iter().any(|w| {
                 let p = &w.polygon.points;
                 // point in convex quad, grown: distance to each edge's outside <= 1.5
@@ -241,7 +241,7 @@ fn polygons_move_with_the_pixels() {
         for (x, y, p) in moved.image.enumerate_pixels() {
             if p.0[0] < 128 {
                 dark += 1;
-                if !inside(x as f32 + 0.5, y as f32 + 0.5) {
+                if !inside(x as f64 + 0.5, y as f64 + 0.5) {
                     outside += 1;
                 }
             }
@@ -297,7 +297,7 @@ fn crumpled_polygons_follow_the_paper() {
         ..AugmentConfig::geometric_only()
     };
     // Even-odd point-in-polygon.
-    let inside = |pts: &[[f32; 2]], x: f32, y: f32| {
+    let inside = |pts: &[[f64; 2]], x: f64, y: f64| {
         let mut c = false;
         let mut j = pts.len() - 1;
         for i in 0..pts.len() {
@@ -317,7 +317,7 @@ fn crumpled_polygons_follow_the_paper() {
         for (x, y, p) in bent.image.enumerate_pixels() {
             if p.0[0] < 128 {
                 dark += 1;
-                let (cx, cy) = (x as f32 + 0.5, y as f32 + 0.5);
+                let (cx, cy) = (x as f64 + 0.5, y as f64 + 0.5);
                 assert!(
                     bent.words.iter().any(|w| inside(&w.polygon.points, cx, cy)),
                     "document {i}: dark pixel ({x}, {y}) outside every bent word polygon"

@@ -21,10 +21,10 @@ fn sheets_have_exact_word_polygons() {
         let layout = layouts[i % layouts.len()];
         let page = render_sheet(&doc, &fonts, layout).unwrap();
         let mut rest = page.image.clone();
-        let mut clear = |b: [f32; 4], img: &image::GrayImage| -> usize {
+        let mut clear = |b: [f64; 4], img: &image::GrayImage| -> usize {
             let mut ink = 0;
-            for y in (b[1].max(0.0) as u32)..(b[3].min(img.height() as f32) as u32) {
-                for x in (b[0].max(0.0) as u32)..(b[2].min(img.width() as f32) as u32) {
+            for y in (b[1].max(0.0) as u32)..(b[3].min(img.height() as f64) as u32) {
+                for x in (b[0].max(0.0) as u32)..(b[2].min(img.width() as f64) as u32) {
                     if img.get_pixel(x, y).0[0] < 255 {
                         ink += 1;
                     }
@@ -132,8 +132,8 @@ fn every_installed_font_gives_exact_polygons() {
             let mut rest = page.image.clone();
             for poly in page.words.iter().map(|w| &w.polygon).chain(&page.rules) {
                 let b = poly.bounds();
-                for y in (b[1].max(0.0) as u32)..(b[3].min(rest.height() as f32) as u32) {
-                    for x in (b[0].max(0.0) as u32)..(b[2].min(rest.width() as f32) as u32) {
+                for y in (b[1].max(0.0) as u32)..(b[3].min(rest.height() as f64) as u32) {
+                    for x in (b[0].max(0.0) as u32)..(b[2].min(rest.width() as f64) as u32) {
                         rest.put_pixel(x, y, image::Luma([255]));
                     }
                 }

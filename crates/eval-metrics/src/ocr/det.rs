@@ -10,26 +10,20 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::hungarian::linear_sum_assignment;
-use super::polygon::{Point, area, intersection_area, is_valid};
-use crate::numpy::{sum_f32 as numpy_sum_f32, sum_f64 as numpy_sum_f64};
+use whet_core::geom::{Polygon, TextRegion};
 
-/// A ground-truth text region.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GtBox {
-    /// Its polygon.
-    pub points: Vec<Point>,
-    /// A don't-care region (`###` in ICDAR labels): neither a miss nor a hit.
-    pub ignore: bool,
-}
+use super::hungarian::linear_sum_assignment;
+use super::polygon::{area, intersection_area, is_valid};
+use crate::numpy::{sum_f32 as numpy_sum_f32, sum_f64 as numpy_sum_f64};
 
 /// One image's ground truth and detections.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DetImage {
-    /// Ground-truth regions.
-    pub gt: Vec<GtBox>,
+    /// Ground-truth regions; an ignored one (`###` in ICDAR labels) is a don't-care
+    /// region, neither a miss nor a hit. Their text is not used.
+    pub gt: Vec<TextRegion>,
     /// Detected polygons.
-    pub det: Vec<Vec<Point>>,
+    pub det: Vec<Polygon>,
 }
 
 /// Counts of the DB protocol.
@@ -70,20 +64,21 @@ fn hmean(p: f64, r: f64) -> f64 {
 pub fn evaluate_image_db(image: &DetImage) -> DetReport {
     const IOU: f64 = 0.5;
     const AREA_PRECISION: f64 = 0.5;
-    let mut gts: Vec<&[Point]> = Vec::new();
+    let mut gts: Vec<&[[f64; 2]]> = Vec::new();
     let mut gt_dont_care: Vec<usize> = Vec::new();
     for g in &image.gt {
-        if !is_valid(&g.points) {
+        if !is_valid(&g.polygon.points) {
             continue;
         }
-        gts.push(&g.points);
+        gts.push(&g.polygon.points);
         if g.ignore {
             gt_dont_care.push(gts.len() - 1);
         }
     }
-    let mut dets: Vec<&[Point]> = Vec::new();
+    let mut dets: Vec<&[[f64; 2]]> = Vec::new();
     let mut det_dont_care: Vec<usize> = Vec::new();
     for d in &image.det {
+        let d = &d.points;
         if !is_valid(d) {
             continue;
         }
@@ -175,10 +170,11 @@ fn summed(counts: DetCounts) -> DetReport {
 /// then precision, recall and hmean (`DetectionIoUEvaluator.combine_results`).
 ///
 /// ```
-/// use whet_eval_metrics::ocr::{detection_db, DetImage, GtBox};
-/// let square = |x: f64| vec![[x, 0.0], [x + 10.0, 0.0], [x + 10.0, 5.0], [x, 5.0]];
+/// use whet_core::geom::{Polygon, TextRegion};
+/// use whet_eval_metrics::ocr::{detection_db, DetImage};
+/// let square = |x: f64| Polygon::rect(x, 0.0, x + 10.0, 5.0);
 /// let image = DetImage {
-///     gt: vec![GtBox { points: square(0.0), ignore: false }, GtBox { points: square(20.0), ignore: false }],
+///     gt: vec![TextRegion::new(square(0.0), ""), TextRegion::new(square(20.0), "")],
 ///     det: vec![square(1.0), square(50.0)],
 /// };
 /// let r = detection_db(&[image]);
@@ -223,9 +219,9 @@ pub fn detection_per_image_mean(images: &[DetImage]) -> DetReport {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct DoctrImage {
     /// Ground-truth polygons.
-    pub gt: Vec<Vec<Point>>,
+    pub gt: Vec<Polygon>,
     /// Predicted polygons.
-    pub pred: Vec<Vec<Point>>,
+    pub pred: Vec<Polygon>,
 }
 
 /// docTR's `LocalizationConfusion` results.
@@ -292,11 +288,11 @@ pub fn detection_doctr(images: &[DoctrImage]) -> DoctrReport {
         let (n, m) = (gts.len(), preds.len());
         let mut iou32 = vec![0.0f32; n * m];
         if n > 0 && m > 0 {
-            let gt_areas: Vec<f64> = gts.iter().map(|g| area(g)).collect();
-            let pred_areas: Vec<f64> = preds.iter().map(|p| area(p)).collect();
+            let gt_areas: Vec<f64> = gts.iter().map(|g| area(&g.points)).collect();
+            let pred_areas: Vec<f64> = preds.iter().map(|p| area(&p.points)).collect();
             for i in 0..n {
                 for j in 0..m {
-                    let inter = intersection_area(&gts[i], &preds[j]);
+                    let inter = intersection_area(&gts[i].points, &preds[j].points);
                     let union = gt_areas[i] + pred_areas[j] - inter;
                     if union > 0.0 {
                         iou32[i * m + j] = (inter / union) as f32;
@@ -326,14 +322,14 @@ pub fn detection_doctr(images: &[DoctrImage]) -> DoctrReport {
 /// replaced by its bounding box `(xmin, ymin, xmax, ymax)` (float64 IoU, as docTR's
 /// `box_iou`).
 pub fn detection_doctr_boxes(images: &[DoctrImage]) -> DoctrReport {
-    let to_box = |p: &Vec<Point>| -> [f64; 4] {
+    let to_box = |p: &Polygon| -> [f64; 4] {
         let mut b = [
             f64::INFINITY,
             f64::INFINITY,
             f64::NEG_INFINITY,
             f64::NEG_INFINITY,
         ];
-        for q in p {
+        for q in &p.points {
             b[0] = b[0].min(q[0]);
             b[1] = b[1].min(q[1]);
             b[2] = b[2].max(q[0]);
@@ -413,12 +409,9 @@ mod tests {
 
     #[test]
     fn dont_care_detections_are_not_false_positives() {
-        let sq = |x: f64| vec![[x, 0.0], [x + 10.0, 0.0], [x + 10.0, 5.0], [x, 5.0]];
+        let sq = |x: f64| Polygon::rect(x, 0.0, x + 10.0, 5.0);
         let image = DetImage {
-            gt: vec![GtBox {
-                points: sq(0.0),
-                ignore: true,
-            }],
+            gt: vec![TextRegion::ignored(sq(0.0))],
             det: vec![sq(1.0)],
         };
         let r = evaluate_image_db(&image);

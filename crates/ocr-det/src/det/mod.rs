@@ -73,7 +73,7 @@ impl DbNet {
     ///
     /// # Errors
     /// [`Error::Weights`] when the graph is not this architecture.
-    pub fn from_model(model: &OnnxModel, device: &Device) -> Result<Self> {
+    pub(crate) fn from_model(model: &OnnxModel, device: &Device) -> Result<Self> {
         let mut g = Cursor::new(model, device);
         let net = DbNet {
             backbone: LcNetV3::read(&mut g, true)?,

@@ -56,23 +56,25 @@ impl SvtrRecognizer {
     /// look-alike `like` names for it (`P` for `₱`, `n` for `ñ`), so the model reads the
     /// new character as its look-alike until training separates them, or, without one,
     /// from the mean column with the lowest bias, so it is not predicted before training.
+    ///
+    /// # Errors
+    /// [`Error::Readback`] when the head cannot be read from the device.
     pub fn with_dict(
         mut self,
         old: &CharDict,
         new: &CharDict,
         like: impl Fn(&str) -> Option<char>,
-    ) -> Self {
+    ) -> Result<Self> {
         let [d, c_old] = self.head.weight.dims();
         let device = self.head.weight.device();
-        let w: Vec<f32> = self
-            .head
-            .weight
-            .val()
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap_or_default();
+        let read = |t: Tensor<1>| {
+            t.into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| Error::readback("the CTC head", e))
+        };
+        let w: Vec<f32> = read(self.head.weight.val().reshape([d * c_old]))?;
         let b: Vec<f32> = match &self.head.bias {
-            Some(b) => b.val().into_data().try_to_vec::<f32>().unwrap_or_default(),
+            Some(b) => read(b.val())?,
             None => vec![0.0; c_old],
         };
         let old_index = |text: &str| -> Option<usize> {
@@ -105,7 +107,7 @@ impl SvtrRecognizer {
         self.head.bias = Some(burn::module::Param::from_tensor(
             Tensor::from_data(burn::tensor::TensorData::new(b2, [c_new]), &device).detach(),
         ));
-        self
+        Ok(self)
     }
 
     /// Saves fine-tuned weights and their dictionary in `dir`: `rec.safetensors` and
@@ -138,7 +140,7 @@ impl SvtrRecognizer {
             .map_err(|e| whet_core::Error::file(&dict_path, e))?;
         let lines: Vec<&str> = text.lines().collect();
         let dict = CharDict::from_lines(&lines);
-        let net = net.with_dict(&base, &dict, |_| None);
+        let net = net.with_dict(&base, &dict, |_| None)?;
         let net = crate::weights::load(net, &dir.join(FINETUNED_WEIGHTS))?;
         Ok((net, dict))
     }
@@ -171,7 +173,7 @@ impl SvtrRecognizer {
     ///
     /// # Errors
     /// [`Error::Weights`] when the graph is not this architecture.
-    pub fn from_model(model: &OnnxModel, device: &Device) -> Result<Self> {
+    pub(crate) fn from_model(model: &OnnxModel, device: &Device) -> Result<Self> {
         let mut g = Cursor::new(model, device);
         let backbone = LcNetV3::read(&mut g, false)?;
         let pool_node = g.expect("AveragePool")?;

@@ -5,9 +5,10 @@
 //! distance `D`, rescaled to [0.3, 0.7]) with its mask (the polygons grown by `D`).
 
 use crate::postprocess::{clipper_output, inside_or_near, offset_round};
+use whet_core::geom::TextRegion;
 
 /// Label settings (PaddleOCR's defaults).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DbLabelConfig {
     /// `r` in the offset `A (1 - r^2) / L`.
     pub shrink_ratio: f64,
@@ -159,13 +160,8 @@ fn distance(x: f64, y: f64, a: [f64; 2], b: [f64; 2]) -> f64 {
     (d1 * d2 * sin2 / d).sqrt()
 }
 
-/// Training targets for an image `w x h` with text `polygons` (`true` = ignored).
-pub fn db_targets(
-    w: usize,
-    h: usize,
-    polygons: &[(Vec<[f64; 2]>, bool)],
-    cfg: &DbLabelConfig,
-) -> DbTargets {
+/// Training targets for an image `w x h` with text `regions` (ignored ones masked out).
+pub fn db_targets(w: usize, h: usize, regions: &[TextRegion], cfg: &DbLabelConfig) -> DbTargets {
     let mut t = DbTargets {
         w,
         h,
@@ -176,7 +172,11 @@ pub fn db_targets(
     };
     // Threshold map first, as PaddleOCR's pipeline runs MakeBorderMap before
     // MakeShrinkMap: every polygon not tagged to ignore, as labelled (not yet clipped).
-    for (poly, _) in polygons.iter().filter(|(_, ignored)| !ignored) {
+    for poly in regions
+        .iter()
+        .filter(|r| !r.ignore)
+        .map(|r| &r.polygon.points)
+    {
         let (area, length) = area_length(poly);
         if area <= 0.0 {
             continue;
@@ -229,8 +229,11 @@ pub fn db_targets(
         }
     }
     // Shrink map: polygons clipped to the image; ignored, degenerate and thin ones masked.
-    for (poly, ignored) in polygons {
-        let poly: Vec<[f64; 2]> = poly
+    for region in regions {
+        let ignored = &region.ignore;
+        let poly: Vec<[f64; 2]> = region
+            .polygon
+            .points
             .iter()
             .map(|p| {
                 [
@@ -270,13 +273,20 @@ pub fn db_targets(
 
 #[cfg(test)]
 mod tests {
+    use whet_core::geom::Polygon;
+
     use super::*;
 
     #[test]
     fn a_box_shrinks_by_the_vatti_offset_and_its_border_peaks_on_the_outline() {
         let (w, h) = (100, 60);
         let poly = vec![[10.0, 10.0], [90.0, 10.0], [90.0, 40.0], [10.0, 40.0]];
-        let t = db_targets(w, h, &[(poly, false)], &DbLabelConfig::default());
+        let t = db_targets(
+            w,
+            h,
+            &[TextRegion::new(Polygon::new(poly), "")],
+            &DbLabelConfig::default(),
+        );
         // D = 80 * 30 * (1 - 0.16) / 220 = 9.16: the shrunk box is about 19..81 x 19..31.
         let at = |m: &[f32], x: usize, y: usize| m[y * w + x];
         assert_eq!(at(&t.shrink, 50, 25), 1.0);
@@ -299,7 +309,10 @@ mod tests {
         let t = db_targets(
             w,
             h,
-            &[(ignored, true), (tiny, false)],
+            &[
+                TextRegion::ignored(Polygon::new(ignored)),
+                TextRegion::new(Polygon::new(tiny), ""),
+            ],
             &DbLabelConfig::default(),
         );
         assert_eq!(t.shrink_mask[10 * w + 20], 0.0);

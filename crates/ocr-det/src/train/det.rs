@@ -16,6 +16,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 use image::RgbImage;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use whet_core::data::paddle::{DetBox, read_det_labels};
+use whet_core::geom::TextRegion;
 use whet_core::train::StepOutput;
 
 use super::db_labels::{DbLabelConfig, db_targets};
@@ -23,41 +25,64 @@ use crate::det::{DbHead, DbNet};
 use crate::error::Result;
 use crate::image_ops::resize_bilinear;
 
-/// One page and its text polygons (`true`: ignored, PaddleOCR's `###`).
+/// One page and its text regions (ignored ones are PaddleOCR's `###`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DetItem {
     /// The page.
     pub image: RgbImage,
-    /// Its text polygons, each with its ignore flag.
-    pub polygons: Vec<(Vec<[f64; 2]>, bool)>,
+    /// Its text regions.
+    pub regions: Vec<TextRegion>,
+}
+
+impl DetItem {
+    /// The pages `regions` names (image paths relative to `dir`) with their regions.
+    ///
+    /// # Errors
+    /// [`crate::Error::Image`] when an image cannot be read.
+    pub fn open_all<'a>(
+        dir: &Path,
+        regions: impl IntoIterator<Item = (&'a String, &'a Vec<TextRegion>)>,
+    ) -> Result<Vec<Self>> {
+        regions
+            .into_iter()
+            .map(|(name, r)| Self::open(dir.join(name), r.clone()))
+            .collect()
+    }
+
+    /// The page at `path` with its regions.
+    ///
+    /// # Errors
+    /// [`crate::Error::Image`] when the image cannot be read.
+    pub fn open(path: impl AsRef<Path>, regions: Vec<TextRegion>) -> Result<Self> {
+        Ok(DetItem {
+            image: super::open_image(path.as_ref())?,
+            regions,
+        })
+    }
 }
 
 /// Reads a PaddleOCR detection label file (`Label.txt` / `det_gt.txt`) and the images it
 /// names, relative to the file's folder.
 ///
 /// # Errors
-/// [`crate::Error::Labels`] for a malformed line (file and line named), [`crate::Error::Image`] for an
-/// image that cannot be read.
+/// [`crate::Error::Core`] for a malformed line (file and line named),
+/// [`crate::Error::Image`] for an image that cannot be read.
 pub fn load_det_labels(label_file: impl AsRef<Path>) -> Result<Vec<DetItem>> {
     let label_file = label_file.as_ref();
     let root = label_file.parent().unwrap_or(Path::new("."));
-    whet_synth_docs::paddle::read_det_labels(label_file)?
+    read_det_labels(label_file)?
         .into_iter()
         .map(|s| {
             let path = root.join(&s.image);
             let image = super::open_image(&path)?;
-            let polygons = s
-                .boxes
-                .iter()
-                .map(|b| (b.points.clone(), b.ignored()))
-                .collect();
-            Ok(DetItem { image, polygons })
+            let regions = s.boxes.iter().map(DetBox::region).collect();
+            Ok(DetItem { image, regions })
         })
         .collect()
 }
 
 /// How training crops are made.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DetAugment {
     /// Crop side (PaddleOCR: 640).
     pub size: u32,
@@ -175,28 +200,34 @@ pub fn det_crop(item: &DetItem, aug: &DetAugment, seed: u64) -> DetItem {
             );
         }
     }
-    let polygons = item
-        .polygons
+    let regions = item
+        .regions
         .iter()
-        .map(|(p, ignored)| {
-            let moved: Vec<[f64; 2]> = p
+        .map(|region| {
+            let moved: Vec<[f64; 2]> = region
+                .polygon
+                .points
                 .iter()
                 .map(|q| {
                     let r = rotate_point([q[0] * f64::from(s), q[1] * f64::from(s)], angle, centre);
                     [r[0] - f64::from(ox), r[1] - f64::from(oy)]
                 })
                 .collect();
-            (moved, *ignored)
+            TextRegion {
+                polygon: whet_core::geom::Polygon::new(moved),
+                ..region.clone()
+            }
         })
         // Keep what the crop shows (db_targets clips polygons to the image).
-        .filter(|(p, _)| {
+        .filter(|r| {
             let inside = |v: f64| (0.0..f64::from(aug.size)).contains(&v);
+            let p = &r.polygon.points;
             p.iter().any(|q| inside(q[0])) && p.iter().any(|q| inside(q[1]))
         })
         .collect();
     DetItem {
         image: out,
-        polygons,
+        regions,
     }
 }
 
@@ -230,7 +261,7 @@ pub fn det_batch(items: &[DetItem], labels: &DbLabelConfig, device: &Device) -> 
     let (mut pos, mut neg) = (0f64, 0f64);
     for item in items {
         x.extend(crate::ocr::to_input(&item.image, w));
-        let target = db_targets(w, h, &item.polygons, labels);
+        let target = db_targets(w, h, &item.regions, labels);
         for (g, m) in target.shrink.iter().zip(&target.shrink_mask) {
             pos += f64::from(g * m);
             neg += f64::from((1.0 - g) * m);
@@ -309,7 +340,9 @@ pub fn db_loss(
             .clone()
             .into_data()
             .try_to_vec::<f32>()
-            .unwrap_or_default();
+            // A training step cannot return an error: a lost device ends the process,
+            // which resumes from its last checkpoint.
+            .expect("reading the DB loss's negatives back from the device");
         let kth = batch.negatives.min(v.len());
         if kth == 0 {
             f32::INFINITY
@@ -370,11 +403,11 @@ mod tests {
                 image.put_pixel(x, y, image::Rgb([0, 0, 0]));
             }
         }
-        let polygons = vec![(
-            vec![[8.0, 20.0], [56.0, 20.0], [56.0, 34.0], [8.0, 34.0]],
-            false,
+        let regions = vec![TextRegion::new(
+            whet_core::geom::Polygon::rect(8.0, 20.0, 56.0, 34.0),
+            "",
         )];
-        DetItem { image, polygons }
+        DetItem { image, regions }
     }
 
     #[test]
@@ -410,7 +443,7 @@ mod tests {
         let crop = det_crop(&item, &aug, 3);
         assert_eq!(crop.image.dimensions(), (48, 48));
         // Scaled by 48/64: the box's top-left corner moves to (6, 15) minus the offset (0).
-        let p = &crop.polygons[0].0;
+        let p = &crop.regions[0].polygon.points;
         assert!(
             (p[0][0] - 6.0).abs() < 1e-9 && (p[0][1] - 15.0).abs() < 1e-9,
             "{p:?}"
@@ -431,7 +464,7 @@ mod tests {
         };
         for seed in 0..8 {
             let crop = det_crop(&item, &aug, seed);
-            let p = &crop.polygons[0].0;
+            let p = &crop.regions[0].polygon.points;
             // The box's centre is still black, the page's corners white (turned in).
             let (cx, cy) = (
                 p.iter().map(|q| q[0]).sum::<f64>() / 4.0,
@@ -446,13 +479,19 @@ mod tests {
             let d =
                 |a: [f64; 2], b: [f64; 2]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
             let (w0, h0) = (
-                d(item.polygons[0].0[0], item.polygons[0].0[1]),
-                d(item.polygons[0].0[1], item.polygons[0].0[2]),
+                d(
+                    item.regions[0].polygon.points[0],
+                    item.regions[0].polygon.points[1],
+                ),
+                d(
+                    item.regions[0].polygon.points[1],
+                    item.regions[0].polygon.points[2],
+                ),
             );
             assert!((d(p[0], p[1]) - w0).abs() < 1e-9 && (d(p[1], p[2]) - h0).abs() < 1e-9);
         }
         let turned = (0..8).filter(|&seed| {
-            let p = &det_crop(&item, &aug, seed).polygons[0].0;
+            let p = &det_crop(&item, &aug, seed).regions[0].polygon.points;
             (p[0][1] - p[1][1]).abs() > 1.0
         });
         assert!(turned.count() >= 6, "rotation hardly ever applied");

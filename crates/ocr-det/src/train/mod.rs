@@ -16,7 +16,7 @@ mod det;
 mod rec;
 
 /// Opens a labelled image named relative to its label file.
-fn open_image(path: &std::path::Path) -> crate::error::Result<image::RgbImage> {
+pub(crate) fn open_image(path: &std::path::Path) -> crate::error::Result<image::RgbImage> {
     image::open(path)
         .map(|i| i.to_rgb8())
         .map_err(|e| crate::error::Error::Image {

@@ -24,16 +24,35 @@ pub struct RecItem {
     pub text: String,
 }
 
+impl RecItem {
+    /// The lines of a labelled page, each cut out upright as the pipeline cuts detected
+    /// lines ([`Ocr::crop`](crate::Ocr::crop)); ignored regions, those that are not
+    /// quadrilaterals and degenerate ones are left out.
+    pub fn crops(page: &RgbImage, regions: &[whet_core::geom::TextRegion]) -> Vec<RecItem> {
+        regions
+            .iter()
+            .filter(|r| !r.ignore)
+            .filter_map(|r| {
+                let quad = r.polygon.quad_f32()?;
+                Some(RecItem {
+                    image: crate::Ocr::crop(page, &quad)?,
+                    text: r.text.clone(),
+                })
+            })
+            .collect()
+    }
+}
+
 /// Reads a PaddleOCR recognition label file (`rec_gt.txt`: `crop<TAB>text` per line) and
 /// the images it names, relative to the file's folder.
 ///
 /// # Errors
-/// [`crate::Error::Labels`] for a malformed line (file and line named), [`crate::Error::Image`] for an
-/// image that cannot be read.
+/// [`crate::Error::Core`] for a malformed line (file and line named),
+/// [`crate::Error::Image`] for an image that cannot be read.
 pub fn load_rec_labels(label_file: impl AsRef<Path>) -> Result<Vec<RecItem>> {
     let label_file = label_file.as_ref();
     let root = label_file.parent().unwrap_or(Path::new("."));
-    whet_synth_docs::paddle::read_rec_labels(label_file)?
+    whet_core::data::paddle::read_rec_labels(label_file)?
         .into_iter()
         .map(|s| {
             let path = root.join(&s.image);
@@ -47,7 +66,7 @@ pub fn load_rec_labels(label_file: impl AsRef<Path>) -> Result<Vec<RecItem>> {
 }
 
 /// How line images become recognizer input.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RecShape {
     /// Input height (48 for PP-OCRv4).
     pub height: u32,

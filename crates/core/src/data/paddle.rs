@@ -10,10 +10,14 @@
 //! `data_dir` resolves them). A box whose transcription is `###` or `*` is one PaddleOCR
 //! ignores in training and evaluation ([`DetBox::ignored`]). Blank lines are skipped; a
 //! line without a tab, with malformed JSON or with a polygon of fewer than three finite
-//! points is an [`Error::Label`] naming the file and line.
+//! points is an [`Error::Format`] naming the file and line.
+//!
+//! These are import and export formats (the design's datasets are `manifest.jsonl`
+//! folders): synth-docs writes them, ocr-det trains from them, hard-mining exports
+//! reviewed corrections to them.
 //!
 //! ```
-//! use whet_synth_docs::paddle::{parse_det_line, parse_rec_line};
+//! use whet_core::data::paddle::{parse_det_line, parse_rec_line};
 //!
 //! let line = "a.jpg\t[{\"transcription\": \"###\", \"points\": [[0,0],[9,0],[9,5],[0,5]]}]";
 //! let det = parse_det_line(line)?;
@@ -28,6 +32,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::geom::{Polygon, TextRegion};
 
 /// Transcriptions PaddleOCR treats as "do not care" (`DetLabelEncode`).
 pub const IGNORE_TRANSCRIPTIONS: [&str; 2] = ["###", "*"];
@@ -37,20 +42,30 @@ pub const IGNORE_TRANSCRIPTIONS: [&str; 2] = ["###", "*"];
 pub struct DetBox {
     /// The text (`###` for regions to ignore).
     pub transcription: String,
-    /// The polygon, clockwise from the top-left, in pixels (4 points for PPOCRLabel boxes).
-    /// Whole numbers are written as integers, as PPOCRLabel writes them.
-    #[serde(serialize_with = "whole_as_integers")]
-    pub points: Vec<[f64; 2]>,
+    /// The polygon, clockwise from the top-left, in pixels (4 points for PPOCRLabel
+    /// boxes), the file's `points`. Whole numbers are written as integers, as PPOCRLabel
+    /// writes them.
+    #[serde(
+        rename = "points",
+        serialize_with = "whole_as_integers",
+        deserialize_with = "points_list"
+    )]
+    pub polygon: Polygon,
     /// PPOCRLabel's "difficult" flag (kept, not interpreted).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub difficult: bool,
 }
 
+fn points_list<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Polygon, D::Error> {
+    Vec::<[f64; 2]>::deserialize(d).map(Polygon::new)
+}
+
 fn whole_as_integers<S: serde::Serializer>(
-    points: &[[f64; 2]],
+    polygon: &Polygon,
     s: S,
 ) -> std::result::Result<S::Ok, S::Error> {
     use serde::ser::SerializeSeq;
+    let points = &polygon.points;
     let mut seq = s.serialize_seq(Some(points.len()))?;
     for p in points {
         let whole = p.iter().all(|v| v.fract() == 0.0 && v.abs() < 9.0e15);
@@ -67,6 +82,28 @@ impl DetBox {
     /// Whether PaddleOCR ignores this region (its transcription is `###` or `*`).
     pub fn ignored(&self) -> bool {
         IGNORE_TRANSCRIPTIONS.contains(&self.transcription.as_str())
+    }
+
+    /// The box as a [`TextRegion`] (ignored when PaddleOCR ignores it).
+    pub fn region(&self) -> TextRegion {
+        TextRegion {
+            polygon: self.polygon.clone(),
+            text: self.transcription.clone(),
+            ignore: self.ignored(),
+        }
+    }
+
+    /// The box of `region` (an ignored region's transcription is `###`).
+    pub fn from_region(region: &TextRegion) -> Self {
+        DetBox {
+            transcription: if region.ignore {
+                IGNORE_TRANSCRIPTIONS[0].to_owned()
+            } else {
+                region.text.clone()
+            },
+            polygon: region.polygon.clone(),
+            difficult: false,
+        }
     }
 }
 
@@ -108,14 +145,14 @@ pub fn parse_det_line(line: &str) -> std::result::Result<DetSample, String> {
     let boxes: Vec<DetBox> =
         serde_json::from_str(json).map_err(|e| format!("the label is not a list of boxes: {e}"))?;
     for (i, b) in boxes.iter().enumerate() {
-        if b.points.len() < 3 {
+        if b.polygon.points.len() < 3 {
             return Err(format!(
                 "box {i} ({:?}) has {} points; a polygon needs at least 3",
                 b.transcription,
-                b.points.len()
+                b.polygon.points.len()
             ));
         }
-        if b.points.iter().flatten().any(|v| !v.is_finite()) {
+        if b.polygon.points.iter().flatten().any(|v| !v.is_finite()) {
             return Err(format!(
                 "box {i} ({:?}) has a non-finite coordinate",
                 b.transcription
@@ -144,13 +181,13 @@ fn read_lines<T>(
     path: &Path,
     parse: impl Fn(&str) -> std::result::Result<T, String>,
 ) -> Result<Vec<T>> {
-    let text = std::fs::read_to_string(path).map_err(|e| whet_core::Error::file(path, e))?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            parse(l).map_err(|reason| Error::Label {
+            parse(l).map_err(|reason| Error::Format {
                 path: path.to_owned(),
                 line: i + 1,
                 reason,
@@ -162,7 +199,7 @@ fn read_lines<T>(
 /// Reads a detection label file (`Label.txt`, `det_gt.txt`).
 ///
 /// # Errors
-/// [`Error::Core`] when the file cannot be read, [`Error::Label`] for the first bad line.
+/// [`Error::File`] when the file cannot be read, [`Error::Format`] for the first bad line.
 pub fn read_det_labels(path: impl AsRef<Path>) -> Result<Vec<DetSample>> {
     read_lines(path.as_ref(), parse_det_line)
 }
@@ -170,7 +207,7 @@ pub fn read_det_labels(path: impl AsRef<Path>) -> Result<Vec<DetSample>> {
 /// Reads a recognition label file (`rec_gt.txt`).
 ///
 /// # Errors
-/// [`Error::Core`] when the file cannot be read, [`Error::Label`] for the first bad line.
+/// [`Error::File`] when the file cannot be read, [`Error::Format`] for the first bad line.
 pub fn read_rec_labels(path: impl AsRef<Path>) -> Result<Vec<RecSample>> {
     read_lines(path.as_ref(), parse_rec_line)
 }
@@ -199,7 +236,7 @@ mod tests {
         let s = parse_det_line(line).unwrap();
         assert_eq!(s.image, PathBuf::from("img/1.jpg"));
         assert_eq!(s.boxes.len(), 2);
-        assert_eq!(s.boxes[0].points[2], [30.0, 9.0]);
+        assert_eq!(s.boxes[0].polygon.points[2], [30.0, 9.0]);
         assert!(!s.boxes[0].ignored() && s.boxes[1].ignored());
         assert_eq!(parse_det_line(&det_line(&s)).unwrap(), s);
         let r = parse_rec_line("c.png\tA\tB\r").unwrap();
@@ -246,7 +283,7 @@ mod tests {
             let points = pts.iter().map(|&(x, y)| [q(x), q(y)]).collect();
             let s = DetSample {
                 image: PathBuf::from(&path),
-                boxes: vec![DetBox { transcription: text.clone(), points, difficult: whole }],
+                boxes: vec![DetBox { transcription: text.clone(), polygon: Polygon::new(points), difficult: whole }],
             };
             proptest::prop_assert_eq!(parse_det_line(&det_line(&s)).unwrap(), s);
             let r = RecSample { image: PathBuf::from(&path), text: text.trim_end_matches(['\r', '\n']).to_owned() };

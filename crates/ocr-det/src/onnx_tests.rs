@@ -1,4 +1,4 @@
-//! The ONNX reader on the real PP-OCRv4 files (`scripts/assets.sh` fetches them) against
+//! The (private) ONNX reader on the real PP-OCRv4 files (`scripts/assets.sh` fetches them) against
 //! the `onnx` package's view of the same files (`scripts/golden/ocr-det.sh`): every node,
 //! every stored tensor's shape, sum and first value, the graph's inputs and outputs, and
 //! the recognizer's dictionary; and typed errors for missing, truncated and corrupt files.
@@ -6,8 +6,9 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use crate::onnx::{OnnxModel, TensorData};
+use crate::{CharDict, Error};
 use serde_json::Value;
-use whet_ocr_det::{CharDict, Error, OnnxModel, TensorData};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
