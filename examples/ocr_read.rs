@@ -29,8 +29,8 @@ struct Args {
     /// Where to write the (first) image with the detected boxes drawn.
     #[arg(long)]
     overlay: Option<PathBuf>,
-    /// A folder of fine-tuned weights (a registry version of `finetune_receipts_ocr`):
-    /// `rec.safetensors` + `rec_dict.txt` and/or `det.safetensors` replace the pretrained.
+    /// A saved pipeline (`Ocr::save`: a registry version of `finetune_receipts_ocr`) to
+    /// read with instead of the pretrained one.
     #[arg(long)]
     finetuned: Option<PathBuf>,
     /// Device: `cpu`, `wgpu`, ... (default: `WHET_DEVICE` or `cpu`).
@@ -57,10 +57,11 @@ fn main() -> anyhow::Result<()> {
     whet_examples::init_tracing();
     let args = Args::parse();
     let device = DeviceSpec::from_arg_or_env(args.device.as_deref())?.device()?;
-    let mut ocr = Ocr::from_pretrained(&args.weights, &device)?;
-    if let Some(dir) = &args.finetuned {
-        ocr = ocr.with_finetuned(&args.weights, dir)?;
-    }
+    // A fine-tuned pipeline (`Ocr::save`, a registry version) needs nothing else.
+    let ocr = match &args.finetuned {
+        Some(dir) => Ocr::load(dir, &device)?,
+        None => Ocr::from_pretrained(&args.weights, &device)?,
+    };
     for (i, path) in args.images.iter().enumerate() {
         let mut img = image::open(path)
             .with_context(|| format!("reading {}", path.display()))?

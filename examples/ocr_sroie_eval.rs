@@ -66,10 +66,11 @@ fn main() -> anyhow::Result<()> {
         .into_iter()
         .take(args.limit.unwrap_or(usize::MAX))
         .collect();
-    let mut ocr = Ocr::from_pretrained(&args.weights, &device)?;
-    if let Some(dir) = &args.finetuned {
-        ocr = ocr.with_finetuned(&args.weights, dir)?;
-    }
+    // A fine-tuned pipeline (`Ocr::save`, a registry version) needs nothing else.
+    let ocr = match &args.finetuned {
+        Some(dir) => Ocr::load(dir, &device)?,
+        None => Ocr::from_pretrained(&args.weights, &device)?,
+    };
     let started = Instant::now();
     let ours = read_pages(&ocr, &args.sroie, &gt)?;
     let per_image = started.elapsed().as_secs_f64() / gt.len().max(1) as f64;

@@ -8,10 +8,16 @@
 //!   else; other crates forward the `wgpu` / `cuda` cargo features unchanged.
 //! - [`seed`]: one `u64` that makes burn and `rand` deterministic.
 //! - [`data`]: JSONL with located errors and an explicit malformed-record policy, atomic
-//!   writes, deterministic stratified splits, dataset fingerprints.
+//!   writes, deterministic stratified splits, dataset fingerprints, PaddleOCR label files
+//!   and SROIE line boxes.
+//! - [`geom`]: the one [`Polygon`](geom::Polygon) and [`TextRegion`](geom::TextRegion) of
+//!   every Whetstone crate.
+//! - `train` (with the `burn` feature): the one training loop, with exact resume,
+//!   parameter groups, token-weighted accumulation and trainable-only checkpoints.
+//! - [`run`]: runs in MLflow's file-store layout; [`registry`]: model versions, aliases,
+//!   promote-if-improved and rollback.
 //!
-//! The training engine, LoRA adapters, run tracking and the model registry join this
-//! crate next (see the workspace `docs/architecture.md`).
+//! LoRA adapters join this crate next (see the workspace `docs/architecture.md`).
 //!
 //! ```
 //! # #[cfg(feature = "burn")] {

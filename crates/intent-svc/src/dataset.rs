@@ -173,6 +173,38 @@ fn parse_row(
 }
 
 impl Dataset {
+    /// Reads splits of a CLINC150 file (`data_full.json`: each split a list of
+    /// `[text, intent]` pairs), e.g. `["train", "oos_train"]`, in the order given.
+    ///
+    /// # Errors
+    /// [`Error::Core`] when the file cannot be read; [`Error::Dataset`] when it is not
+    /// JSON, lacks a split, or a row is not a `[text, intent]` pair (named by split and
+    /// index).
+    pub fn read_clinc150(path: impl AsRef<Path>, splits: &[&str]) -> Result<Dataset> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| whet_core::Error::file(path, e))?;
+        let bad = |line: usize, reason: String| Error::Dataset {
+            path: path.to_owned(),
+            line,
+            reason,
+        };
+        let data: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(e.line(), format!("not JSON: {e}")))?;
+        let mut samples = Vec::new();
+        for split in splits {
+            let rows = data[*split]
+                .as_array()
+                .ok_or_else(|| bad(0, format!("no split {split:?}")))?;
+            for (i, row) in rows.iter().enumerate() {
+                match (row[0].as_str(), row[1].as_str()) {
+                    (Some(text), Some(intent)) => samples.push(Sample::new(text, intent)),
+                    _ => return Err(bad(0, format!("{split}[{i}] is not a [text, intent] pair"))),
+                }
+            }
+        }
+        Ok(Dataset { samples })
+    }
+
     /// Reads JSONL samples; malformed records are skipped and returned with their line.
     ///
     /// # Errors

@@ -290,7 +290,8 @@ impl<'a> Cursor<'a> {
 
     /// Layer normalisation spelled out: `ReduceMean`, `Sub`, `Pow`, `ReduceMean`, `Add`
     /// epsilon, `Sqrt`, `Div`, `Mul` weight, `Add` bias.
-    pub(crate) fn layer_norm(&mut self) -> Result<LayerNorm> {
+    /// A layer norm and its epsilon (which burn's `LayerNorm` keeps private).
+    pub(crate) fn layer_norm(&mut self) -> Result<(LayerNorm, f64)> {
         for op in ["ReduceMean", "Sub", "Pow", "ReduceMean"] {
             self.expect(op)?;
         }
@@ -308,7 +309,7 @@ impl<'a> Cursor<'a> {
             .init(&self.device);
         ln.gamma = Param::from_tensor(gamma.detach());
         ln.beta = Some(Param::from_tensor(self.tensor::<1>(b_name)?.0.detach()));
-        Ok(ln)
+        Ok((ln, f64::from(eps)))
     }
 
     /// Swish as paddle2onnx writes it: `Mul` by 1, `Sigmoid`, `Mul`.

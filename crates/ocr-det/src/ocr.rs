@@ -10,6 +10,8 @@ use image::RgbImage;
 use serde::{Deserialize, Serialize};
 use whet_core::geom::Polygon;
 
+use crate::arch::{DbNetConfig, SvtrRecognizerConfig};
+
 use crate::ctc::greedy_decode;
 use crate::det::DbNet;
 use crate::dict::CharDict;
@@ -69,8 +71,22 @@ impl Default for OcrConfig {
     }
 }
 
-/// File name of a saved pipeline's settings ([`Ocr::save`]).
+/// File name of a saved pipeline's settings and architectures ([`Ocr::save`]).
 pub const CONFIG_FILE: &str = "config.json";
+/// The format name in a saved pipeline's `config.json`.
+pub const OCR_FORMAT: &str = "whetstone-ppocr";
+/// Its version; another is refused.
+pub const OCR_VERSION: u32 = 1;
+
+/// What `config.json` holds.
+#[derive(Serialize, Deserialize)]
+struct OcrFile {
+    format: String,
+    version: u32,
+    pipeline: OcrConfig,
+    det: DbNetConfig,
+    rec: SvtrRecognizerConfig,
+}
 
 /// One line of text found in an image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -318,10 +334,12 @@ impl Ocr {
         Ok(self)
     }
 
-    /// Saves the whole pipeline in `dir` (created if missing): `det.safetensors`,
-    /// `rec.safetensors`, the dictionary `rec_dict.txt` (PaddleOCR's format) and
-    /// `config.json` (the pipeline settings), each written atomically. A registry version
-    /// made of this folder is read back by [`Ocr::with_finetuned`].
+    /// Saves the whole pipeline in `dir` (created if missing) as a self-contained
+    /// artifact: `config.json` (the pipeline settings and both networks' architectures),
+    /// `det.safetensors`, `rec.safetensors` and the dictionary `rec_dict.txt`
+    /// (PaddleOCR's format), each written atomically. [`Ocr::load`] reads it back with
+    /// nothing else, the original ONNX files included; a registry version made of this
+    /// folder is servable as it is.
     ///
     /// # Errors
     /// [`crate::Error::Weights`] or [`crate::Error::Core`] when a file cannot be written.
@@ -330,11 +348,67 @@ impl Ocr {
         std::fs::create_dir_all(dir).map_err(|e| whet_core::Error::file(dir, e))?;
         self.det.save(dir)?;
         self.rec.save(&self.dict, dir)?;
-        let config = serde_json::to_vec_pretty(&self.config).map_err(|e| {
+        let file = OcrFile {
+            format: OCR_FORMAT.into(),
+            version: OCR_VERSION,
+            pipeline: self.config.clone(),
+            det: DbNetConfig::of(&self.det),
+            rec: SvtrRecognizerConfig::of(&self.rec),
+        };
+        let config = serde_json::to_vec_pretty(&file).map_err(|e| {
             crate::Error::weights(dir.join(CONFIG_FILE), format!("cannot encode: {e}"))
         })?;
         whet_core::data::atomic_write(dir.join(CONFIG_FILE), &config)?;
         Ok(())
+    }
+
+    /// Loads a pipeline saved by [`Ocr::save`] (a registry version, say): both networks
+    /// built from `config.json` (`Config -> init`) and their weights from the safetensors
+    /// files, the dictionary from `rec_dict.txt`.
+    ///
+    /// # Errors
+    /// [`crate::Error::Core`] for a missing file; [`crate::Error::Weights`] for a
+    /// `config.json` of another format or version, weights that do not fit it, or a
+    /// dictionary that does not fit the recognizer's head.
+    pub fn load(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
+        let dir = dir.as_ref();
+        let path = dir.join(CONFIG_FILE);
+        let bytes = std::fs::read(&path).map_err(|e| whet_core::Error::file(&path, e))?;
+        let file: OcrFile = serde_json::from_slice(&bytes)
+            .map_err(|e| crate::Error::weights(&path, format!("not a saved pipeline: {e}")))?;
+        if file.format != OCR_FORMAT || file.version != OCR_VERSION {
+            return Err(crate::Error::weights(
+                &path,
+                format!(
+                    "{} version {}: this build reads {OCR_FORMAT} version {OCR_VERSION}",
+                    file.format, file.version
+                ),
+            ));
+        }
+        let det = crate::weights::load(
+            file.det.init(device),
+            &dir.join(crate::det::FINETUNED_WEIGHTS),
+        )?;
+        let rec = crate::weights::load(
+            file.rec.init(device),
+            &dir.join(crate::rec::FINETUNED_WEIGHTS),
+        )?;
+        let dict_path = dir.join(crate::rec::FINETUNED_DICT);
+        let text = std::fs::read_to_string(&dict_path)
+            .map_err(|e| whet_core::Error::file(&dict_path, e))?;
+        let lines: Vec<&str> = text.lines().collect();
+        let dict = CharDict::from_lines(&lines);
+        let [_, classes] = rec.head.weight.dims();
+        if classes != dict.len() {
+            return Err(crate::Error::weights(
+                &dict_path,
+                format!(
+                    "{} classes with blank and space, but the recognizer has {classes}",
+                    dict.len()
+                ),
+            ));
+        }
+        Ok(Ocr::new(det, rec, dict, file.pipeline, device))
     }
 
     /// The device the models run on.

@@ -80,6 +80,38 @@ fn recognizer_recipe_grows_the_dictionary_resumes_and_reports() {
 }
 
 #[test]
+fn a_saved_pipeline_is_self_contained_and_reads_as_the_original() {
+    let base = base();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("model");
+    base.save(&dir).unwrap();
+    // Nothing but the saved folder: no ONNX file.
+    let loaded = Ocr::load(&dir, &Device::flex()).unwrap();
+    assert_eq!(loaded.dict, base.dict);
+    assert_eq!(loaded.config, base.config);
+    let page = &pages(1)[0];
+    let lines = loaded.read(&page.image).unwrap();
+    assert!(lines.len() > 10);
+    assert_eq!(lines, base.read(&page.image).unwrap());
+    // A config of another version, or weights that do not fit it, are typed errors.
+    let config = dir.join("config.json");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replacen("\"version\": 1", "\"version\": 9", 1),
+    )
+    .unwrap();
+    let err = Ocr::load(&dir, &Device::flex()).unwrap_err();
+    assert!(err.to_string().contains("version 9"), "{err}");
+    std::fs::write(&config, &text).unwrap();
+    std::fs::copy(dir.join("det.safetensors"), dir.join("rec.safetensors")).unwrap();
+    assert!(matches!(
+        Ocr::load(&dir, &Device::flex()),
+        Err(whet_ocr_det::Error::Weights { .. })
+    ));
+}
+
+#[test]
 fn detector_recipe_validates_and_keeps_only_a_better_detector() {
     let base = base();
     let data = DetData::split(pages(2), 2, 1);

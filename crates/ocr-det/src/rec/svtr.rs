@@ -107,6 +107,9 @@ impl Attention {
 /// Pre-norm transformer block: `x + attn(ln1(x))`, then `x + mlp(ln2(x))` (swish MLP).
 #[derive(Module, Debug)]
 pub struct Block {
+    /// Epsilon of both layer norms.
+    #[module(skip)]
+    pub norm_epsilon: f64,
     /// Norm before attention.
     pub norm1: LayerNorm,
     /// Attention.
@@ -130,15 +133,16 @@ impl Block {
     }
 
     fn read(g: &mut Cursor<'_>) -> Result<Self> {
-        let norm1 = g.layer_norm()?;
+        let (norm1, norm_epsilon) = g.layer_norm()?;
         let attn = Attention::read(g)?;
         g.expect("Add")?;
-        let norm2 = g.layer_norm()?;
+        let (norm2, _) = g.layer_norm()?;
         let fc1 = g.linear()?;
         g.swish()?;
         let fc2 = g.linear()?;
         g.expect("Add")?;
         Ok(Block {
+            norm_epsilon,
             norm1,
             attn,
             norm2,
@@ -151,6 +155,9 @@ impl Block {
 /// `EncoderWithSVTR`.
 #[derive(Module, Debug)]
 pub struct SvtrNeck {
+    /// Epsilon of the final layer norm.
+    #[module(skip)]
+    pub norm_epsilon: f64,
     /// `480 -> 60`, kernel `1 x 3`.
     pub conv1: ConvBnSwish,
     /// `60 -> 120`, `1 x 1`.
@@ -199,7 +206,7 @@ impl SvtrNeck {
             }
             blocks.push(Block::read(g)?);
         }
-        let norm = g.layer_norm()?;
+        let (norm, norm_epsilon) = g.layer_norm()?;
         g.skip_plumbing();
         let conv3 = ConvBnSwish::read(g)?;
         g.expect("Concat")?;
@@ -207,6 +214,7 @@ impl SvtrNeck {
         let conv1x1 = ConvBnSwish::read(g)?;
         g.skip_plumbing();
         Ok(SvtrNeck {
+            norm_epsilon,
             conv1,
             conv2,
             blocks,

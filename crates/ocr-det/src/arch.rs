@@ -1,0 +1,569 @@
+//! Architecture configs: every layer's hyper-parameters, so a fine-tuned PP-OCR pipeline
+//! is built from its `config.json` (`Config -> init`) and its safetensors alone, without
+//! the ONNX file it was first read from.
+//!
+//! Each `XConfig` is read off a built module ([`DbNetConfig::of`],
+//! [`SvtrRecognizerConfig::of`]) and builds the same structure again with `init`; the
+//! weights then come from the safetensors file. Parameter values after `init` are
+//! placeholders.
+
+use burn::module::Param;
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::pool::AvgPool2dConfig;
+use burn::nn::{
+    BatchNorm, BatchNormConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig, PaddingConfig2d,
+};
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::det::{
+    Affine, DbHead, DbNet, LcBlock, LcNetV3, RepConv, RseFpn, RseLayer, SqueezeExcite,
+};
+use crate::rec::{Attention, Block, ConvBnSwish, SvtrNeck, SvtrRecognizer};
+
+/// A 2-D convolution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConvConfig {
+    /// `[in, out]` channels.
+    pub channels: [usize; 2],
+    /// Kernel size.
+    pub kernel: [usize; 2],
+    /// Stride.
+    pub stride: [usize; 2],
+    /// Dilation.
+    pub dilation: [usize; 2],
+    /// Groups.
+    pub groups: usize,
+    /// Padding.
+    pub padding: PaddingConfig2d,
+    /// Whether it has a bias.
+    pub bias: bool,
+}
+
+impl ConvConfig {
+    /// The config of `conv`.
+    pub fn of(conv: &Conv2d) -> Self {
+        let [out, in_per_group, ..] = conv.weight.dims();
+        ConvConfig {
+            channels: [in_per_group * conv.groups, out],
+            kernel: conv.kernel_size,
+            stride: conv.stride,
+            dilation: conv.dilation,
+            groups: conv.groups,
+            padding: conv.padding.clone(),
+            bias: conv.bias.is_some(),
+        }
+    }
+
+    /// The layer.
+    pub fn init(&self, device: &Device) -> Conv2d {
+        Conv2dConfig::new(self.channels, self.kernel)
+            .with_stride(self.stride)
+            .with_dilation(self.dilation)
+            .with_groups(self.groups)
+            .with_padding(self.padding.clone())
+            .with_bias(self.bias)
+            .init(device)
+    }
+}
+
+/// A 2-D transposed convolution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConvTransposeConfig {
+    /// `[in, out]` channels.
+    pub channels: [usize; 2],
+    /// Kernel size.
+    pub kernel: [usize; 2],
+    /// Stride.
+    pub stride: [usize; 2],
+    /// Dilation.
+    pub dilation: [usize; 2],
+    /// Groups.
+    pub groups: usize,
+    /// Padding.
+    pub padding: [usize; 2],
+    /// Output padding.
+    pub padding_out: [usize; 2],
+    /// Whether it has a bias.
+    pub bias: bool,
+}
+
+impl ConvTransposeConfig {
+    /// The config of `conv`.
+    pub fn of(conv: &ConvTranspose2d) -> Self {
+        ConvTransposeConfig {
+            channels: conv.channels,
+            kernel: conv.kernel_size,
+            stride: conv.stride,
+            dilation: conv.dilation,
+            groups: conv.groups,
+            padding: conv.padding,
+            padding_out: conv.padding_out,
+            bias: conv.bias.is_some(),
+        }
+    }
+
+    /// The layer.
+    pub fn init(&self, device: &Device) -> ConvTranspose2d {
+        ConvTranspose2dConfig::new(self.channels, self.kernel)
+            .with_stride(self.stride)
+            .with_dilation(self.dilation)
+            .with_groups(self.groups)
+            .with_padding(self.padding)
+            .with_padding_out(self.padding_out)
+            .with_bias(self.bias)
+            .init(device)
+    }
+}
+
+/// A batch norm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchNormSpec {
+    /// Features.
+    pub features: usize,
+    /// Epsilon.
+    pub epsilon: f64,
+    /// Momentum of the running statistics.
+    pub momentum: f64,
+}
+
+impl BatchNormSpec {
+    /// The config of `bn`.
+    pub fn of(bn: &BatchNorm) -> Self {
+        BatchNormSpec {
+            features: bn.gamma.dims()[0],
+            epsilon: bn.epsilon,
+            momentum: bn.momentum,
+        }
+    }
+
+    /// The layer.
+    pub fn init(&self, device: &Device) -> BatchNorm {
+        BatchNormConfig::new(self.features)
+            .with_epsilon(self.epsilon)
+            .with_momentum(self.momentum)
+            .init(device)
+    }
+}
+
+/// A layer norm (its epsilon kept by the module that owns it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerNormSpec {
+    /// Features.
+    pub features: usize,
+    /// Whether it has a bias.
+    pub bias: bool,
+}
+
+impl LayerNormSpec {
+    fn of(ln: &LayerNorm) -> Self {
+        LayerNormSpec {
+            features: ln.gamma.dims()[0],
+            bias: ln.beta.is_some(),
+        }
+    }
+
+    fn init(&self, epsilon: f64, device: &Device) -> LayerNorm {
+        LayerNormConfig::new(self.features)
+            .with_epsilon(epsilon)
+            .with_bias(self.bias)
+            .init(device)
+    }
+}
+
+/// A linear layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinearSpec {
+    /// `[in, out]` features.
+    pub features: [usize; 2],
+    /// Whether it has a bias.
+    pub bias: bool,
+}
+
+impl LinearSpec {
+    fn of(l: &Linear) -> Self {
+        LinearSpec {
+            features: l.weight.dims(),
+            bias: l.bias.is_some(),
+        }
+    }
+
+    fn init(&self, device: &Device) -> Linear {
+        LinearConfig::new(self.features[0], self.features[1])
+            .with_bias(self.bias)
+            .init(device)
+    }
+}
+
+fn affine(device: &Device) -> Affine {
+    Affine {
+        scale: Param::from_tensor(Tensor::ones([1], device)),
+        bias: Param::from_tensor(Tensor::zeros([1], device)),
+    }
+}
+
+/// [`RepConv`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepConvSpec {
+    /// The convolution.
+    pub conv: ConvConfig,
+    /// Hard-swish after it.
+    pub activation: bool,
+    /// The affine after hard-swish (not folded away).
+    pub act: bool,
+}
+
+impl RepConvSpec {
+    fn of(r: &RepConv) -> Self {
+        RepConvSpec {
+            conv: ConvConfig::of(&r.conv),
+            activation: r.activation,
+            act: r.act.is_some(),
+        }
+    }
+
+    fn init(&self, device: &Device) -> RepConv {
+        RepConv {
+            conv: self.conv.init(device),
+            activation: self.activation,
+            act: self.act.then(|| affine(device)),
+        }
+    }
+}
+
+/// [`SqueezeExcite`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SqueezeExciteSpec {
+    /// `C -> C / r`.
+    pub reduce: ConvConfig,
+    /// `C / r -> C`.
+    pub expand: ConvConfig,
+    /// The hard-sigmoid's slope.
+    pub slope: f64,
+}
+
+impl SqueezeExciteSpec {
+    fn of(se: &SqueezeExcite) -> Self {
+        SqueezeExciteSpec {
+            reduce: ConvConfig::of(&se.reduce),
+            expand: ConvConfig::of(&se.expand),
+            slope: se.slope,
+        }
+    }
+
+    fn init(&self, device: &Device) -> SqueezeExcite {
+        SqueezeExcite {
+            reduce: self.reduce.init(device),
+            expand: self.expand.init(device),
+            slope: self.slope,
+        }
+    }
+}
+
+/// [`LcBlock`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LcBlockSpec {
+    /// Depthwise convolution.
+    pub dw: RepConvSpec,
+    /// Squeeze-excitation.
+    pub se: Option<SqueezeExciteSpec>,
+    /// Pointwise convolution.
+    pub pw: RepConvSpec,
+}
+
+/// [`LcNetV3`], the backbone of both networks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LcNetV3Config {
+    /// Stem convolution.
+    pub stem: ConvConfig,
+    /// Its batch norm.
+    pub stem_bn: BatchNormSpec,
+    /// The blocks.
+    pub blocks: Vec<LcBlockSpec>,
+    /// Detection's output convolutions (empty for the recognizer).
+    pub outs: Vec<ConvConfig>,
+}
+
+impl LcNetV3Config {
+    /// The config of `net`.
+    pub fn of(net: &LcNetV3) -> Self {
+        LcNetV3Config {
+            stem: ConvConfig::of(&net.stem),
+            stem_bn: BatchNormSpec::of(&net.stem_bn),
+            blocks: net
+                .blocks
+                .iter()
+                .map(|b| LcBlockSpec {
+                    dw: RepConvSpec::of(&b.dw),
+                    se: b.se.as_ref().map(SqueezeExciteSpec::of),
+                    pw: RepConvSpec::of(&b.pw),
+                })
+                .collect(),
+            outs: net.outs.iter().map(ConvConfig::of).collect(),
+        }
+    }
+
+    /// The backbone.
+    pub fn init(&self, device: &Device) -> LcNetV3 {
+        LcNetV3 {
+            stem: self.stem.init(device),
+            stem_bn: self.stem_bn.init(device),
+            blocks: self
+                .blocks
+                .iter()
+                .map(|b| LcBlock {
+                    dw: b.dw.init(device),
+                    se: b.se.as_ref().map(|s| s.init(device)),
+                    pw: b.pw.init(device),
+                })
+                .collect(),
+            outs: self.outs.iter().map(|c| c.init(device)).collect(),
+        }
+    }
+}
+
+/// [`RseLayer`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RseLayerSpec {
+    /// The convolution.
+    pub conv: ConvConfig,
+    /// Its squeeze-excitation.
+    pub se: SqueezeExciteSpec,
+}
+
+/// [`DbHead`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DbHeadConfig {
+    /// `3 x 3` convolution.
+    pub conv: ConvConfig,
+    /// Its batch norm.
+    pub bn1: BatchNormSpec,
+    /// First upsampling.
+    pub up1: ConvTransposeConfig,
+    /// Its batch norm.
+    pub bn2: BatchNormSpec,
+    /// Second upsampling.
+    pub up2: ConvTransposeConfig,
+}
+
+/// The detector's architecture: `DbNetConfig::of(&det).init(device)` builds the same
+/// network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DbNetConfig {
+    /// PPLCNetV3.
+    pub backbone: LcNetV3Config,
+    /// RSE-FPN lateral layers.
+    pub lateral: Vec<RseLayerSpec>,
+    /// RSE-FPN output layers.
+    pub output: Vec<RseLayerSpec>,
+    /// DB head.
+    pub head: DbHeadConfig,
+}
+
+impl DbNetConfig {
+    /// The config of `net`.
+    pub fn of(net: &DbNet) -> Self {
+        let rse = |l: &RseLayer| RseLayerSpec {
+            conv: ConvConfig::of(&l.conv),
+            se: SqueezeExciteSpec::of(&l.se),
+        };
+        let h = &net.head;
+        DbNetConfig {
+            backbone: LcNetV3Config::of(&net.backbone),
+            lateral: net.neck.lateral.iter().map(rse).collect(),
+            output: net.neck.output.iter().map(rse).collect(),
+            head: DbHeadConfig {
+                conv: ConvConfig::of(&h.conv),
+                bn1: BatchNormSpec::of(&h.bn1),
+                up1: ConvTransposeConfig::of(&h.up1),
+                bn2: BatchNormSpec::of(&h.bn2),
+                up2: ConvTransposeConfig::of(&h.up2),
+            },
+        }
+    }
+
+    /// The detector, its weights placeholders until loaded.
+    pub fn init(&self, device: &Device) -> DbNet {
+        let rse = |s: &RseLayerSpec| RseLayer {
+            conv: s.conv.init(device),
+            se: s.se.init(device),
+        };
+        let h = &self.head;
+        DbNet {
+            backbone: self.backbone.init(device),
+            neck: RseFpn {
+                lateral: self.lateral.iter().map(rse).collect(),
+                output: self.output.iter().map(rse).collect(),
+            },
+            head: DbHead {
+                conv: h.conv.init(device),
+                bn1: h.bn1.init(device),
+                up1: h.up1.init(device),
+                bn2: h.bn2.init(device),
+                up2: h.up2.init(device),
+            },
+        }
+    }
+}
+
+/// [`ConvBnSwish`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConvBnSwishSpec {
+    /// The convolution.
+    pub conv: ConvConfig,
+    /// Its batch norm.
+    pub bn: BatchNormSpec,
+}
+
+impl ConvBnSwishSpec {
+    fn of(c: &ConvBnSwish) -> Self {
+        ConvBnSwishSpec {
+            conv: ConvConfig::of(&c.conv),
+            bn: BatchNormSpec::of(&c.bn),
+        }
+    }
+
+    fn init(&self, device: &Device) -> ConvBnSwish {
+        ConvBnSwish {
+            conv: self.conv.init(device),
+            bn: self.bn.init(device),
+        }
+    }
+}
+
+/// A transformer [`Block`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlockSpec {
+    /// Both layer norms' epsilon.
+    pub norm_epsilon: f64,
+    /// Norm before attention.
+    pub norm1: LayerNormSpec,
+    /// `C -> 3C`.
+    pub qkv: LinearSpec,
+    /// `C -> C`.
+    pub proj: LinearSpec,
+    /// Attention heads.
+    pub heads: usize,
+    /// Query scale.
+    pub scale: f64,
+    /// Norm before the MLP.
+    pub norm2: LayerNormSpec,
+    /// MLP in.
+    pub fc1: LinearSpec,
+    /// MLP out.
+    pub fc2: LinearSpec,
+}
+
+/// The recognizer's architecture: `SvtrRecognizerConfig::of(&rec).init(device)` builds
+/// the same network (its CTC head sized for the dictionary it was saved with).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SvtrRecognizerConfig {
+    /// PPLCNetV3 (recognition variant).
+    pub backbone: LcNetV3Config,
+    /// Average pooling: kernel.
+    pub pool_kernel: [usize; 2],
+    /// Average pooling: stride.
+    pub pool_stride: [usize; 2],
+    /// Average pooling: padding.
+    pub pool_padding: PaddingConfig2d,
+    /// Average pooling: whether padding counts in the mean.
+    pub pool_count_include_pad: bool,
+    /// Average pooling: ceil mode.
+    pub pool_ceil_mode: bool,
+    /// SVTR neck: local convolutions before the blocks.
+    pub conv1: ConvBnSwishSpec,
+    /// Second local convolution.
+    pub conv2: ConvBnSwishSpec,
+    /// Transformer blocks.
+    pub blocks: Vec<BlockSpec>,
+    /// Final layer norm.
+    pub norm: LayerNormSpec,
+    /// Its epsilon.
+    pub norm_epsilon: f64,
+    /// Convolutions after the blocks.
+    pub conv3: ConvBnSwishSpec,
+    /// Fusion with the backbone's features.
+    pub conv4: ConvBnSwishSpec,
+    /// Last `1 x 1` convolution.
+    pub conv1x1: ConvBnSwishSpec,
+    /// CTC head.
+    pub head: LinearSpec,
+}
+
+impl SvtrRecognizerConfig {
+    /// The config of `rec`.
+    pub fn of(rec: &SvtrRecognizer) -> Self {
+        let n = &rec.neck;
+        SvtrRecognizerConfig {
+            backbone: LcNetV3Config::of(&rec.backbone),
+            pool_kernel: rec.pool.kernel_size,
+            pool_stride: rec.pool.stride,
+            pool_padding: rec.pool.padding.clone(),
+            pool_count_include_pad: rec.pool.count_include_pad,
+            pool_ceil_mode: rec.pool.ceil_mode,
+            conv1: ConvBnSwishSpec::of(&n.conv1),
+            conv2: ConvBnSwishSpec::of(&n.conv2),
+            blocks: n
+                .blocks
+                .iter()
+                .map(|b| BlockSpec {
+                    norm_epsilon: b.norm_epsilon,
+                    norm1: LayerNormSpec::of(&b.norm1),
+                    qkv: LinearSpec::of(&b.attn.qkv),
+                    proj: LinearSpec::of(&b.attn.proj),
+                    heads: b.attn.heads,
+                    scale: b.attn.scale,
+                    norm2: LayerNormSpec::of(&b.norm2),
+                    fc1: LinearSpec::of(&b.fc1),
+                    fc2: LinearSpec::of(&b.fc2),
+                })
+                .collect(),
+            norm: LayerNormSpec::of(&n.norm),
+            norm_epsilon: n.norm_epsilon,
+            conv3: ConvBnSwishSpec::of(&n.conv3),
+            conv4: ConvBnSwishSpec::of(&n.conv4),
+            conv1x1: ConvBnSwishSpec::of(&n.conv1x1),
+            head: LinearSpec::of(&rec.head),
+        }
+    }
+
+    /// The recognizer, its weights placeholders until loaded.
+    pub fn init(&self, device: &Device) -> SvtrRecognizer {
+        SvtrRecognizer {
+            backbone: self.backbone.init(device),
+            pool: AvgPool2dConfig::new(self.pool_kernel)
+                .with_strides(self.pool_stride)
+                .with_padding(self.pool_padding.clone())
+                .with_count_include_pad(self.pool_count_include_pad)
+                .with_ceil_mode(self.pool_ceil_mode)
+                .init(),
+            neck: SvtrNeck {
+                norm_epsilon: self.norm_epsilon,
+                conv1: self.conv1.init(device),
+                conv2: self.conv2.init(device),
+                blocks: self
+                    .blocks
+                    .iter()
+                    .map(|b| Block {
+                        norm_epsilon: b.norm_epsilon,
+                        norm1: b.norm1.init(b.norm_epsilon, device),
+                        attn: Attention {
+                            qkv: b.qkv.init(device),
+                            proj: b.proj.init(device),
+                            heads: b.heads,
+                            scale: b.scale,
+                        },
+                        norm2: b.norm2.init(b.norm_epsilon, device),
+                        fc1: b.fc1.init(device),
+                        fc2: b.fc2.init(device),
+                    })
+                    .collect(),
+                norm: self.norm.init(self.norm_epsilon, device),
+                conv3: self.conv3.init(device),
+                conv4: self.conv4.init(device),
+                conv1x1: self.conv1x1.init(device),
+            },
+            head: self.head.init(device),
+        }
+    }
+}
