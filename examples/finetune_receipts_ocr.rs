@@ -9,6 +9,8 @@
 //! cargo run --release -p whet-examples --example finetune_receipts_ocr -- --sroie ../shared/data/sroie-dev
 //! ```
 
+#![allow(clippy::print_stdout)] // a program: it prints its results
+
 use std::path::PathBuf;
 
 use clap::Parser;

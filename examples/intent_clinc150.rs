@@ -6,6 +6,8 @@
 //! cargo run --release -p whet-examples --example intent_clinc150 -- --data ../shared/data/clinc150/data_full.json
 //! ```
 
+#![allow(clippy::print_stdout)] // a program: it prints its results
+
 use std::path::PathBuf;
 use std::time::Instant;
 

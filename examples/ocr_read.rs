@@ -8,6 +8,8 @@
 //! cargo run --release -p whet-examples --features wgpu --example ocr_read -- --device wgpu a.jpg b.jpg
 //! ```
 
+#![allow(clippy::print_stdout)] // a program: it prints its results
+
 use std::path::PathBuf;
 use std::time::Instant;
 

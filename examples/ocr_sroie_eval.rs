@@ -9,6 +9,8 @@
 //! cargo run --release -p whet-examples --example ocr_sroie_eval -- --limit 10
 //! ```
 
+#![allow(clippy::print_stdout)] // a program: it prints its results
+
 use std::path::PathBuf;
 use std::time::Instant;
 

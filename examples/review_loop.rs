@@ -8,6 +8,8 @@
 //! cargo run --release -p whet-examples --example review_loop
 //! ```
 
+#![allow(clippy::print_stdout)] // a program: it prints its results
+
 use std::path::PathBuf;
 
 use clap::Parser;

@@ -12,6 +12,8 @@
 //! `key/` (SROIE-style keys), `rec/` crops, PaddleOCR `det_gt.txt` / `rec_gt.txt` and a
 //! `manifest.jsonl`. The same seed gives the same bytes.
 
+#![allow(clippy::print_stdout)] // a program: it prints its results
+
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -46,8 +46,6 @@
 //! | `wgpu` | GPUs through wgpu (Vulkan, Metal, DirectX, WebGPU); also Mesa's software Vulkan via `wgpu:cpu` |
 //! | `cuda` | NVIDIA GPUs; its build downloads an LLVM bundle, so it needs network access at build time |
 
-#![warn(clippy::print_stdout, clippy::print_stderr)]
-
 pub mod data;
 pub mod device;
 mod error;

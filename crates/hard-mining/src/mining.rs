@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use whet_eval_metrics::text::{EditKind, editops};
 
 /// The indices of the `k` largest losses, largest first (ties: lower index first; NaN
 /// counts as largest: a diverging sample is the first to look at).
@@ -51,9 +52,9 @@ pub enum Edit {
 }
 
 /// Character confusions of a recognizer: every edit of a minimal (Levenshtein) alignment
-/// of each prediction to its truth, counted. Among equally short alignments, one that
-/// prefers substitutions is taken (`RN` for `RM` is `M -> N`, not a deletion and an
-/// insertion).
+/// of each prediction to its truth, counted, the alignment rapidfuzz's
+/// `Levenshtein.editops` returns (through whet-eval-metrics, which matches it): `RN` for
+/// `RM` is `M -> N`, one substitution, not a deletion and an insertion.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CharConfusion {
     /// Edit -> how often it occurred.
@@ -63,45 +64,21 @@ pub struct CharConfusion {
 }
 
 impl CharConfusion {
-    /// Adds one (truth, prediction) pair.
+    /// Adds one (truth, prediction) pair: the edits of the alignment eval-metrics'
+    /// `editops` gives (rapidfuzz's `Levenshtein.editops`, over characters).
     pub fn add(&mut self, truth: &str, predicted: &str) {
         let t: Vec<char> = truth.chars().collect();
         let p: Vec<char> = predicted.chars().collect();
         for &c in &t {
             *self.seen.entry(c).or_default() += 1;
         }
-        let (n, m) = (t.len(), p.len());
-        let mut d = vec![vec![0usize; m + 1]; n + 1];
-        for (i, row) in d.iter_mut().enumerate() {
-            row[0] = i;
-        }
-        for (j, v) in d[0].iter_mut().enumerate() {
-            *v = j;
-        }
-        for i in 1..=n {
-            for j in 1..=m {
-                let sub = d[i - 1][j - 1] + usize::from(t[i - 1] != p[j - 1]);
-                d[i][j] = sub.min(d[i - 1][j] + 1).min(d[i][j - 1] + 1);
-            }
-        }
-        let (mut i, mut j) = (n, m);
-        while i > 0 || j > 0 {
-            if i > 0 && j > 0 && d[i][j] == d[i - 1][j - 1] + usize::from(t[i - 1] != p[j - 1]) {
-                if t[i - 1] != p[j - 1] {
-                    *self
-                        .counts
-                        .entry(Edit::Substitute(t[i - 1], p[j - 1]))
-                        .or_default() += 1;
-                }
-                i -= 1;
-                j -= 1;
-            } else if i > 0 && d[i][j] == d[i - 1][j] + 1 {
-                *self.counts.entry(Edit::Delete(t[i - 1])).or_default() += 1;
-                i -= 1;
-            } else {
-                *self.counts.entry(Edit::Insert(p[j - 1])).or_default() += 1;
-                j -= 1;
-            }
+        for op in editops(&t, &p) {
+            let edit = match op.kind {
+                EditKind::Replace => Edit::Substitute(t[op.src], p[op.dest]),
+                EditKind::Delete => Edit::Delete(t[op.src]),
+                EditKind::Insert => Edit::Insert(p[op.dest]),
+            };
+            *self.counts.entry(edit).or_default() += 1;
         }
     }
 

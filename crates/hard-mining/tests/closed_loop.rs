@@ -13,6 +13,8 @@
 //! plan targets the feature that fails and that its error kind falls on the held-out
 //! receipts; `--nocapture` prints the figures the crate README quotes.
 
+#![allow(clippy::print_stderr)] // reports the measured figures the README quotes
+
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};

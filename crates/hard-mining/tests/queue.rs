@@ -6,6 +6,8 @@
 //! every acknowledged item is in the file exactly once and the file is sound, and that a
 //! restarted producer replaying from the start duplicates nothing.
 
+#![allow(clippy::print_stdout)] // the writer child reports its acknowledgements on stdout
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -71,14 +73,17 @@ fn writer_process() {
 fn acks(child: &mut std::process::Child, stop_after: Option<usize>) -> Vec<String> {
     let out = child.stdout.take().unwrap();
     let mut got = Vec::new();
+    let mut killed = false;
     for line in BufReader::new(out).lines() {
         let Ok(line) = line else { break };
         // The harness prints `test writer_process ... ` before the first line.
         if let Some(at) = line.find("ack ") {
             got.push(line[at + 4..].to_owned());
-            if stop_after.is_some_and(|n| got.len() >= n) {
+            if !killed && stop_after.is_some_and(|n| got.len() >= n) {
                 child.kill().unwrap(); // SIGKILL: no destructor, no flush, no commit hook
-                break;
+                killed = true;
+                // Acknowledgements already in the pipe when it died still count: read
+                // on to the end of its output.
             }
         }
     }

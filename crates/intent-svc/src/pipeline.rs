@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use whet_core::Goal;
 use whet_core::data::{JsonlAppender, MalformedPolicy, read_jsonl};
 use whet_core::registry::{Alias, NewVersion, PromotionDecision, PromotionRule, Registry};
+use whet_eval_metrics::classification::classification_report;
 
 use crate::dataset::{Dataset, Sample};
 use crate::error::{Error, Result};
@@ -47,46 +48,17 @@ impl Default for PipelineConfig {
     }
 }
 
-/// Macro-averaged F1 of `model` on `eval` (classes of the evaluation set and the
-/// predictions; `2 tp / (2 tp + fp + fn)` per class, 0 when undefined).
+/// Macro-averaged F1 of `model` on `eval`: scikit-learn's `f1_score(average="macro",
+/// zero_division=0)` over the classes of the evaluation set and the predictions, through
+/// whet-eval-metrics' `classification_report` (0 for an empty set).
 pub fn macro_f1(model: &IntentModel, eval: &Dataset) -> f64 {
+    let truth: Vec<&str> = eval.samples.iter().map(|s| s.intent.as_str()).collect();
     let preds: Vec<String> = eval
         .samples
         .iter()
         .map(|s| model.predict(&s.text, 1).intent)
         .collect();
-    let mut labels: Vec<&str> = eval
-        .samples
-        .iter()
-        .map(|s| s.intent.as_str())
-        .chain(preds.iter().map(String::as_str))
-        .collect();
-    labels.sort_unstable();
-    labels.dedup();
-    if labels.is_empty() {
-        return 0.0;
-    }
-    let f1s: Vec<f64> = labels
-        .iter()
-        .map(|&c| {
-            let (mut tp, mut fp, mut fn_) = (0usize, 0usize, 0usize);
-            for (s, p) in eval.samples.iter().zip(&preds) {
-                match (s.intent == c, p == c) {
-                    (true, true) => tp += 1,
-                    (false, true) => fp += 1,
-                    (true, false) => fn_ += 1,
-                    _ => {}
-                }
-            }
-            let d = 2 * tp + fp + fn_;
-            if d == 0 {
-                0.0
-            } else {
-                2.0 * tp as f64 / d as f64
-            }
-        })
-        .collect();
-    f1s.iter().sum::<f64>() / f1s.len() as f64
+    classification_report(&truth, &preds).map_or(0.0, |r| r.macro_avg.f1)
 }
 
 /// The pipeline over a data folder and a registry.

@@ -2,6 +2,8 @@
 //! (the exactly reproducible vectoriser configuration), same hyper-parameters; predictions
 //! on the 5,500 test texts must agree on at least 99.5% and accuracy within 0.3 points.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // reports what it measured
+
 mod common;
 
 use whet_intent_svc::{LinearSvm, SvmConfig, TfidfVectorizer};

@@ -4,6 +4,8 @@
 //! one-vs-rest problem, and the hinge loss. Predictions on the 5,500 test texts must agree
 //! on at least 99.5%, and decision values stay close.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // reports what it measured
+
 mod common;
 
 use serde_json::Value;

@@ -3,6 +3,8 @@
 //! `../shared/data/clinc150/data_full.json`): the same vocabulary in the same order, idf
 //! within 1e-12, and the same rows.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // reports what it measured
+
 mod common;
 
 use whet_intent_svc::{DocFreq, TfidfConfig, TfidfVectorizer};

@@ -9,6 +9,8 @@
 //! `cv2.fillPoly`'s rasterisation is followed only approximately; the shrink mask agrees
 //! everywhere.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // reports what it measured
+
 use serde_json::Value;
 use whet_core::geom::{Polygon, TextRegion};
 use whet_ocr_det::train::{DbLabelConfig, db_targets};

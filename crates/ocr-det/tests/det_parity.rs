@@ -2,6 +2,8 @@
 //! (`scripts/golden/ocr-det.sh`): on a 160 x 224 crop of a real receipt, the text
 //! probability map agrees within 1e-3 everywhere (the bar).
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // reports what it measured
+
 use std::path::PathBuf;
 
 use burn::tensor::{Device, Tensor, TensorData};

@@ -2,6 +2,8 @@
 //! (`scripts/golden/ocr-det.sh`, `ocr_image_ops.py`) on a real receipt crop: bilinear
 //! resize down and up, and the bicubic perspective warp through four points.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // reports what it measured
+
 use std::path::PathBuf;
 
 use image::RgbImage;

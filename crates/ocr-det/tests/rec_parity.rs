@@ -3,6 +3,8 @@
 //! same most probable class, the five most probable classes' probabilities within 1e-3,
 //! and the same greedy CTC text.
 
+#![allow(clippy::print_stderr)] // reports the lines that differ and the measured figures
+
 use std::path::PathBuf;
 
 use burn::tensor::{Device, Tensor, TensorData};
