@@ -20,11 +20,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::SeedableRng;
-use whet_synth_docs::{
-    AugmentConfig, DatasetWriter, FontSet, GeneratorConfig, Layout, PlannedGenerator,
-    SynthesisPlan, augment,
-};
+use whet_synth_docs::{GeneratorConfig, Synthesis, SynthesisPlan};
 
 #[derive(Parser)]
 #[command(about = "Render synthetic receipts with ground truth")]
@@ -60,46 +56,18 @@ fn main() -> anyhow::Result<()> {
         .with_context(|| format!("{} is not a synthesis plan", path.display()))?,
         None => SynthesisPlan::default(),
     };
-    let generator = PlannedGenerator::new(args.seed, GeneratorConfig::default(), plan)?;
-    let catalogue = Layout::catalogue();
-    if let Some(k) = args.layout.filter(|&k| k >= catalogue.len()) {
-        anyhow::bail!("--layout must be 0 to {}, not {k}", catalogue.len() - 1);
-    }
-    let fonts = FontSet::system().context("rendering needs a font")?;
-    let mut writer = DatasetWriter::create(&args.out)?;
     let bar = ProgressBar::new(args.n);
     bar.set_style(ProgressStyle::with_template(
         "{bar:40} {pos}/{len} documents  {per_sec}  eta {eta}",
     )?);
     let started = Instant::now();
-    for i in 0..args.n {
-        let sample = generator.sample(i);
-        // Every template in turn; each round of templates in the next installed font.
-        let template = args.layout.unwrap_or(i as usize % catalogue.len());
-        let font = (i as usize / catalogue.len()) % fonts.len();
-        let mut layout = catalogue[template].with_font(font);
-        if let (Layout::Receipt(r), true) = (&mut layout, sample.layout.font_px < 16.0) {
-            r.font_px = sample.layout.font_px; // the plan's small type
-        }
-        let mut page = layout.render(&sample.document, &fonts)?;
-        if args.augment {
-            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed ^ i.rotate_left(17));
-            page = augment(&page, &sample.augment, &mut rng)?;
-        } else if sample.augment != AugmentConfig::default() {
-            tracing::debug!(
-                index = i,
-                "plan asked for augmentation; pass --augment to apply it"
-            );
-        }
-        writer.add_with_features(
-            &format!("{i:06}"),
-            &sample.document,
-            &page,
-            &sample.features,
-        )?;
-        bar.inc(1);
-    }
-    let n = writer.finish()?;
+    let synthesis = Synthesis {
+        plan,
+        layout: args.layout,
+        augment: args.augment,
+        ..Synthesis::new(args.n, args.seed, GeneratorConfig::default())
+    };
+    let n = synthesis.write(&args.out, |_| bar.inc(1))?.len();
     bar.finish_and_clear();
     tracing::info!(
         documents = n,

@@ -25,6 +25,7 @@ use whet_core::data::paddle::{DetBox, DetSample, RecSample, det_line, rec_line};
 use whet_core::data::{atomic_write, write_jsonl};
 use whet_core::geom::{Polygon, TextRegion};
 
+use crate::augment::{AugmentConfig, augment};
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::generate::GeneratorConfig;
@@ -215,10 +216,93 @@ impl DatasetWriter {
     }
 }
 
-/// Renders `n` documents planned by `plan` from `config` with `seed` into the dataset
-/// folder `dir` (manifest, ground truth, PaddleOCR labels, crops), the eight layouts taken
-/// in turn and the system fonts cycled; returns the manifest. The same arguments write
-/// the same bytes.
+/// A dataset to render: `n` documents planned by `plan` from `config` with `seed`.
+///
+/// Templates are taken in turn (or only `layout`), each round of templates in the next
+/// installed font; the plan's small type is honoured, and its augmentations (rotation,
+/// perspective, fade, noise, blur, JPEG) applied unless `augment` is off. The same
+/// settings write the same bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Synthesis {
+    /// Documents.
+    pub n: u64,
+    /// Seed of the documents (and of their augmentations).
+    pub seed: u64,
+    /// What documents.
+    pub config: GeneratorConfig,
+    /// What to make more of.
+    pub plan: SynthesisPlan,
+    /// Only this template of `Layout::catalogue()`; all in turn when `None`.
+    pub layout: Option<usize>,
+    /// Apply the augmentations the plan asks for.
+    pub augment: bool,
+}
+
+impl Synthesis {
+    /// `n` documents of `config` with `seed`, the default plan, every template,
+    /// augmentations applied as planned.
+    pub fn new(n: u64, seed: u64, config: GeneratorConfig) -> Self {
+        Synthesis {
+            n,
+            seed,
+            config,
+            plan: SynthesisPlan::default(),
+            layout: None,
+            augment: true,
+        }
+    }
+
+    /// Renders the dataset into `dir` (manifest, ground truth, PaddleOCR labels, crops),
+    /// calling `on_document` after each document; returns the manifest.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an invalid config or template, [`Error::Font`] without a
+    /// usable font, [`Error::Image`] / [`Error::Core`] when a file cannot be written.
+    pub fn write(
+        &self,
+        dir: impl AsRef<Path>,
+        mut on_document: impl FnMut(u64),
+    ) -> Result<Vec<ManifestRecord>> {
+        use rand::SeedableRng;
+        let generator = PlannedGenerator::new(self.seed, self.config.clone(), self.plan.clone())?;
+        let catalogue = Layout::catalogue();
+        if let Some(k) = self.layout.filter(|&k| k >= catalogue.len()) {
+            return Err(Error::Config {
+                field: "layout",
+                reason: format!("must be 0 to {}, not {k}", catalogue.len() - 1),
+            });
+        }
+        let fonts = FontSet::system()?;
+        let mut writer = DatasetWriter::create(dir.as_ref())?;
+        for i in 0..self.n {
+            let sample = generator.sample(i);
+            let template = self.layout.unwrap_or(i as usize % catalogue.len());
+            let font = (i as usize / catalogue.len()) % fonts.len();
+            let mut layout = catalogue[template].with_font(font);
+            if let (Layout::Receipt(r), true) = (&mut layout, sample.layout.font_px < 16.0) {
+                r.font_px = sample.layout.font_px; // the plan's small type
+            }
+            let mut page = layout.render(&sample.document, &fonts)?;
+            if self.augment && sample.augment != AugmentConfig::default() {
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.seed ^ i.rotate_left(17));
+                page = augment(&page, &sample.augment, &mut rng)?;
+            }
+            writer.add_with_features(
+                &format!("{i:06}"),
+                &sample.document,
+                &page,
+                &sample.features,
+            )?;
+            on_document(i);
+        }
+        let manifest = writer.manifest.clone();
+        writer.finish()?;
+        Ok(manifest)
+    }
+}
+
+/// [`Synthesis::write`] of `n` documents planned by `plan` from `config` with `seed`
+/// (every template, planned augmentations applied), without progress reports.
 ///
 /// ```no_run
 /// use whet_synth_docs::{GeneratorConfig, SynthesisPlan, synthesise};
@@ -228,8 +312,7 @@ impl DatasetWriter {
 /// ```
 ///
 /// # Errors
-/// [`Error::Config`] for an invalid config, [`Error::Font`] without a usable font,
-/// [`Error::Image`] / [`Error::Core`] when a file cannot be written.
+/// As [`Synthesis::write`].
 pub fn synthesise(
     dir: impl AsRef<Path>,
     n: u64,
@@ -237,25 +320,11 @@ pub fn synthesise(
     config: GeneratorConfig,
     plan: SynthesisPlan,
 ) -> Result<Vec<ManifestRecord>> {
-    let generator = PlannedGenerator::new(seed, config, plan)?;
-    let catalogue = Layout::catalogue();
-    let fonts = FontSet::system()?;
-    let mut writer = DatasetWriter::create(dir.as_ref())?;
-    for i in 0..n {
-        let sample = generator.sample(i);
-        let layout = catalogue[i as usize % catalogue.len()]
-            .with_font((i as usize / catalogue.len()) % fonts.len());
-        let page = layout.render(&sample.document, &fonts)?;
-        writer.add_with_features(
-            &format!("{i:06}"),
-            &sample.document,
-            &page,
-            &sample.features,
-        )?;
+    Synthesis {
+        plan,
+        ..Synthesis::new(n, seed, config)
     }
-    let manifest = writer.manifest.clone();
-    writer.finish()?;
-    Ok(manifest)
+    .write(dir, |_| {})
 }
 
 /// [`synthesise`] unless `dir` already holds a finished dataset (its `manifest.jsonl`,

@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use whet_core::run::RunDir;
 use whet_core::train::{
     BatchRng, Control, Goal, Metrics, Monitor, OptimizerConfig, ScheduleConfig, StepReport,
-    StopReason, TrainConfig, Trainer, freeze_statistics, freeze_where, seeded,
+    StopReason, TrainConfig, freeze_statistics, freeze_where, seeded,
 };
 use whet_eval_metrics::ocr::{DetImage, detection_db};
 
-use super::OnStep;
+use super::Hooks;
 use crate::det::DbNet;
 use crate::error::{Error, Result};
 use crate::ocr::Ocr;
@@ -146,8 +146,7 @@ impl DetFinetuned {
 /// The detector fine-tuning recipe.
 pub struct DetFinetune<'a> {
     config: DetFinetuneConfig,
-    on_step: Option<OnStep<'a>>,
-    progress: bool,
+    hooks: Hooks<'a>,
 }
 
 impl<'a> DetFinetune<'a> {
@@ -155,22 +154,21 @@ impl<'a> DetFinetune<'a> {
     pub fn new(config: DetFinetuneConfig) -> Self {
         DetFinetune {
             config,
-            on_step: None,
-            progress: true,
+            hooks: Hooks::default(),
         }
     }
 
     /// Calls `f` after every optimiser step (the Trainer's `on_step`).
     #[must_use]
     pub fn on_step(mut self, f: impl FnMut(&StepReport<'_>) -> Control + 'a) -> Self {
-        self.on_step = Some(Box::new(f));
+        self.hooks.on_step = Some(Box::new(f));
         self
     }
 
     /// Shows or hides the progress bar.
     #[must_use]
     pub fn with_progress(mut self, show: bool) -> Self {
-        self.progress = show;
+        self.hooks.progress = show;
         self
     }
 
@@ -232,12 +230,9 @@ impl<'a> DetFinetune<'a> {
             tracing::info!(frozen, "detector backbone frozen");
             model.net = net;
         }
-        let mut trainer = Trainer::new(cfg.train.clone(), &train_device, run)?
-            .with_user_config(&cfg)?
-            .with_progress(self.progress);
-        if let Some(f) = self.on_step {
-            trainer = trainer.on_step(f);
-        }
+        let mut trainer = self
+            .hooks
+            .trainer(cfg.train.clone(), &train_device, run, &cfg)?;
         let pages: Vec<Arc<DetItem>> = data.train.iter().cloned().map(Arc::new).collect();
         let (aug, labels) = (cfg.augment, cfg.labels);
         // Every read of a page draws a new crop from the Trainer's seeded generator.

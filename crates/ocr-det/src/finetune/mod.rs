@@ -47,6 +47,42 @@ use crate::ocr::Ocr;
 type OnStep<'a> =
     Box<dyn FnMut(&whet_core::train::StepReport<'_>) -> whet_core::train::Control + 'a>;
 
+/// What a recipe hands its Trainer besides the config: a step callback and whether to
+/// draw the progress bar.
+pub(crate) struct Hooks<'a> {
+    pub(crate) on_step: Option<OnStep<'a>>,
+    pub(crate) progress: bool,
+}
+
+impl Default for Hooks<'_> {
+    fn default() -> Self {
+        Hooks {
+            on_step: None,
+            progress: true,
+        }
+    }
+}
+
+impl<'a> Hooks<'a> {
+    /// The Trainer of a recipe: `config` on `device` into `run`, the recipe's own settings
+    /// `recipe` saved beside every checkpoint.
+    pub(crate) fn trainer(
+        self,
+        config: whet_core::train::TrainConfig,
+        device: &burn::tensor::Device,
+        run: whet_core::run::RunDir,
+        recipe: &impl serde::Serialize,
+    ) -> Result<whet_core::train::Trainer<'a>> {
+        let mut trainer = whet_core::train::Trainer::new(config, device, run)?
+            .with_user_config(recipe)?
+            .with_progress(self.progress);
+        if let Some(f) = self.on_step {
+            trainer = trainer.on_step(f);
+        }
+        Ok(trainer)
+    }
+}
+
 /// Reads every page `gt` names (image paths relative to `dir`) with `ocr`.
 ///
 /// # Errors

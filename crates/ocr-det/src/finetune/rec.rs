@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use whet_core::run::RunDir;
 use whet_core::train::{
     BatchRng, Control, Goal, Metrics, Monitor, OptimizerConfig, ScheduleConfig, StepReport,
-    StopReason, TrainConfig, Trainer, freeze_statistics, freeze_where, seeded,
+    StopReason, TrainConfig, freeze_statistics, freeze_where, seeded,
 };
 use whet_eval_metrics::ocr::{RecOptions, RecReport, recognition};
 
-use super::OnStep;
+use super::Hooks;
 use crate::dict::{CharDict, look_alike};
 use crate::error::{Error, Result};
 use crate::ocr::{Ocr, recognize_lines};
@@ -207,8 +207,7 @@ pub struct RecFinetuned {
 /// The recognizer fine-tuning recipe.
 pub struct RecFinetune<'a> {
     config: RecFinetuneConfig,
-    on_step: Option<OnStep<'a>>,
-    progress: bool,
+    hooks: Hooks<'a>,
 }
 
 impl<'a> RecFinetune<'a> {
@@ -216,22 +215,21 @@ impl<'a> RecFinetune<'a> {
     pub fn new(config: RecFinetuneConfig) -> Self {
         RecFinetune {
             config,
-            on_step: None,
-            progress: true,
+            hooks: Hooks::default(),
         }
     }
 
     /// Calls `f` after every optimiser step (the Trainer's `on_step`).
     #[must_use]
     pub fn on_step(mut self, f: impl FnMut(&StepReport<'_>) -> Control + 'a) -> Self {
-        self.on_step = Some(Box::new(f));
+        self.hooks.on_step = Some(Box::new(f));
         self
     }
 
     /// Shows or hides the progress bar (shown by default on a terminal).
     #[must_use]
     pub fn with_progress(mut self, show: bool) -> Self {
-        self.progress = show;
+        self.hooks.progress = show;
         self
     }
 
@@ -286,12 +284,7 @@ impl<'a> RecFinetune<'a> {
         // The Trainer's batches are groups of lines of similar width.
         let mut train = cfg.train.clone();
         train.batch_size = 1;
-        let mut trainer = Trainer::new(train, &train_device, run)?
-            .with_user_config(&cfg)?
-            .with_progress(self.progress);
-        if let Some(f) = self.on_step {
-            trainer = trainer.on_step(f);
-        }
+        let mut trainer = self.hooks.trainer(train, &train_device, run, &cfg)?;
         let augment = cfg.augment.clamp(0.0, 1.0);
         let batcher = seeded(
             |groups: Vec<Vec<RecItem>>, rng: &mut BatchRng, device: &Device| {
