@@ -29,6 +29,17 @@
 //! assert_eq!(ocr.dict.len(), 6625); // blank + 6,623 characters + space
 //! # Ok::<(), whet_ocr_det::Error>(())
 //! ```
+//!
+//! ## The API
+//!
+//! | what you do | with |
+//! |---|---|
+//! | read documents | [`Ocr`]: [`Ocr::from_pretrained`], [`Ocr::read`], [`TextLine`] |
+//! | fine-tune on your documents | [`finetune`]: [`finetune::RecFinetune`], [`finetune::DetFinetune`], [`finetune::evaluate`] |
+//! | save and serve a fine-tuned pipeline | [`Ocr::save`], [`Ocr::load`] (no ONNX file needed: [`arch`] builds the networks from `config.json`) |
+//! | grow the character set | [`CharDict::grow`], [`look_alike`], [`SvtrRecognizer::with_dict`] |
+//! | write your own training loop | [`train`]: batches, losses, steps, augmentation |
+//! | reuse the layers or the exact OpenCV/rapidocr geometry | [`det`], [`rec`], [`postprocess`], [`min_area_rect`], [`image_ops`] |
 
 pub mod arch;
 mod ctc;
