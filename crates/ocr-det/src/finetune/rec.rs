@@ -264,9 +264,10 @@ impl<'a> RecFinetune<'a> {
         let pretrained = line_accuracy(&base.rec, &base.dict, &data.valid, &device)?;
 
         let train_device = device.clone().autodiff();
-        // The pretrained recognizer, frozen (its parameters stay inactive on the autodiff
-        // device), teaches the one being tuned.
-        let teacher = base.rec.clone().to_device(&train_device);
+        // The pretrained recognizer, frozen, teaches the one being tuned: no gradients, and
+        // its batch norms in inference mode (running statistics), so its targets are the
+        // pretrained model's own outputs, not those of batch statistics.
+        let (teacher, _) = freeze_where(base.rec.clone().to_device(&train_device), &|_| true);
         let student = base
             .rec
             .clone()
