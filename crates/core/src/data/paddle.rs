@@ -182,7 +182,17 @@ fn read_lines<T>(
     parse: impl Fn(&str) -> std::result::Result<T, String>,
 ) -> Result<Vec<T>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    parse_lines(path, &text, parse)
+}
+
+/// Parses every non-blank line of `text` (a leading byte-order mark skipped), a bad one
+/// an [`Error::Format`] naming `path` and its 1-based line.
+pub(crate) fn parse_lines<T>(
+    path: &Path,
+    text: &str,
+    parse: impl Fn(&str) -> std::result::Result<T, String>,
+) -> Result<Vec<T>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())

@@ -54,18 +54,7 @@ pub fn read_boxes(path: impl AsRef<Path>) -> Result<Vec<TextRegion>> {
     // SROIE's files are UTF-8 with a few stray Latin-1 bytes: those are read as U+FFFD
     // rather than refusing the receipt.
     let text = String::from_utf8_lossy(&bytes);
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            parse_box_line(l).map_err(|reason| Error::Format {
-                path: path.to_owned(),
-                line: i + 1,
-                reason,
-            })
-        })
-        .collect()
+    super::paddle::parse_lines(path, &text, parse_box_line)
 }
 
 /// Every receipt of a SROIE folder (`img/*.jpg`, `box/*.csv`), keyed by its image path

@@ -41,6 +41,7 @@ mod checkpoint;
 mod config;
 mod grads;
 mod groups;
+mod loader;
 mod order;
 mod params;
 mod progress;

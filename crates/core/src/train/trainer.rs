@@ -2,20 +2,17 @@
 
 use std::time::Instant;
 
-use std::sync::mpsc::{Receiver, SyncSender};
-
 use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
 use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor};
 use serde::Serialize;
 
-use super::checkpoint::{
-    BestMetric, Checkpoint, CheckpointDir, DataCursor, TrainState, checkpoint_name,
-};
+use super::checkpoint::{BestMetric, Checkpoint, CheckpointDir, TrainState, checkpoint_name};
 use super::config::{NonFinitePolicy, TrainConfig};
 use super::grads::{clip_by_square_sum, grad_square_sum, scale_grads, scale_grads_by};
 use super::groups::{grouped_optim, param_settings};
+use super::loader::{Batches, Loader};
 use super::order::DataOrder;
 use super::progress::{Ema, Progress};
 use super::step::{Batcher, Dataset, Metrics, TrainStep, ValidStep};
@@ -816,100 +813,5 @@ impl Accumulated {
             grad_norm: norm.first().map(|sq| f64::from(*sq).sqrt()),
             metrics,
         })
-    }
-}
-
-/// A batch ready for the step.
-struct Prepared<B> {
-    batch: B,
-    /// Samples in it.
-    samples: usize,
-    /// The data position after it.
-    cursor: DataCursor,
-}
-
-/// Reads samples in the run's order and batches them, each batch with a generator
-/// seeded by its position in that order.
-struct Loader {
-    order: DataOrder,
-    seed: Seed,
-    cursor: DataCursor,
-    device: Device,
-}
-
-impl Loader {
-    fn next<I, B>(
-        &mut self,
-        data: &dyn Dataset<I>,
-        batcher: &(dyn Batcher<I, B> + Sync),
-    ) -> Result<Prepared<B>> {
-        let indices = self
-            .order
-            .next(&mut self.cursor)
-            .ok_or_else(|| Error::Dataset {
-                reason: "no batch available".into(),
-            })?;
-        // The batch just read: `next` left the cursor one past it.
-        let (epoch, batch) = (self.cursor.epoch, self.cursor.batch - 1);
-        let items = indices
-            .iter()
-            .map(|&i| {
-                data.get(i).ok_or_else(|| Error::Dataset {
-                    reason: format!(
-                        "sample {i} missing (dataset reports {} samples)",
-                        data.len()
-                    ),
-                })
-            })
-            .collect::<Result<Vec<I>>>()?;
-        let mut rng = self
-            .seed
-            .derive("batch")
-            .derive(&format!("{epoch}/{batch}"))
-            .rng();
-        Ok(Prepared {
-            batch: batcher.batch_with_rng(items, &mut rng, &self.device),
-            samples: indices.len(),
-            cursor: self.cursor,
-        })
-    }
-
-    /// Sends batches until the receiver hangs up or a batch fails.
-    fn produce<I, B>(
-        mut self,
-        data: &dyn Dataset<I>,
-        batcher: &(dyn Batcher<I, B> + Sync),
-        tx: &SyncSender<Result<Prepared<B>>>,
-    ) {
-        loop {
-            let next = self.next(data, batcher);
-            let failed = next.is_err();
-            if tx.send(next).is_err() || failed {
-                return;
-            }
-        }
-    }
-}
-
-/// Where the loop takes its batches from.
-enum Batches<B> {
-    /// Prepared on the training thread when needed.
-    Inline(Loader),
-    /// Prepared ahead on a worker thread.
-    Prefetched(Receiver<Result<Prepared<B>>>),
-}
-
-impl<B> Batches<B> {
-    fn next<I>(
-        &mut self,
-        data: &dyn Dataset<I>,
-        batcher: &(dyn Batcher<I, B> + Sync),
-    ) -> Result<Prepared<B>> {
-        match self {
-            Batches::Inline(loader) => loader.next(data, batcher),
-            Batches::Prefetched(rx) => rx.recv().map_err(|_| Error::Dataset {
-                reason: "the batch worker stopped (a batcher panicked?)".into(),
-            })?,
-        }
     }
 }
