@@ -5,7 +5,7 @@
 //! receipts (recipe B); `--det-steps N` first fine-tunes the detector, kept if better.
 //!
 //! ```sh
-//! scripts/assets.sh
+//! scripts/assets.sh   # and the fonts of ../shared/ASSETS.md, as scripts/main-job.sh does
 //! cargo run --release -p whet-examples --example finetune_receipts_ocr -- --sroie ../shared/data/sroie-dev
 //! ```
 
@@ -15,10 +15,9 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use whet_core::registry::{NewVersion, PromotionRule, Registry};
-use whet_core::{DeviceSpec, Goal, data::sroie, run::RunDir, train::Control};
-use whet_eval_metrics::ocr::{EndToEndOptions, EndToEndReport, Pages};
-use whet_ocr_det::finetune::{DetData, DetFinetune, DetFinetuneConfig, DistillConfig};
-use whet_ocr_det::finetune::{RecData, RecFinetune, RecFinetuneConfig, RecTrainPart, evaluate};
+use whet_core::{DeviceSpec, Goal, data::sroie, run::RunDir};
+use whet_ocr_det::finetune::{DetData, DetFinetune, DetFinetuneConfig, DistillConfig, EvalSet};
+use whet_ocr_det::finetune::{RecData, RecFinetune, RecFinetuneConfig, RecTrainPart};
 use whet_ocr_det::{Ocr, train::DetItem, train::RecItem};
 use whet_synth_docs::{GeneratorConfig, SynthesisPlan, synthesise_once};
 
@@ -66,38 +65,22 @@ fn main() -> anyhow::Result<()> {
     let train_dir = a.out.join(format!("train-11-{}", a.train));
     synthesise_once(&train_dir, a.train, 11, receipts.clone(), plan.clone())?;
     let test_dir = a.out.join("test-90001-40");
-    let mut sets = vec![(
-        test_dir.clone(),
-        synthesise_once(&test_dir, 40, 90_001, receipts, plan)?,
-        false,
-    )];
+    let test = synthesise_once(&test_dir, 40, 90_001, receipts, plan)?;
+    let mut sets = vec![EvalSet::new(test_dir, test)];
     let mut real = Vec::new();
     if let Some(dir) = &a.sroie {
-        let mut held_out = sroie::read_folder(dir)?;
-        let trained: Pages = held_out
-            .keys()
-            .take(a.sroie_train)
-            .cloned()
-            .collect::<Vec<_>>()
-            .into_iter()
-            .filter_map(|k| held_out.remove_entry(&k))
-            .collect();
+        let mut trained = sroie::read_folder(dir)?;
+        let held_out = match trained.keys().nth(a.sroie_train).cloned() {
+            Some(first_held_out) => trained.split_off(&first_held_out),
+            None => Default::default(),
+        };
         real = DetItem::open_all(dir, &trained)?;
-        sets.push((dir.clone(), held_out, true));
+        sets.push(EvalSet::new(dir, held_out).upper_case());
     }
-    let scores = |ocr: &Ocr| -> anyhow::Result<Vec<EndToEndReport>> {
-        let each = sets.iter().map(|(dir, gt, upper_case)| {
-            evaluate(
-                ocr,
-                dir,
-                gt,
-                &EndToEndOptions {
-                    upper_case: *upper_case,
-                    ..Default::default()
-                },
-            )
-        });
-        Ok(each.collect::<Result<_, _>>()?)
+    let scores = |ocr: &Ocr| {
+        sets.iter()
+            .map(|s| s.evaluate(ocr))
+            .collect::<Result<Vec<_>, _>>()
     };
     let before = scores(&base)?;
     let run =
@@ -115,46 +98,27 @@ fn main() -> anyhow::Result<()> {
     }
     let mut config = RecFinetuneConfig::new(a.steps, 5e-4);
     config.part = a.rec_train;
-    config.distill = (a.distill > 0.0).then_some(DistillConfig {
-        weight: a.distill,
-        ..Default::default()
-    });
-    let kill_at = a.kill_at;
+    config.distill = (a.distill > 0.0).then(|| DistillConfig::new(a.distill));
     let name = format!(
         "recognizer-train{}-steps{}-sroie{}",
         a.train, a.steps, a.sroie_train
     );
-    let tuned = RecFinetune::new(config)
-        .on_step(move |r| {
-            if r.step == kill_at {
-                std::process::abort()
-            } else {
-                Control::Continue
-            }
-        })
-        .run(&base, &data, run(&name)?)?;
+    let recipe = RecFinetune::new(config).on_step(whet_examples::crash_at(Some(a.kill_at)));
+    let tuned = recipe.run(&base, &data, run(&name)?)?;
     let mut ocr = base.with_recognizer(tuned.recognizer, tuned.dict);
     if let Some(det) = det {
         ocr = ocr.with_detector(det);
     }
     let mut meta = NewVersion::new();
     for ((b, f), set) in before.iter().zip(scores(&ocr)?).zip(["synthetic", "sroie"]) {
-        println!(
-            "{set:<9} hmean {:.4} -> {:.4}  line accuracy {:.4} -> {:.4}",
-            b.det.hmean, f.det.hmean, b.rec.acc, f.rec.acc
-        );
+        let (hmean, acc) = ((b.det.hmean, f.det.hmean), (b.rec.acc, f.rec.acc));
+        println!("{set:<9} hmean {hmean:.4?}  line accuracy {acc:.4?} (before, after)");
         meta = meta.metric(&format!("{set}_line_accuracy"), f.rec.acc);
     }
-    let staging = a.out.join("staging");
-    ocr.save(&staging)?;
     let registry = Registry::open(a.out.join("registry"))?;
-    let version = registry.register("ppocrv4-receipts", &staging, meta)?;
-    std::fs::remove_dir_all(&staging)?;
+    let version = registry.register_written("ppocrv4-receipts", meta, |dir| ocr.save(dir))?;
     let rule = PromotionRule::new("synthetic_line_accuracy", Goal::Maximize, 0.0);
     let decision = registry.promote_if_improved("ppocrv4-receipts", version.version, &rule)?;
-    println!(
-        "registered ppocrv4-receipts v{}: {decision:?}",
-        version.version
-    );
+    println!("registered v{}: {decision:?}", version.version);
     Ok(())
 }

@@ -23,8 +23,7 @@ use whet_core::data::Fingerprint;
 use whet_core::registry::{NewVersion, PromotionRule, Registry};
 use whet_core::run::RunDir;
 use whet_core::train::{
-    Control, Goal, Metrics, Monitor, OptimizerConfig, ScheduleConfig, StepOutput, TrainConfig,
-    Trainer,
+    Goal, Metrics, Monitor, OptimizerConfig, ScheduleConfig, StepOutput, TrainConfig, Trainer,
 };
 use whet_core::{DeviceSpec, Seed};
 
@@ -160,13 +159,7 @@ fn train(args: &Args, run: RunDir, abort_at: Option<usize>) -> Result<(Mlp, f64,
 
     let mut trainer = Trainer::new(config(args), &device, run)?
         .with_user_config(&model_config)?
-        .on_step(move |r| {
-            if Some(r.step) == abort_at {
-                tracing::warn!(step = r.step, "simulated crash: aborting the process");
-                std::process::abort();
-            }
-            Control::Continue
-        });
+        .on_step(whet_examples::crash_at(abort_at));
     let outcome = trainer.fit(model, &train_data, &batcher, &step, Some(&valid))?;
     let best = outcome
         .best_checkpoint

@@ -28,6 +28,12 @@ whet_apt_install() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# The fonts synth-docs renders with (../shared/ASSETS.md): a synthetic dataset depends on
+# which are installed, so every script that synthesises training data installs them all.
+whet_fonts() {
+    whet_apt_install fonts-dejavu-core fonts-liberation fonts-liberation2 fonts-noto-mono fonts-ocr-b
+}
+
 # The median of the numbers on standard input, one per line.
 whet_median() {
     sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'

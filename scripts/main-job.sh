@@ -12,6 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 whet_require_cargo
+whet_fonts
 scripts/assets.sh
 
 args=()

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 whet_require_cargo
+whet_fonts
 command -v tesseract >/dev/null || whet_apt_install tesseract-ocr
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -14,3 +14,17 @@ pub fn init_tracing() {
         .with_writer(std::io::stderr)
         .try_init();
 }
+
+/// A Trainer step callback that aborts the process after `step` (a simulated crash, to
+/// show that the same command resumes from the last checkpoint); `None` or 0: never.
+pub fn crash_at(
+    step: Option<usize>,
+) -> impl FnMut(&whet_core::train::StepReport<'_>) -> whet_core::train::Control {
+    move |r| {
+        if step.is_some_and(|s| s > 0 && r.step == s) {
+            tracing::warn!(step = r.step, "simulated crash: aborting the process");
+            std::process::abort();
+        }
+        whet_core::train::Control::Continue
+    }
+}

@@ -30,6 +30,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// A dataset folder holds a dataset made otherwise than asked (other settings, or
+    /// other fonts than this machine renders with); it is left as it is.
+    #[error("{dir}: the dataset there was {reason}; remove it or use another folder")]
+    Stale {
+        /// The dataset folder.
+        dir: std::path::PathBuf,
+        /// What differs.
+        reason: String,
+    },
+
     /// Writing a dataset file failed (whet-core's atomic writes and JSONL).
     #[error(transparent)]
     Core(#[from] whet_core::Error),

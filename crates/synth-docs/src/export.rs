@@ -13,7 +13,9 @@
 //! ```
 //!
 //! Every file is written atomically; the label files and the manifest last, so an
-//! interrupted run never leaves labels pointing at missing images.
+//! interrupted run never leaves labels pointing at missing images. A folder written by
+//! [`Synthesis::write`] also holds `synthesis.json` ([`SynthesisRecord`]): the settings
+//! and the fonts it was rendered with.
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -221,8 +223,9 @@ impl DatasetWriter {
 /// Templates are taken in turn (or only `layout`), each round of templates in the next
 /// installed font; the plan's small type is honoured, and its augmentations (rotation,
 /// perspective, fade, noise, blur, JPEG) applied unless `augment` is off. The same
-/// settings write the same bytes.
-#[derive(Debug, Clone, PartialEq)]
+/// settings write the same bytes with the same fonts installed: the fonts are part of
+/// the dataset, recorded in its `synthesis.json` ([`SynthesisRecord`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Synthesis {
     /// Documents.
     pub n: u64,
@@ -274,6 +277,12 @@ impl Synthesis {
         }
         let fonts = FontSet::system()?;
         let mut writer = DatasetWriter::create(dir.as_ref())?;
+        let record = SynthesisRecord {
+            synthesis: self.clone(),
+            fonts: fonts.paths(),
+        };
+        let json = serde_json::to_vec_pretty(&record).expect("a synthesis serialises");
+        atomic_write(dir.as_ref().join(SynthesisRecord::FILE), &json)?;
         for i in 0..self.n {
             let sample = generator.sample(i);
             let template = self.layout.unwrap_or(i as usize % catalogue.len());
@@ -328,11 +337,22 @@ pub fn synthesise(
 }
 
 /// [`synthesise`] unless `dir` already holds a finished dataset (its `manifest.jsonl`,
-/// written last), then the ground-truth lines of its pages ([`read_line_regions`]): a
-/// dataset made once and read by every later run.
+/// written last) made with the same settings and fonts, then the ground-truth lines of
+/// its pages ([`read_line_regions`]): a dataset made once and read by every later run.
+///
+/// ```no_run
+/// use whet_synth_docs::{GeneratorConfig, SynthesisPlan, synthesise_once};
+/// let config = GeneratorConfig::philippine_receipts();
+/// let pages = synthesise_once("data/receipts", 200, 11, config, SynthesisPlan::default())?;
+/// assert_eq!(pages.len(), 200);
+/// # Ok::<(), whet_synth_docs::Error>(())
+/// ```
 ///
 /// # Errors
-/// As [`synthesise`] and [`read_line_regions`].
+/// As [`synthesise`] and [`read_line_regions`]; [`Error::Stale`] when `dir` holds a
+/// dataset made with other settings, or with other fonts than this machine has (it is
+/// left alone: remove it, or write to another folder). A dataset without
+/// `synthesis.json` (written before it was recorded) is read as it is.
 pub fn synthesise_once(
     dir: impl AsRef<Path>,
     n: u64,
@@ -341,10 +361,81 @@ pub fn synthesise_once(
     plan: SynthesisPlan,
 ) -> Result<BTreeMap<String, Vec<TextRegion>>> {
     let dir = dir.as_ref();
+    let wanted = SynthesisRecord {
+        synthesis: Synthesis {
+            plan,
+            ..Synthesis::new(n, seed, config)
+        },
+        fonts: FontSet::system()?.paths(),
+    };
     if !dir.join("manifest.jsonl").exists() {
-        synthesise(dir, n, seed, config, plan)?;
+        wanted.synthesis.write(dir, |_| {})?;
+    } else if let Some(found) = SynthesisRecord::read(dir)?
+        && let Some(reason) = found.differs_from(&wanted)
+    {
+        return Err(Error::Stale {
+            dir: dir.to_owned(),
+            reason,
+        });
     }
     read_line_regions(dir)
+}
+
+/// What a dataset folder was made from, its `synthesis.json`: the settings and the fonts
+/// (the same settings render other pages where other fonts are installed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SynthesisRecord {
+    /// The settings.
+    pub synthesis: Synthesis,
+    /// The font files, in the order documents cycle through them.
+    pub fonts: Vec<PathBuf>,
+}
+
+impl SynthesisRecord {
+    /// Its file name in a dataset folder.
+    pub const FILE: &str = "synthesis.json";
+
+    /// The record of the dataset in `dir`; `None` when it has none.
+    ///
+    /// # Errors
+    /// [`Error::Core`] when it cannot be read or is not a record.
+    pub fn read(dir: impl AsRef<Path>) -> Result<Option<Self>> {
+        let path = dir.as_ref().join(Self::FILE);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(whet_core::Error::file(&path, e).into()),
+        };
+        let record = serde_json::from_slice(&bytes).map_err(|e| whet_core::Error::Format {
+            path: path.clone(),
+            line: e.line(),
+            reason: e.to_string(),
+        })?;
+        Ok(Some(record))
+    }
+
+    /// What differs between the two, in words; `None` when they make the same dataset.
+    pub fn differs_from(&self, other: &SynthesisRecord) -> Option<String> {
+        let (a, b) = (&self.synthesis, &other.synthesis);
+        let fields = [
+            ("n", a.n != b.n),
+            ("seed", a.seed != b.seed),
+            ("config", a.config != b.config),
+            ("plan", a.plan != b.plan),
+            ("layout", a.layout != b.layout),
+            ("augment", a.augment != b.augment),
+        ];
+        let changed: Vec<&str> = fields.iter().filter(|f| f.1).map(|f| f.0).collect();
+        if !changed.is_empty() {
+            return Some(format!("made with another {}", changed.join(", ")));
+        }
+        (self.fonts != other.fonts).then(|| {
+            format!(
+                "rendered with the fonts {:?}, this machine has {:?}",
+                self.fonts, other.fonts
+            )
+        })
+    }
 }
 
 /// The manifest of a dataset folder (`manifest.jsonl`).

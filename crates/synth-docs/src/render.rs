@@ -86,6 +86,11 @@ impl FontSet {
         FontSet::load(&found)
     }
 
+    /// The font files, in order.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.fonts.iter().map(|(p, _)| p.clone()).collect()
+    }
+
     /// Number of fonts.
     pub fn len(&self) -> usize {
         self.fonts.len()

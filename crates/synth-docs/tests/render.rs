@@ -327,3 +327,38 @@ fn crumpled_polygons_follow_the_paper() {
         assert!(dark > 1000);
     }
 }
+
+#[test]
+fn synthesise_once_reuses_only_the_same_dataset() {
+    use whet_synth_docs::{Error, SynthesisPlan, SynthesisRecord, synthesise_once};
+    let dir = tempfile::tempdir().unwrap();
+    let once = |seed| {
+        synthesise_once(
+            dir.path(),
+            2,
+            seed,
+            GeneratorConfig::default(),
+            SynthesisPlan::default(),
+        )
+    };
+    let first = once(5).unwrap();
+    assert_eq!(first.len(), 2);
+    let record = SynthesisRecord::read(dir.path()).unwrap().unwrap();
+    assert_eq!(record.fonts, fonts().paths());
+    assert_eq!(once(5).unwrap(), first, "the same settings read the dataset back");
+    match once(6) {
+        Err(Error::Stale { reason, .. }) => assert!(reason.contains("seed"), "{reason}"),
+        other => panic!("another seed must not reuse the dataset: {other:?}"),
+    }
+    // A dataset rendered where other fonts were installed is not this machine's.
+    let moved = SynthesisRecord {
+        fonts: vec!["/elsewhere/Other.ttf".into()],
+        ..record
+    };
+    let path = dir.path().join(SynthesisRecord::FILE);
+    std::fs::write(&path, serde_json::to_vec(&moved).unwrap()).unwrap();
+    match once(5) {
+        Err(Error::Stale { reason, .. }) => assert!(reason.contains("Other.ttf"), "{reason}"),
+        other => panic!("other fonts must not reuse the dataset: {other:?}"),
+    }
+}

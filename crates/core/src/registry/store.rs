@@ -218,6 +218,37 @@ impl Registry {
         Ok(entry)
     }
 
+    /// Registers the files `write` puts in the folder it is handed (a model's `save`, say)
+    /// as the next version of `name`, as [`Registry::register`] does; the folder is a
+    /// hidden one inside the registry, removed afterwards whatever happens.
+    ///
+    /// ```
+    /// # let root = tempfile::tempdir()?;
+    /// use whet_core::registry::{NewVersion, Registry};
+    /// let registry = Registry::open(root.path())?;
+    /// let v = registry.register_written("notes", NewVersion::new(), |dir| {
+    ///     whet_core::data::atomic_write(dir.join("model.txt"), b"weights")
+    /// })?;
+    /// assert_eq!((v.version, v.files.clone()), (1, vec!["model.txt".to_string()]));
+    /// # Ok::<(), whet_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// What `write` returns; as [`Registry::register`].
+    pub fn register_written<E: From<Error>>(
+        &self,
+        name: &str,
+        meta: NewVersion,
+        write: impl FnOnce(&Path) -> std::result::Result<(), E>,
+    ) -> std::result::Result<ModelVersion, E> {
+        let versions = self.model_dir(name)?.join("versions");
+        let dir = versions.join(format!(".written-{:016x}", rand::rng().random::<u64>()));
+        fs::create_dir_all(&dir).map_err(|e| Error::file(&dir, e))?;
+        let result = write(&dir).and_then(|()| Ok(self.register(name, &dir, meta)?));
+        let _ = fs::remove_dir_all(&dir);
+        result
+    }
+
     /// Points `alias` at `version` (recorded in the history).
     ///
     /// # Errors

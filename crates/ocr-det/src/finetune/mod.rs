@@ -9,7 +9,7 @@
 //! - [`DetFinetune`]: the detector, from PaddleOCR detection labels (synthetic and real
 //!   pages), DB loss on augmented crops, kept only when it beats the pretrained detector
 //!   on the validation pages.
-//! - [`evaluate`]: end-to-end scores of a pipeline on labelled pages.
+//! - [`evaluate`], [`EvalSet`]: end-to-end scores of a pipeline on labelled pages.
 //!
 //! Both recipes train through the whet-core `Trainer`: the run folder you hand them is
 //! an MLflow run; killed, the same call with [`RunDir::resume_or_create`]'s run resumes
@@ -35,7 +35,7 @@
 mod det;
 mod rec;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use det::{DetData, DetFinetune, DetFinetuneConfig, DetFinetuned};
 pub use rec::{DistillConfig, RecData, RecFinetune, RecFinetuneConfig, RecFinetuned, RecTrainPart};
@@ -113,4 +113,42 @@ pub fn evaluate(
     options: &EndToEndOptions,
 ) -> Result<EndToEndReport> {
     Ok(end_to_end(gt, &read_pages(ocr, dir, gt)?, options))
+}
+
+/// Labelled pages to measure a pipeline on: a folder, its pages' ground truth (image
+/// paths relative to the folder) and how lines are compared.
+#[derive(Debug, Clone)]
+pub struct EvalSet {
+    /// The folder the image paths are relative to.
+    pub dir: PathBuf,
+    /// Each page's ground-truth lines.
+    pub pages: Pages,
+    /// How lines are matched and compared.
+    pub options: EndToEndOptions,
+}
+
+impl EvalSet {
+    /// `pages` in `dir`, compared with the default options (spaces ignored, case kept).
+    pub fn new(dir: impl Into<PathBuf>, pages: Pages) -> Self {
+        EvalSet {
+            dir: dir.into(),
+            pages,
+            options: EndToEndOptions::default(),
+        }
+    }
+
+    /// Compared upper-cased, as SROIE's transcripts are.
+    #[must_use]
+    pub fn upper_case(mut self) -> Self {
+        self.options.upper_case = true;
+        self
+    }
+
+    /// [`evaluate`] on this set.
+    ///
+    /// # Errors
+    /// As [`read_pages`].
+    pub fn evaluate(&self, ocr: &Ocr) -> Result<EndToEndReport> {
+        evaluate(ocr, &self.dir, &self.pages, &self.options)
+    }
 }

@@ -127,6 +127,16 @@ impl Default for DistillConfig {
     }
 }
 
+impl DistillConfig {
+    /// Distillation with loss weight `weight` at the default temperature.
+    pub fn new(weight: f64) -> Self {
+        DistillConfig {
+            weight,
+            ..Default::default()
+        }
+    }
+}
+
 /// The recognizer recipe's settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecFinetuneConfig {
