@@ -136,6 +136,36 @@ pub enum Error {
         reason: String,
     },
 
+    /// Values that do not fit a ggml block format.
+    #[error("{format}: {reason}")]
+    Quant {
+        /// The format (`"Q4_1"`).
+        format: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A GGUF file that is not one, or is cut short; `at` names the header field, the
+    /// metadata key or the tensor.
+    #[error("{path}: GGUF {at}: {reason}")]
+    Gguf {
+        /// The file.
+        path: PathBuf,
+        /// Where in it (`"tensor blk.0.attn_q.weight"`).
+        at: String,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A LoRA adapter that does not fit the model or its own files.
+    #[error("LoRA adapter {adapter}: {reason}")]
+    Lora {
+        /// The adapter's name, or its file.
+        adapter: String,
+        /// What is wrong.
+        reason: String,
+    },
+
     /// An I/O error on a named file.
     #[error("{path}: {source}")]
     File {

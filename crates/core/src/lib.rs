@@ -50,7 +50,11 @@ pub mod data;
 pub mod device;
 mod error;
 pub mod geom;
+pub mod gguf;
 mod goal;
+#[cfg(feature = "burn")]
+pub mod lora;
+pub mod quant;
 pub mod registry;
 pub mod run;
 pub mod seed;

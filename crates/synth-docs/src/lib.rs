@@ -34,8 +34,8 @@ pub use augment::{AugmentConfig, augment};
 pub use document::{DocKind, Document, Field, LineItem, Party, Totals, VatClass};
 pub use error::{Error, Result};
 pub use export::{
-    DatasetWriter, GroundTruth, ManifestRecord, Synthesis, SynthesisRecord, read_line_regions, read_manifest,
-    synthesise, synthesise_once,
+    DatasetWriter, GroundTruth, ManifestRecord, Synthesis, SynthesisRecord, read_line_regions,
+    read_manifest, synthesise, synthesise_once,
 };
 pub use generate::{Generator, GeneratorConfig};
 pub use locale::{Locale, TaxRule};

@@ -345,7 +345,11 @@ fn synthesise_once_reuses_only_the_same_dataset() {
     assert_eq!(first.len(), 2);
     let record = SynthesisRecord::read(dir.path()).unwrap().unwrap();
     assert_eq!(record.fonts, fonts().paths());
-    assert_eq!(once(5).unwrap(), first, "the same settings read the dataset back");
+    assert_eq!(
+        once(5).unwrap(),
+        first,
+        "the same settings read the dataset back"
+    );
     match once(6) {
         Err(Error::Stale { reason, .. }) => assert!(reason.contains("seed"), "{reason}"),
         other => panic!("another seed must not reuse the dataset: {other:?}"),

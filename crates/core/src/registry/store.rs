@@ -223,7 +223,7 @@ impl Registry {
     /// hidden one inside the registry, removed afterwards whatever happens.
     ///
     /// ```
-    /// # let root = tempfile::tempdir()?;
+    /// # let root = tempfile::tempdir().unwrap();
     /// use whet_core::registry::{NewVersion, Registry};
     /// let registry = Registry::open(root.path())?;
     /// let v = registry.register_written("notes", NewVersion::new(), |dir| {
