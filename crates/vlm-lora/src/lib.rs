@@ -1,9 +1,36 @@
 //! # whet-vlm-lora
 //!
-//! LoRA supervised fine-tuning of small language and vision-language models
-//! (Llama-family decoders such as SmolLM2, SigLIP-style vision towers) for structured JSON
-//! extraction: completion-only loss, PEFT-format adapters, merging and int8 inference.
+//! Small language models you fine-tune on your own data with LoRA, for the structured
+//! JSON extraction a rented large model did.
 //!
-//! **Status: planned.** Not yet implemented; this crate exports nothing yet.
+//! - [`LlamaForCausalLM`]: a Llama-family decoder (RMSNorm, RoPE, grouped-query
+//!   attention, SwiGLU, tied embeddings) as burn modules with Hugging Face's names, shaped
+//!   by a [`LlamaConfig`] (`config.json`'s fields), loaded from a llama.cpp GGUF file
+//!   ([`LlamaForCausalLM::from_gguf`]) with its weights kept in their GGUF blocks or
+//!   decoded ([`Precision`]). Every projection is a `whet_core::lora::LoraLinear`, so
+//!   PEFT and llama.cpp adapters attach by name (`whet_core::lora`).
+//!
+//! ```no_run
+//! use whet_vlm_lora::{KvCache, LlamaForCausalLM, Precision};
+//! let device = whet_core::DeviceSpec::from_env()?.device()?;
+//! let model = LlamaForCausalLM::from_gguf("assets/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf", Precision::Packed, &device)?;
+//! let mut cache = KvCache::new();
+//! let logits = model.forward_last(&[vec![1, 9690, 198]], Some(&mut cache), &device)?; // [1, vocab]
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
-// This crate is filled in by a later issue; until then it deliberately exports nothing.
+mod config;
+mod error;
+mod generate;
+mod gguf_load;
+mod model;
+mod tokenizer;
+
+pub use config::LlamaConfig;
+pub use error::{Error, Result};
+pub use generate::{Generation, GenerationConfig, StopReason, choose, generate};
+pub use gguf_load::{Precision, rope_rows};
+pub use model::{
+    Attention, DecoderLayer, KvCache, LayerParts, LlamaForCausalLM, Mlp, RmsNorm, TokenEmbedding,
+};
+pub use tokenizer::Tokenizer;

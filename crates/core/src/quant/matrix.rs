@@ -90,6 +90,61 @@ impl PackedMatrix {
         &self.bytes
     }
 
+    /// The bytes of row `i`.
+    ///
+    /// # Panics
+    /// When `i` is not a row.
+    pub fn row_bytes(&self, i: usize) -> &[u8] {
+        let n = self.bytes.len() / self.rows.max(1);
+        &self.bytes[i * n..(i + 1) * n]
+    }
+
+    /// The values of the given rows, one after the other (an embedding lookup).
+    ///
+    /// # Errors
+    /// [`Error::Quant`] naming a row index past the last.
+    pub fn rows_f32(&self, rows: &[usize]) -> Result<Vec<f32>> {
+        let mut out = vec![0.0; rows.len() * self.cols];
+        for (&r, y) in rows.iter().zip(out.chunks_exact_mut(self.cols.max(1))) {
+            if r >= self.rows {
+                return Err(Error::Quant {
+                    format: self.ty.name(),
+                    reason: format!("row {r} of a matrix of {} rows", self.rows),
+                });
+            }
+            dequantize(self.ty, self.row_bytes(r), y)?;
+        }
+        Ok(out)
+    }
+
+    /// The matrix with its rows reordered: row `i` of the result is row `order[i]` of
+    /// this one (whole rows of blocks move, nothing is re-quantised).
+    ///
+    /// # Errors
+    /// [`Error::Quant`] when `order` is not a permutation of the rows.
+    pub fn permute_rows(&self, order: &[usize]) -> Result<Self> {
+        let mut seen = vec![false; self.rows];
+        for &r in order {
+            if r >= self.rows || std::mem::replace(&mut seen[r], true) {
+                return Err(Error::Quant {
+                    format: self.ty.name(),
+                    reason: format!("{order:?} is not a permutation of {} rows", self.rows),
+                });
+            }
+        }
+        if order.len() != self.rows {
+            return Err(Error::Quant {
+                format: self.ty.name(),
+                reason: format!("{} rows ordered of {}", order.len(), self.rows),
+            });
+        }
+        let bytes: Vec<u8> = order
+            .iter()
+            .flat_map(|&r| self.row_bytes(r).iter().copied())
+            .collect();
+        Self::new(self.ty, self.rows, self.cols, bytes)
+    }
+
     /// Every value, row-major.
     pub fn to_f32(&self) -> Vec<f32> {
         let mut out = vec![0.0; self.rows * self.cols];

@@ -1,0 +1,525 @@
+//! The Llama-family decoder as burn modules, with Hugging Face's names.
+
+use burn::module::{Module, Param};
+use burn::tensor::activation::{silu, softmax};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use whet_core::burn;
+use whet_core::lora::{LoraLinear, LoraModel};
+use whet_core::quant::PackedMatrix;
+
+use crate::config::LlamaConfig;
+use crate::error::{Error, Result};
+
+/// Root-mean-square normalisation: `x / sqrt(mean(x^2) + eps) * weight`.
+#[derive(Module, Debug)]
+pub struct RmsNorm {
+    /// `[hidden]`.
+    pub weight: Param<Tensor<1>>,
+    #[module(skip)]
+    eps: f64,
+}
+
+impl RmsNorm {
+    /// A norm with `weight` and `eps`.
+    pub fn new(weight: Tensor<1>, eps: f64) -> Self {
+        RmsNorm {
+            weight: Param::from_tensor(weight).set_require_grad(false),
+            eps,
+        }
+    }
+
+    /// `[..., hidden] -> [..., hidden]`.
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        let rms = x
+            .clone()
+            .powi_scalar(2)
+            .mean_dim(D - 1)
+            .add_scalar(self.eps)
+            .sqrt();
+        (x / rms) * self.weight.val().unsqueeze()
+    }
+}
+
+/// The token embedding, float or kept in its GGUF blocks (rows decoded on lookup).
+#[derive(Module, Debug)]
+pub struct TokenEmbedding {
+    weight: Option<Param<Tensor<2>>>,
+    #[module(skip)]
+    packed: Option<PackedMatrix>,
+}
+
+impl TokenEmbedding {
+    /// Float rows `[vocab, hidden]`.
+    pub fn new(weight: Tensor<2>) -> Self {
+        TokenEmbedding {
+            weight: Some(Param::from_tensor(weight).set_require_grad(false)),
+            packed: None,
+        }
+    }
+
+    /// Rows kept packed, `[vocab, hidden]`.
+    pub fn packed(weight: PackedMatrix) -> Self {
+        TokenEmbedding {
+            weight: None,
+            packed: Some(weight),
+        }
+    }
+
+    /// The weight as a layer computing `x E^T` (the tied output head).
+    pub fn as_output_head(&self) -> LoraLinear {
+        match (&self.weight, &self.packed) {
+            (Some(w), _) => LoraLinear::new(w.val().transpose(), None),
+            (None, Some(p)) => LoraLinear::packed(p.clone(), None),
+            (None, None) => unreachable!("an embedding has a weight"),
+        }
+    }
+
+    /// `[batch, seq]` token ids -> `[batch, seq, hidden]`.
+    ///
+    /// # Errors
+    /// [`Error::Input`] for an id outside the vocabulary.
+    pub fn forward(&self, ids: &[Vec<u32>], device: &Device) -> Result<Tensor<3>> {
+        let (b, s) = (ids.len(), ids.first().map_or(0, Vec::len));
+        let flat: Vec<usize> = ids.iter().flatten().map(|&i| i as usize).collect();
+        match (&self.weight, &self.packed) {
+            (Some(w), _) => {
+                let [vocab, hidden] = w.dims();
+                if let Some(bad) = flat.iter().find(|&&i| i >= vocab) {
+                    return Err(Error::Input {
+                        reason: format!("token {bad} outside a vocabulary of {vocab}"),
+                    });
+                }
+                let idx = Tensor::<1, Int>::from_data(
+                    TensorData::new(flat.iter().map(|&i| i as i64).collect(), [flat.len()]),
+                    device,
+                );
+                Ok(w.val().select(0, idx).reshape([b, s, hidden]))
+            }
+            (None, Some(p)) => {
+                let hidden = p.dims()[1];
+                let rows = p.rows_f32(&flat).map_err(|e| Error::Input {
+                    reason: e.to_string(),
+                })?;
+                Ok(Tensor::from_data(
+                    TensorData::new(rows, [b, s, hidden]),
+                    device,
+                ))
+            }
+            (None, None) => unreachable!("an embedding has a weight"),
+        }
+    }
+}
+
+/// Grouped-query self-attention with rotary positions.
+#[derive(Module, Debug)]
+pub struct Attention {
+    /// `[hidden] -> [heads * head_dim]`.
+    pub q_proj: LoraLinear,
+    /// `[hidden] -> [kv_heads * head_dim]`.
+    pub k_proj: LoraLinear,
+    /// `[hidden] -> [kv_heads * head_dim]`.
+    pub v_proj: LoraLinear,
+    /// `[heads * head_dim] -> [hidden]`.
+    pub o_proj: LoraLinear,
+    #[module(skip)]
+    heads: usize,
+    #[module(skip)]
+    kv_heads: usize,
+    #[module(skip)]
+    theta: f64,
+}
+
+/// The SwiGLU feed-forward layer: `down(silu(gate(x)) * up(x))`.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    /// `[hidden] -> [intermediate]`.
+    pub gate_proj: LoraLinear,
+    /// `[hidden] -> [intermediate]`.
+    pub up_proj: LoraLinear,
+    /// `[intermediate] -> [hidden]`.
+    pub down_proj: LoraLinear,
+}
+
+/// One decoder layer: pre-norm attention and pre-norm feed-forward, each residual.
+#[derive(Module, Debug)]
+pub struct DecoderLayer {
+    /// Norm before attention.
+    pub input_layernorm: RmsNorm,
+    /// Attention.
+    pub self_attn: Attention,
+    /// Norm before the feed-forward layer.
+    pub post_attention_layernorm: RmsNorm,
+    /// Feed-forward layer.
+    pub mlp: Mlp,
+}
+
+/// Keys and values of the positions seen so far, per layer: generation feeds one new
+/// token at a time.
+#[derive(Debug, Clone, Default)]
+pub struct KvCache {
+    layers: Vec<Option<(Tensor<4>, Tensor<4>)>>,
+    len: usize,
+}
+
+impl KvCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Positions cached.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// `cos`, `sin` of positions `start..start + len`, `[len, head_dim / 2]`.
+fn rope_tables(
+    start: usize,
+    len: usize,
+    head_dim: usize,
+    theta: f64,
+    device: &Device,
+) -> (Tensor<2>, Tensor<2>) {
+    let half = head_dim / 2;
+    let mut cos = Vec::with_capacity(len * half);
+    let mut sin = Vec::with_capacity(len * half);
+    for p in start..start + len {
+        for i in 0..half {
+            // HF computes inv_freq in f32 and the angle in f32: so do we.
+            let inv = 1.0 / (theta as f32).powf((2 * i) as f32 / head_dim as f32);
+            let angle = p as f32 * inv;
+            cos.push(angle.cos());
+            sin.push(angle.sin());
+        }
+    }
+    let t = |v| Tensor::from_data(TensorData::new(v, [len, half]), device);
+    (t(cos), t(sin))
+}
+
+/// `[b, h, s, d]` rotated by position (Hugging Face's `rotate_half` layout).
+fn rope(x: Tensor<4>, cos: &Tensor<2>, sin: &Tensor<2>) -> Tensor<4> {
+    let d = x.dims()[3];
+    let half = d / 2;
+    let cos = Tensor::cat(vec![cos.clone(), cos.clone()], 1).unsqueeze::<4>();
+    let sin = Tensor::cat(vec![sin.clone(), sin.clone()], 1).unsqueeze::<4>();
+    let x1 = x.clone().narrow(3, 0, half);
+    let x2 = x.clone().narrow(3, half, half);
+    let rotated = Tensor::cat(vec![x2.neg(), x1], 3);
+    x * cos + rotated * sin
+}
+
+impl Attention {
+    fn forward(
+        &self,
+        x: Tensor<3>,
+        cache: Option<&mut Option<(Tensor<4>, Tensor<4>)>>,
+        start: usize,
+    ) -> Tensor<3> {
+        let [b, s, _] = x.dims();
+        let device = x.device();
+        let hd = self.q_proj.dims()[1] / self.heads;
+        let split = |t: Tensor<3>, h: usize| t.reshape([b, s, h, hd]).swap_dims(1, 2);
+        let q = split(self.q_proj.forward(x.clone()), self.heads);
+        let k = split(self.k_proj.forward(x.clone()), self.kv_heads);
+        let v = split(self.v_proj.forward(x), self.kv_heads);
+        let (cos, sin) = rope_tables(start, s, hd, self.theta, &device);
+        let (q, mut k, mut v) = (rope(q, &cos, &sin), rope(k, &cos, &sin), v);
+        if let Some(slot) = cache {
+            if let Some((pk, pv)) = slot.take() {
+                k = Tensor::cat(vec![pk, k], 2);
+                v = Tensor::cat(vec![pv, v], 2);
+            }
+            *slot = Some((k.clone(), v.clone()));
+        }
+        let t = k.dims()[2];
+        let rep = self.heads / self.kv_heads;
+        let repeat = |t4: Tensor<4>| {
+            if rep == 1 {
+                return t4;
+            }
+            let [b, kvh, t, d] = t4.dims();
+            t4.unsqueeze_dim::<5>(2)
+                .expand([b, kvh, rep, t, d])
+                .reshape([b, kvh * rep, t, d])
+        };
+        let (k, v) = (repeat(k), repeat(v));
+        let mut scores = q.matmul(k.swap_dims(2, 3)).div_scalar((hd as f64).sqrt());
+        if s > 1 {
+            let past = t - s;
+            let mask: Vec<f32> = (0..s)
+                .flat_map(|i| {
+                    (0..t).map(move |j| {
+                        if j <= past + i {
+                            0.0
+                        } else {
+                            f32::NEG_INFINITY
+                        }
+                    })
+                })
+                .collect();
+            let mask = Tensor::<2>::from_data(TensorData::new(mask, [s, t]), &device);
+            scores = scores + mask.unsqueeze::<4>();
+        }
+        let out = softmax(scores, 3).matmul(v);
+        self.o_proj
+            .forward(out.swap_dims(1, 2).reshape([b, s, self.heads * hd]))
+    }
+}
+
+impl DecoderLayer {
+    fn forward(
+        &self,
+        x: Tensor<3>,
+        cache: Option<&mut Option<(Tensor<4>, Tensor<4>)>>,
+        start: usize,
+    ) -> Tensor<3> {
+        let h = x.clone()
+            + self
+                .self_attn
+                .forward(self.input_layernorm.forward(x), cache, start);
+        let n = self.post_attention_layernorm.forward(h.clone());
+        let m = &self.mlp;
+        h + m
+            .down_proj
+            .forward(silu(m.gate_proj.forward(n.clone())) * m.up_proj.forward(n))
+    }
+}
+
+/// A Llama-family causal language model: `[batch, seq]` tokens -> `[batch, seq, vocab]`
+/// logits. Every projection is a [`LoraLinear`], so adapters attach by PEFT's names
+/// (`model.layers.N.self_attn.q_proj`, [`LoraModel`]).
+#[derive(Module, Debug)]
+pub struct LlamaForCausalLM {
+    /// Token embedding.
+    pub embed_tokens: TokenEmbedding,
+    /// Decoder layers.
+    pub layers: Vec<DecoderLayer>,
+    /// Final norm.
+    pub norm: RmsNorm,
+    /// Output head (the embedding, transposed, when tied).
+    pub lm_head: LoraLinear,
+    #[module(skip)]
+    config: LlamaConfig,
+    #[module(skip)]
+    tied: bool,
+}
+
+/// The parts a loader hands [`LlamaForCausalLM::from_parts`].
+#[derive(Debug)]
+pub struct LayerParts {
+    /// `input_layernorm`, `post_attention_layernorm`.
+    pub norms: [Tensor<1>; 2],
+    /// `q, k, v, o, gate, up, down`, in that order.
+    pub projections: [LoraLinear; 7],
+}
+
+impl LlamaForCausalLM {
+    /// Builds the model from loaded parts; `lm_head` `None` ties it to the embedding.
+    pub fn from_parts(
+        config: LlamaConfig,
+        embed_tokens: TokenEmbedding,
+        layers: Vec<LayerParts>,
+        norm: Tensor<1>,
+        lm_head: Option<LoraLinear>,
+    ) -> Self {
+        let eps = config.rms_norm_eps;
+        let layers = layers
+            .into_iter()
+            .map(|p| {
+                let [q, k, v, o, gate, up, down] = p.projections;
+                let [n1, n2] = p.norms;
+                DecoderLayer {
+                    input_layernorm: RmsNorm::new(n1, eps),
+                    self_attn: Attention {
+                        q_proj: q,
+                        k_proj: k,
+                        v_proj: v,
+                        o_proj: o,
+                        heads: config.num_attention_heads,
+                        kv_heads: config.num_key_value_heads,
+                        theta: config.rope_theta,
+                    },
+                    post_attention_layernorm: RmsNorm::new(n2, eps),
+                    mlp: Mlp {
+                        gate_proj: gate,
+                        up_proj: up,
+                        down_proj: down,
+                    },
+                }
+            })
+            .collect();
+        let tied = lm_head.is_none();
+        let lm_head = lm_head.unwrap_or_else(|| embed_tokens.as_output_head());
+        LlamaForCausalLM {
+            embed_tokens,
+            layers,
+            norm: RmsNorm::new(norm, eps),
+            lm_head,
+            config,
+            tied,
+        }
+    }
+
+    /// Its shape.
+    pub fn config(&self) -> &LlamaConfig {
+        &self.config
+    }
+
+    /// The final hidden states `[batch, seq, hidden]` of `ids` (equal-length rows),
+    /// continuing the positions in `cache` (and adding these to it).
+    ///
+    /// # Errors
+    /// [`Error::Input`] for ragged rows or ids outside the vocabulary.
+    pub fn hidden(
+        &self,
+        ids: &[Vec<u32>],
+        mut cache: Option<&mut KvCache>,
+        device: &Device,
+    ) -> Result<Tensor<3>> {
+        let s = ids.first().map_or(0, Vec::len);
+        if s == 0 || ids.iter().any(|r| r.len() != s) {
+            return Err(Error::Input {
+                reason: "rows of token ids must be non-empty and of one length".into(),
+            });
+        }
+        let start = cache.as_ref().map_or(0, |c| c.len);
+        let mut x = self.embed_tokens.forward(ids, device)?;
+        if let Some(c) = cache.as_deref_mut() {
+            c.layers.resize(self.layers.len(), None);
+        }
+        for (i, layer) in self.layers.iter().enumerate() {
+            let slot = cache.as_deref_mut().map(|c| &mut c.layers[i]);
+            x = layer.forward(x, slot, start);
+        }
+        if let Some(c) = cache {
+            c.len += s;
+        }
+        Ok(self.norm.forward(x))
+    }
+
+    /// Logits `[batch, seq, vocab]` of `ids` (see [`LlamaForCausalLM::hidden`]).
+    ///
+    /// # Errors
+    /// As [`LlamaForCausalLM::hidden`].
+    pub fn forward(
+        &self,
+        ids: &[Vec<u32>],
+        cache: Option<&mut KvCache>,
+        device: &Device,
+    ) -> Result<Tensor<3>> {
+        Ok(self.lm_head.forward(self.hidden(ids, cache, device)?))
+    }
+
+    /// Logits of the last position only, `[batch, vocab]` (what generation needs).
+    ///
+    /// # Errors
+    /// As [`LlamaForCausalLM::hidden`].
+    pub fn forward_last(
+        &self,
+        ids: &[Vec<u32>],
+        cache: Option<&mut KvCache>,
+        device: &Device,
+    ) -> Result<Tensor<2>> {
+        let h = self.hidden(ids, cache, device)?;
+        let [b, s, d] = h.dims();
+        let last = h.narrow(1, s - 1, 1).reshape([b, d]);
+        Ok(self.lm_head.forward(last))
+    }
+}
+
+/// PEFT's module names, and llama.cpp's tensor names for GGUF adapters.
+const PROJ: [(&str, &str); 7] = [
+    ("self_attn.q_proj", "attn_q"),
+    ("self_attn.k_proj", "attn_k"),
+    ("self_attn.v_proj", "attn_v"),
+    ("self_attn.o_proj", "attn_output"),
+    ("mlp.gate_proj", "ffn_gate"),
+    ("mlp.up_proj", "ffn_up"),
+    ("mlp.down_proj", "ffn_down"),
+];
+
+impl LoraModel for LlamaForCausalLM {
+    fn lora_layers(&self) -> Vec<(String, &LoraLinear)> {
+        let mut out = Vec::new();
+        for (i, l) in self.layers.iter().enumerate() {
+            let projs = [
+                &l.self_attn.q_proj,
+                &l.self_attn.k_proj,
+                &l.self_attn.v_proj,
+                &l.self_attn.o_proj,
+                &l.mlp.gate_proj,
+                &l.mlp.up_proj,
+                &l.mlp.down_proj,
+            ];
+            for ((name, _), p) in PROJ.iter().zip(projs) {
+                out.push((format!("model.layers.{i}.{name}"), p));
+            }
+        }
+        if !self.tied {
+            out.push(("lm_head".into(), &self.lm_head));
+        }
+        out
+    }
+
+    fn lora_layers_mut(&mut self) -> Vec<(String, &mut LoraLinear)> {
+        let mut out = Vec::new();
+        for (i, l) in self.layers.iter_mut().enumerate() {
+            let a = &mut l.self_attn;
+            let m = &mut l.mlp;
+            let projs = [
+                &mut a.q_proj,
+                &mut a.k_proj,
+                &mut a.v_proj,
+                &mut a.o_proj,
+                &mut m.gate_proj,
+                &mut m.up_proj,
+                &mut m.down_proj,
+            ];
+            for ((name, _), p) in PROJ.iter().zip(projs) {
+                out.push((format!("model.layers.{i}.{name}"), p));
+            }
+        }
+        if !self.tied {
+            out.push(("lm_head".into(), &mut self.lm_head));
+        }
+        out
+    }
+
+    fn gguf_architecture(&self) -> Option<String> {
+        Some("llama".into())
+    }
+
+    fn gguf_tensor_name(&self, path: &str) -> Option<String> {
+        if path == "lm_head" {
+            return Some("output.weight".into());
+        }
+        let rest = path.strip_prefix("model.layers.")?;
+        let (i, name) = rest.split_once('.')?;
+        let (_, g) = PROJ.iter().find(|(n, _)| *n == name)?;
+        Some(format!("blk.{i}.{g}.weight"))
+    }
+
+    fn gguf_lora_b(&self, path: &str, b: Tensor<2>, to_gguf: bool) -> Tensor<2> {
+        let heads = if path.ends_with("q_proj") {
+            self.config.num_attention_heads
+        } else if path.ends_with("k_proj") {
+            self.config.num_key_value_heads
+        } else {
+            return b;
+        };
+        let [r, out] = b.dims();
+        let order = crate::gguf_load::rope_rows(out, heads, to_gguf);
+        let idx = Tensor::<1, Int>::from_data(
+            TensorData::new(order.iter().map(|&i| i as i64).collect(), [out]),
+            &b.device(),
+        );
+        let _ = r;
+        b.select(1, idx)
+    }
+}

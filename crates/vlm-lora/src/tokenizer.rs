@@ -1,0 +1,176 @@
+//! The model's tokenizer, rebuilt from a GGUF file's token list, merges and
+//! pre-tokeniser, on the `tokenizers` crate (the one `tokenizer.json` belongs to).
+
+use std::path::Path;
+
+use tokenizers::models::bpe::{BPE, Vocab};
+use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+use tokenizers::pre_tokenizers::digits::Digits;
+use tokenizers::pre_tokenizers::sequence::Sequence;
+use tokenizers::{AddedToken, DecoderWrapper, PreTokenizerWrapper};
+use whet_core::gguf::{Gguf, Value};
+
+use crate::error::{Error, Result};
+
+/// GGUF `tokenizer.ggml.token_type` values that are special (control, user-defined).
+const CONTROL: i64 = 3;
+const USER_DEFINED: i64 = 4;
+
+fn tok_err(reason: impl Into<String>) -> Error {
+    Error::Tokenizer {
+        reason: reason.into(),
+    }
+}
+
+/// A byte-level BPE tokenizer as llama.cpp runs it for GPT-2-style models (SmolLM2,
+/// Llama 3, Qwen2): the GGUF's tokens and merges, its pre-tokeniser's splitting rules, and
+/// its control tokens (`<|im_start|>`) recognised only when asked.
+#[derive(Debug, Clone)]
+pub struct Tokenizer {
+    /// Control tokens recognised in the text.
+    with_special: tokenizers::Tokenizer,
+    /// Control tokens spelled as ordinary text.
+    plain: tokenizers::Tokenizer,
+    bos: Option<u32>,
+    eos: Option<u32>,
+    chat_template: Option<String>,
+}
+
+impl Tokenizer {
+    /// Rebuilds the tokenizer of a GGUF file (`tokenizer.ggml.model = gpt2`).
+    ///
+    /// # Errors
+    /// [`Error::Core`] for a missing key; [`Error::Tokenizer`] for a tokenizer model or
+    /// pre-tokeniser this crate does not rebuild, or malformed merges.
+    pub fn from_gguf(file: &Gguf) -> Result<Self> {
+        let model = file.str("tokenizer.ggml.model")?;
+        if model != "gpt2" {
+            return Err(tok_err(format!(
+                "tokenizer.ggml.model {model:?}: only byte-level BPE (gpt2) is rebuilt"
+            )));
+        }
+        let pre = file.str("tokenizer.ggml.pre").unwrap_or("default");
+        // llama.cpp's `llama-vocab.cpp`: "smollm" and "gpt-2" split digits one by one
+        // ("\p{N}") before GPT-2's pattern; Hugging Face's `Digits(individual_digits)`
+        // followed by `ByteLevel(use_regex)` is the same split.
+        let individual_digits = match pre {
+            "smollm" => true,
+            "gpt-2" | "default" => false,
+            other => {
+                return Err(tok_err(format!(
+                    "pre-tokeniser {other:?} is not rebuilt here"
+                )));
+            }
+        };
+        let tokens = file.strings("tokenizer.ggml.tokens")?;
+        let merges = file.strings("tokenizer.ggml.merges")?;
+        let vocab: Vocab = tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.to_string(), i as u32))
+            .collect();
+        let merges = merges
+            .iter()
+            .map(|m| {
+                m.split_once(' ')
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .ok_or_else(|| tok_err(format!("merge {m:?} is not two tokens")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let bpe = BPE::builder()
+            .vocab_and_merges(vocab, merges)
+            .build()
+            .map_err(|e| tok_err(format!("BPE: {e}")))?;
+        let mut t = tokenizers::Tokenizer::new(bpe);
+        let byte_level = ByteLevel::new(false, true, true);
+        let pre: PreTokenizerWrapper = if individual_digits {
+            Sequence::new(vec![Digits::new(true).into(), byte_level.into()]).into()
+        } else {
+            byte_level.into()
+        };
+        t.with_pre_tokenizer(Some(pre));
+        t.with_decoder(Some(DecoderWrapper::ByteLevel(ByteLevel::default())));
+        let special: Vec<AddedToken> = match file.get("tokenizer.ggml.token_type") {
+            Some(Value::Array { values, .. }) => values
+                .iter()
+                .zip(&tokens)
+                .filter(|(ty, _)| matches!(ty.as_f64(), Some(v) if v as i64 == CONTROL || v as i64 == USER_DEFINED))
+                .map(|(_, tok)| AddedToken::from(tok.to_string(), true))
+                .collect(),
+            _ => Vec::new(),
+        };
+        t.add_special_tokens(special)
+            .map_err(|e| tok_err(format!("special tokens: {e}")))?;
+        let mut plain = t.clone();
+        plain.set_encode_special_tokens(true);
+        let id = |k: &str| file.u64(k).ok().map(|v| v as u32);
+        Ok(Tokenizer {
+            with_special: t,
+            plain,
+            bos: id("tokenizer.ggml.bos_token_id"),
+            eos: id("tokenizer.ggml.eos_token_id"),
+            chat_template: file.str("tokenizer.chat_template").ok().map(str::to_owned),
+        })
+    }
+
+    /// The ids of `text`; `special`: control tokens written in it (`<|im_start|>`) are
+    /// those tokens, as in a chat prompt, rather than their spelling.
+    ///
+    /// # Errors
+    /// [`Error::Tokenizer`] when the tokenizer fails.
+    pub fn encode(&self, text: &str, special: bool) -> Result<Vec<u32>> {
+        let t = if special {
+            &self.with_special
+        } else {
+            &self.plain
+        };
+        let enc = t.encode(text, false).map_err(|e| tok_err(e.to_string()))?;
+        Ok(enc.get_ids().to_vec())
+    }
+
+    /// The text of `ids` (control tokens kept unless `skip_special`).
+    ///
+    /// # Errors
+    /// [`Error::Tokenizer`] for an id outside the vocabulary.
+    pub fn decode(&self, ids: &[u32], skip_special: bool) -> Result<String> {
+        self.with_special
+            .decode(ids, skip_special)
+            .map_err(|e| tok_err(e.to_string()))
+    }
+
+    /// Beginning-of-sequence id.
+    pub fn bos(&self) -> Option<u32> {
+        self.bos
+    }
+
+    /// End-of-sequence id.
+    pub fn eos(&self) -> Option<u32> {
+        self.eos
+    }
+
+    /// The GGUF's chat template (Jinja).
+    pub fn chat_template(&self) -> Option<&str> {
+        self.chat_template.as_deref()
+    }
+
+    /// The id of a token spelled `token`.
+    pub fn token_id(&self, token: &str) -> Option<u32> {
+        self.with_special.token_to_id(token)
+    }
+
+    /// Tokens in the vocabulary.
+    pub fn vocab_size(&self) -> usize {
+        self.with_special.get_vocab_size(true)
+    }
+
+    /// Writes `tokenizer.json`, Hugging Face's format, which `tokenizers` in Python and
+    /// Rust load as it is.
+    ///
+    /// # Errors
+    /// [`Error::Tokenizer`] when it cannot be written.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        self.with_special
+            .save(path, true)
+            .map_err(|e| tok_err(e.to_string()))
+    }
+}

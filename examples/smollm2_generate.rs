@@ -1,0 +1,65 @@
+//! Loads SmolLM2-135M-Instruct from its GGUF file (weights, tokenizer and all) and
+//! continues a chat prompt, streaming the tokens as they come.
+//!
+//! ```sh
+//! scripts/assets.sh
+//! cargo run --release -p whet-examples --example smollm2_generate -- "What is the capital of the Philippines?"
+//! ```
+
+#![allow(clippy::print_stdout)] // a program: it prints what the model writes
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Parser;
+use whet_core::{DeviceSpec, gguf::Gguf};
+use whet_vlm_lora::{GenerationConfig, LlamaForCausalLM, Precision, Tokenizer, generate};
+
+#[derive(Parser)]
+struct Args {
+    /// The user's message.
+    message: String,
+    #[arg(
+        long,
+        default_value = "assets/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf"
+    )]
+    model: PathBuf,
+    #[arg(long, default_value_t = 128)]
+    max_new_tokens: usize,
+    /// 0: greedy.
+    #[arg(long, default_value_t = 0.0)]
+    temperature: f32,
+    #[arg(long)]
+    device: Option<String>,
+}
+
+fn main() -> anyhow::Result<()> {
+    whet_examples::init_tracing();
+    let a = Args::parse();
+    let device = DeviceSpec::from_arg_or_env(a.device.as_deref())?.device()?;
+    let file = Gguf::open(&a.model)?;
+    let model = LlamaForCausalLM::from_gguf_file(&file, Precision::F32, &device)?;
+    let tokenizer = Tokenizer::from_gguf(&file)?;
+    let prompt = format!(
+        "<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n",
+        a.message
+    );
+    let ids = tokenizer.encode(&prompt, true)?;
+    let config = GenerationConfig {
+        max_new_tokens: a.max_new_tokens,
+        temperature: a.temperature,
+        ..Default::default()
+    };
+    let started = std::time::Instant::now();
+    let out = generate(&model, &tokenizer, &ids, &config, &device, |_, piece| {
+        print!("{piece}");
+        let _ = std::io::stdout().flush();
+    })?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "\n[{} tokens in {secs:.1} s, {:?}]",
+        out.tokens.len(),
+        out.stop
+    );
+    Ok(())
+}
