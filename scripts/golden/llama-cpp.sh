@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# Regenerates crates/vlm-lora/tests/golden/llama_cpp.json with llama.cpp itself
-# (llama-cpp-python 0.3.36 from PyPI, built from source: a few minutes) in a throw-away
-# virtual environment, on the SmolLM2-135M-Instruct Q4_1 GGUF of scripts/assets.sh.
+# Regenerates the SmolLM2 fixtures of crates/vlm-lora/tests/golden in a throw-away
+# virtual environment, on the SmolLM2-135M-Instruct Q4_1 GGUF of scripts/assets.sh:
+#   llama_cpp.json  llama.cpp itself (llama-cpp-python 0.3.36 from PyPI, built from
+#                   source: a few minutes): tokens, logits, greedy continuations
+#   hf_float.json   the same GGUF decoded to f32 by transformers 5.12.1 (torch 2.9.1 CPU
+#                   use; PyPI's wheel carries CUDA libraries, unused): exact arithmetic
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scripts/assets.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet "llama-cpp-python==0.3.36" "numpy==2.2.6"
-"$work/venv/bin/python" scripts/golden/llama_cpp.py \
-    assets/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf crates/vlm-lora/tests/golden/llama_cpp.json
+"$work/venv/bin/pip" install --quiet "llama-cpp-python==0.3.36" "numpy==2.2.6" \
+    "torch==2.9.1" "transformers==5.12.1" "gguf==0.19.0"
+golden=crates/vlm-lora/tests/golden
+"$work/venv/bin/python" scripts/golden/smollm2_llama_cpp.py \
+    assets/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf "$golden/llama_cpp.json"
+"$work/venv/bin/python" scripts/golden/smollm2_hf.py \
+    assets/smollm2-135m SmolLM2-135M-Instruct.Q4_1.gguf "$golden/llama_cpp.json" "$golden/hf_float.json"

@@ -1,6 +1,7 @@
-//! SmolLM2-135M-Instruct Q4_1 against llama.cpp (llama-cpp-python 0.3.36, fixtures by
-//! `scripts/golden/llama-cpp.sh`): tokenisation of 1,000 strings and 5 chat prompts,
-//! logits at every prompt position, and 64 greedy tokens per prompt.
+//! SmolLM2-135M-Instruct Q4_1 against llama.cpp (llama-cpp-python 0.3.36) and against
+//! the same GGUF run in f32 by transformers (fixtures by `scripts/golden/llama-cpp.sh`):
+//! tokenisation of 1,000 strings and 5 chat prompts, logits at every prompt position, and
+//! 64 greedy tokens per prompt.
 #![allow(clippy::print_stderr)] // reports the measured difference the README quotes
 
 use std::path::{Path, PathBuf};
@@ -82,54 +83,150 @@ fn tokenizes_as_llama_cpp_does() {
     }
 }
 
-/// Largest logit difference allowed. llama.cpp multiplies Q4_1 weights with activations
-/// it has itself quantised to 8 bits (`vec_dot_q4_1_q8_1`); here the weights are decoded
-/// exactly and multiplied in f32, so logits differ by that rounding.
-const LOGIT_TOLERANCE: f32 = 0.5;
+#[derive(Deserialize)]
+struct FloatPosition {
+    top1: usize,
+    llama_top_logits: Vec<f32>,
+    probe_logits: Vec<f32>,
+}
+
+#[derive(Deserialize)]
+struct FloatCase {
+    positions: Vec<FloatPosition>,
+    greedy: Vec<u32>,
+}
+
+#[derive(Deserialize)]
+struct Float {
+    cases: Vec<FloatCase>,
+}
+
+/// Hugging Face transformers on the same GGUF, decoded to f32 (`scripts/golden/smollm2_hf.py`).
+fn float_reference() -> Float {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/hf_float.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// Our logits at every position of every prompt, `[position][vocab]`.
+fn our_logits(model: &LlamaForCausalLM, c: &Case, device: &Device) -> Vec<Vec<f32>> {
+    let logits = model.forward(&[c.tokens.clone()], None, device).unwrap();
+    let [_, _, v] = logits.dims();
+    let vals = logits.into_data().try_into_vec::<f32>().unwrap();
+    vals.chunks(v).map(<[f32]>::to_vec).collect()
+}
+
+fn argmax(row: &[f32]) -> usize {
+    (0..row.len()).fold(0, |b, i| if row[i] > row[b] { i } else { b })
+}
+
+/// The exact reference: the same weights in f32 give the same logits (to f32 rounding of
+/// another summation order) and the same best token at every position.
+const FLOAT_TOLERANCE: f32 = 1e-3;
+
+/// llama.cpp multiplies the Q4_1 weights with activations it has rounded to 8 bits
+/// (`vec_dot_q4_1_q8_1`) and keeps the KV cache in f16, so its logits differ from exact
+/// arithmetic: by up to 1.60 on these prompts, for transformers in f32 as for us. The
+/// test holds us to the float reference's own distance from llama.cpp (plus
+/// [`FLOAT_TOLERANCE`]), and to llama.cpp's best token wherever it leads by more than
+/// this.
+const LLAMA_CPP_TOLERANCE: f32 = 1.7;
 
 #[test]
-fn logits_match_llama_cpp_at_every_position() {
-    let (file, fx) = (model_file(), fixture());
+fn logits_match_the_float_reference_and_llama_cpp_within_its_rounding() {
+    let (file, fx, fl) = (model_file(), fixture(), float_reference());
     let device = Device::default();
     let model = LlamaForCausalLM::from_gguf_file(&file, Precision::F32, &device).unwrap();
-    let mut worst = 0.0f32;
-    for c in &fx.cases {
-        let logits = model.forward(&[c.tokens.clone()], None, &device).unwrap();
-        let [_, s, v] = logits.dims();
-        let vals = logits.into_data().try_into_vec::<f32>().unwrap();
-        for (p, want) in c.positions.iter().enumerate().take(s) {
-            let row = &vals[p * v..(p + 1) * v];
-            let top1 = (0..v).fold(0, |b, i| if row[i] > row[b] { i } else { b });
+    let (mut vs_float, mut vs_llama, mut float_vs_llama) = (0.0f32, 0.0f32, 0.0f32);
+    let (mut near_ties, mut positions) = (0, 0);
+    for (c, f) in fx.cases.iter().zip(&fl.cases) {
+        for (p, row) in our_logits(&model, c, &device).iter().enumerate() {
+            let (want, float) = (&c.positions[p], &f.positions[p]);
+            positions += 1;
             assert_eq!(
-                top1 as u32, want.top[0],
-                "{:?} position {p}: top-1",
+                argmax(row),
+                float.top1,
+                "{:?} position {p}: top-1 against f32",
                 c.prompt
             );
-            let pairs = want.top.iter().map(|&t| t as usize).zip(&want.top_logits);
-            for (t, &l) in pairs.chain(fx.probe.iter().copied().zip(&want.probe_logits)) {
-                worst = worst.max((row[t] - l).abs());
+            let llama_top = want.top.iter().map(|&t| t as usize);
+            let probe = fx.probe.iter().copied();
+            let top = llama_top.zip(want.top_logits.iter().zip(&float.llama_top_logits));
+            let probed = probe.zip(want.probe_logits.iter().zip(&float.probe_logits));
+            for (t, (&l, &fl)) in top.chain(probed) {
+                vs_float = vs_float.max((row[t] - fl).abs());
+                vs_llama = vs_llama.max((row[t] - l).abs());
+                float_vs_llama = float_vs_llama.max((fl - l).abs());
+            }
+            // Where llama.cpp's best token leads its second by more than the rounding
+            // between the two, the best token is the same.
+            if want.top_logits[0] - want.top_logits[1] > 2.0 * LLAMA_CPP_TOLERANCE {
+                assert_eq!(
+                    argmax(row) as u32,
+                    want.top[0],
+                    "{:?} position {p}: top-1 against llama.cpp",
+                    c.prompt
+                );
+            } else if argmax(row) as u32 != want.top[0] {
+                near_ties += 1;
             }
         }
     }
-    eprintln!("largest logit difference from llama.cpp: {worst}");
-    assert!(worst < LOGIT_TOLERANCE, "largest logit difference {worst}");
+    eprintln!(
+        "{positions} positions: largest logit difference {vs_float:.2e} from f32 transformers, {vs_llama:.3} from llama.cpp \
+         (transformers: {float_vs_llama:.3}); top-1 differs from llama.cpp's at {near_ties} near-ties"
+    );
+    assert!(
+        vs_float < FLOAT_TOLERANCE,
+        "largest difference from f32: {vs_float}"
+    );
+    assert!(
+        vs_llama <= float_vs_llama + FLOAT_TOLERANCE,
+        "{vs_llama} from llama.cpp, f32 transformers {float_vs_llama}"
+    );
+    assert!(
+        vs_llama < LLAMA_CPP_TOLERANCE,
+        "largest difference from llama.cpp: {vs_llama}"
+    );
 }
 
 #[test]
-fn greedy_generation_matches_llama_cpp() {
-    let (file, fx) = (model_file(), fixture());
+fn greedy_generation_matches_the_float_reference() {
+    let (file, fx, fl) = (model_file(), fixture(), float_reference());
     let device = Device::default();
     let model = LlamaForCausalLM::from_gguf_file(&file, Precision::F32, &device).unwrap();
     let tok = Tokenizer::from_gguf(&file).unwrap();
     let config = GenerationConfig {
         max_new_tokens: 64,
-        stop_tokens: Vec::new(),
         ..Default::default()
     };
-    for c in &fx.cases {
+    let mut same_as_llama = Vec::new();
+    for (c, f) in fx.cases.iter().zip(&fl.cases) {
         let out = generate(&model, &tok, &c.tokens, &config, &device, |_, _| {}).unwrap();
-        // llama.cpp's loop does not stop at the end-of-sequence token; compare up to it.
+        // The references do not stop at the end-of-sequence token; compare up to it.
         let n = out.tokens.len();
-        assert_eq!(out.tokens, c.greedy[..n], "{:?}", c.prompt);
+        assert_eq!(out.tokens, f.greedy[..n], "{:?}", c.prompt);
+        same_as_llama.push(
+            out.tokens
+                .iter()
+                .zip(&c.greedy)
+                .take_while(|(a, b)| a == b)
+                .count(),
+        );
     }
+    eprintln!(
+        "greedy tokens identical to llama.cpp's before the first difference: {same_as_llama:?}"
+    );
+}
+
+#[test]
+fn packed_weights_compute_what_decoded_ones_do() {
+    let (file, fx) = (model_file(), fixture());
+    let device = Device::default();
+    let packed = LlamaForCausalLM::from_gguf_file(&file, Precision::Packed, &device).unwrap();
+    let float = LlamaForCausalLM::from_gguf_file(&file, Precision::F32, &device).unwrap();
+    let c = &fx.cases[2];
+    assert_eq!(
+        our_logits(&packed, c, &device),
+        our_logits(&float, c, &device)
+    );
 }

@@ -4,7 +4,7 @@ parsed), per position the top-1 token and the logits of the 10 best tokens and o
 fixed tokens, and 64 greedy tokens after each prompt (argmax of llama.cpp's logits).
 Also 1,000 strings with llama.cpp's tokens of each (English, Tagalog, peso sign, digits,
 emoji, runs of spaces and newlines), for the tokenizer.
-Usage: python llama_cpp.py MODEL.gguf OUT.json
+Usage: python smollm2_llama_cpp.py MODEL.gguf OUT.json
 """
 import json
 import random
