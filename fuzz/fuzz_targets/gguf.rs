@@ -1,6 +1,6 @@
-//! GGUF files never panic the reader: whatever it accepts, every tensor it lists decodes
-//! (or is a typed error for a type it does not read), and writing what it read gives a
-//! file it reads back the same.
+//! GGUF files never panic the reader: whatever it accepts (keys and tensor names unique),
+//! every tensor it lists decodes (or is a typed error for a type it does not read), and
+//! writing what it read gives a file it reads back the same.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -26,14 +26,8 @@ fuzz_target!(|bytes: &[u8]| {
             Err(_) => all_read = false,
         }
     }
-    // Keys repeated in the input collapse to one; tensors of unread types are not copied.
-    let unique_keys = file.metadata.iter().enumerate().all(|(i, (k, _))| {
-        file.metadata[..i].iter().all(|(j, _)| j != k)
-    });
-    let unique_names = file.tensors.iter().enumerate().all(|(i, t)| {
-        file.tensors[..i].iter().all(|u| u.name != t.name)
-    });
-    if all_read && unique_keys && unique_names {
+    // Tensors of types the reader does not decode are not copied.
+    if all_read {
         let again = Gguf::from_bytes(w.to_bytes().into(), "again.gguf").expect("what was written reads");
         assert_eq!(again.metadata.len(), file.metadata.len());
         assert_eq!(again.tensors.len(), file.tensors.len());

@@ -4,6 +4,7 @@
 //! (`general.type = "adapter"`) come in this format. The reader checks every count,
 //! length and offset against the file before it trusts it, so a truncated or corrupt file
 //! is an [`Error::Gguf`] naming the header field, metadata key or tensor, never a panic
+//! (a key or tensor name that appears twice is refused, as llama.cpp refuses it)
 //! (fuzzed: `fuzz/fuzz_targets/gguf.rs`). Tensor dimensions are ggml's order: `dims[0]`
 //! is the fastest-varying (a weight `[out, in]` is stored with `dims = [in, out]`).
 //!
@@ -310,17 +311,25 @@ impl Gguf {
         let n_tensors = c.count("tensor count", 8 + 4 + 4 + 8)?;
         let n_kv = c.count("metadata count", 8 + 4 + 1)?;
         let mut metadata = Vec::with_capacity(n_kv);
+        let mut keys = std::collections::HashSet::new();
         for i in 0..n_kv {
             let key = c.string(&format!("metadata key {i}"))?;
             let at = format!("metadata {key}");
+            if !keys.insert(key.clone()) {
+                return Err(c.fail(at, "the key appears twice"));
+            }
             let type_id = c.u32(&at)?;
             let value = c.value(type_id, &at, 0)?;
             metadata.push((key, value));
         }
         let mut tensors = Vec::with_capacity(n_tensors);
+        let mut names = std::collections::HashSet::new();
         for i in 0..n_tensors {
             let name = c.string(&format!("tensor {i} name"))?;
             let at = format!("tensor {name}");
+            if !names.insert(name.clone()) {
+                return Err(c.fail(at, "the name appears twice"));
+            }
             let n_dims = c.u32(&at)?;
             if n_dims > MAX_DIMS {
                 return Err(c.fail(
@@ -732,6 +741,15 @@ mod tests {
                 .to_string()
                 .contains("not a GGUF")
         );
+    }
+
+    #[test]
+    fn repeated_keys_and_names_are_refused() {
+        let mut w = GgufWriter::new();
+        w.add_tensor("t", &[1], GgmlType::F32, vec![0; 4]).unwrap();
+        w.add_tensor("t", &[1], GgmlType::F32, vec![0; 4]).unwrap();
+        let e = Gguf::from_bytes(w.to_bytes().into(), "dup.gguf").unwrap_err().to_string();
+        assert!(e.contains("tensor t") && e.contains("twice"), "{e}");
     }
 
     #[test]
