@@ -5,6 +5,8 @@
 #                   source: a few minutes): tokens, logits, greedy continuations
 #   hf_float.json   the same GGUF decoded to f32 by transformers 5.12.1 (torch 2.9.1 CPU
 #                   use; PyPI's wheel carries CUDA libraries, unused): exact arithmetic
+#   smollm2_peft/   a PEFT 0.21.2 LoRA adapter on that model, and smollm2_peft.json its
+#                   logits, adapter on and off
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scripts/assets.sh
@@ -12,9 +14,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 -m venv "$work/venv"
 "$work/venv/bin/pip" install --quiet "llama-cpp-python==0.3.36" "numpy==2.2.6" \
-    "torch==2.9.1" "transformers==5.12.1" "gguf==0.19.0"
+    "torch==2.9.1" "transformers==5.12.1" "gguf==0.19.0" "peft==0.21.2" "accelerate==1.16.0"
 golden=crates/vlm-lora/tests/golden
 "$work/venv/bin/python" scripts/golden/smollm2_llama_cpp.py \
     assets/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf "$golden/llama_cpp.json"
 "$work/venv/bin/python" scripts/golden/smollm2_hf.py \
     assets/smollm2-135m SmolLM2-135M-Instruct.Q4_1.gguf "$golden/llama_cpp.json" "$golden/hf_float.json"
+"$work/venv/bin/python" scripts/golden/smollm2_peft.py \
+    assets/smollm2-135m SmolLM2-135M-Instruct.Q4_1.gguf "$golden/llama_cpp.json" "$golden"

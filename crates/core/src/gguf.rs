@@ -140,9 +140,9 @@ pub struct TensorInfo {
 }
 
 impl TensorInfo {
-    /// Number of values.
+    /// Number of values (saturating: a file may claim more than fits in a `u64`).
     pub fn len(&self) -> u64 {
-        self.dims.iter().product()
+        self.dims.iter().fold(1u64, |a, &d| a.saturating_mul(d))
     }
 
     /// Whether it holds no values.
@@ -744,11 +744,29 @@ mod tests {
     }
 
     #[test]
+    fn sizes_that_overflow_are_refused() {
+        // 2^62 + 32 f32 values: their byte count wraps to 128 in 64-bit arithmetic.
+        let mut bytes = sample();
+        let f = Gguf::from_bytes(bytes.clone().into(), "t.gguf").unwrap();
+        assert_eq!(f.tensors[1].dims, [3]);
+        // The tensor's name, its dimension count (u32), then its one dimension (u64).
+        let at = bytes.windows(3).position(|w| w == b"w.f").unwrap() + 3 + 4;
+        assert_eq!(bytes[at..at + 8], 3u64.to_le_bytes());
+        bytes[at..at + 8].copy_from_slice(&((1u64 << 62) + 32).to_le_bytes());
+        let e = Gguf::from_bytes(bytes.into(), "t.gguf")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("tensor w.f"), "{e}");
+    }
+
+    #[test]
     fn repeated_keys_and_names_are_refused() {
         let mut w = GgufWriter::new();
         w.add_tensor("t", &[1], GgmlType::F32, vec![0; 4]).unwrap();
         w.add_tensor("t", &[1], GgmlType::F32, vec![0; 4]).unwrap();
-        let e = Gguf::from_bytes(w.to_bytes().into(), "dup.gguf").unwrap_err().to_string();
+        let e = Gguf::from_bytes(w.to_bytes().into(), "dup.gguf")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("tensor t") && e.contains("twice"), "{e}");
     }
 

@@ -9,6 +9,11 @@
 //!   ([`LlamaForCausalLM::from_gguf`]) with its weights kept in their GGUF blocks or
 //!   decoded ([`Precision`]). Every projection is a `whet_core::lora::LoraLinear`, so
 //!   PEFT and llama.cpp adapters attach by name (`whet_core::lora`).
+//! - [`Tokenizer`]: the model's byte-level BPE rebuilt from the GGUF's tokens, merges and
+//!   pre-tokeniser on the `tokenizers` crate (identical to llama.cpp's on 1,000 test
+//!   strings), `tokenizer.json` written on request.
+//! - [`generate`]: KV-cache generation, greedy or sampled ([`GenerationConfig`]), stop
+//!   tokens and strings, tokens streamed as they come.
 //!
 //! ```no_run
 //! use whet_vlm_lora::{KvCache, LlamaForCausalLM, Precision};

@@ -109,7 +109,9 @@ fn float_reference() -> Float {
 
 /// Our logits at every position of every prompt, `[position][vocab]`.
 fn our_logits(model: &LlamaForCausalLM, c: &Case, device: &Device) -> Vec<Vec<f32>> {
-    let logits = model.forward(std::slice::from_ref(&c.tokens), None, device).unwrap();
+    let logits = model
+        .forward(std::slice::from_ref(&c.tokens), None, device)
+        .unwrap();
     let [_, _, v] = logits.dims();
     let vals = logits.into_data().try_into_vec::<f32>().unwrap();
     vals.chunks(v).map(<[f32]>::to_vec).collect()

@@ -139,7 +139,12 @@ impl GgmlType {
                 ),
             });
         }
-        Ok(n / self.block_len() * self.block_bytes())
+        (n / self.block_len())
+            .checked_mul(self.block_bytes())
+            .ok_or_else(|| Error::Quant {
+                format: self.name(),
+                reason: format!("{n} values do not fit in memory"),
+            })
     }
 }
 
