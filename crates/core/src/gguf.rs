@@ -29,6 +29,7 @@ use crate::quant::{GgmlType, PackedMatrix, dequantize};
 
 const MAGIC: &[u8; 4] = b"GGUF";
 const DEFAULT_ALIGNMENT: u64 = 32;
+const MAX_ALIGNMENT: u64 = 1 << 20;
 /// ggml's `GGML_MAX_DIMS`.
 const MAX_DIMS: u32 = 4;
 const MAX_ARRAY_DEPTH: usize = 4;
@@ -378,15 +379,16 @@ impl Gguf {
     /// `general.alignment` (32 when absent).
     ///
     /// # Errors
-    /// [`Error::Gguf`] when it is not a power of two.
+    /// [`Error::Gguf`] when it is not a power of two of at most 1 MiB (llama.cpp writes
+    /// 32; a larger one would only pad the file).
     pub fn alignment(&self) -> Result<u64> {
         match self.get("general.alignment") {
             None => Ok(DEFAULT_ALIGNMENT),
             Some(v) => match v.as_u64() {
-                Some(a) if a.is_power_of_two() => Ok(a),
+                Some(a) if a.is_power_of_two() && a <= MAX_ALIGNMENT => Ok(a),
                 _ => Err(self.fail(
                     "metadata general.alignment",
-                    format!("{v:?} is not a power of two"),
+                    format!("{v:?} is not a power of two of at most {MAX_ALIGNMENT}"),
                 )),
             },
         }
@@ -603,7 +605,7 @@ impl GgufWriter {
             .iter()
             .find(|(k, _)| k == "general.alignment")
             .and_then(|(_, v)| v.as_u64())
-            .filter(|a| a.is_power_of_two())
+            .filter(|a| a.is_power_of_two() && *a <= MAX_ALIGNMENT)
             .unwrap_or(DEFAULT_ALIGNMENT) as usize;
         let mut out = Vec::new();
         out.extend_from_slice(MAGIC);
