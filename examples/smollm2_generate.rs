@@ -13,7 +13,9 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use whet_core::{DeviceSpec, gguf::Gguf};
-use whet_vlm_lora::{GenerationConfig, LlamaForCausalLM, Precision, Tokenizer, generate};
+use whet_vlm_lora::{
+    ChatMessage, GenerationConfig, LlamaForCausalLM, Precision, Tokenizer, generate,
+};
 
 #[derive(Parser)]
 struct Args {
@@ -40,10 +42,8 @@ fn main() -> anyhow::Result<()> {
     let file = Gguf::open(&a.model)?;
     let model = LlamaForCausalLM::from_gguf_file(&file, Precision::F32, &device)?;
     let tokenizer = Tokenizer::from_gguf(&file)?;
-    let prompt = format!(
-        "<|im_start|>user\n{}<|im_end|>\n<|im_start|>assistant\n",
-        a.message
-    );
+    let messages = [ChatMessage::new("user", a.message)];
+    let prompt = tokenizer.apply_chat_template(&messages, true)?; // the GGUF's own template
     let ids = tokenizer.encode(&prompt, true)?;
     let config = GenerationConfig {
         max_new_tokens: a.max_new_tokens,

@@ -5,6 +5,8 @@
 #                   source: a few minutes): tokens, logits, greedy continuations
 #   hf_float.json   the same GGUF decoded to f32 by transformers 5.12.1 (torch 2.9.1 CPU
 #                   use; PyPI's wheel carries CUDA libraries, unused): exact arithmetic
+#   chat_template.json  conversations rendered by transformers' apply_chat_template from
+#                   the template inside the GGUF
 #   smollm2_peft/   a PEFT 0.21.2 LoRA adapter on that model, and smollm2_peft.json its
 #                   logits, adapter on and off
 set -euo pipefail
@@ -22,3 +24,5 @@ golden=crates/vlm-lora/tests/golden
     assets/smollm2-135m SmolLM2-135M-Instruct.Q4_1.gguf "$golden/llama_cpp.json" "$golden/hf_float.json"
 "$work/venv/bin/python" scripts/golden/smollm2_peft.py \
     assets/smollm2-135m SmolLM2-135M-Instruct.Q4_1.gguf "$golden/llama_cpp.json" "$golden"
+"$work/venv/bin/python" scripts/golden/smollm2_chat.py \
+    assets/smollm2-135m SmolLM2-135M-Instruct.Q4_1.gguf "$golden/chat_template.json"

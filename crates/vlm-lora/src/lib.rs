@@ -11,7 +11,8 @@
 //!   PEFT and llama.cpp adapters attach by name (`whet_core::lora`).
 //! - [`Tokenizer`]: the model's byte-level BPE rebuilt from the GGUF's tokens, merges and
 //!   pre-tokeniser on the `tokenizers` crate (identical to llama.cpp's on 1,000 test
-//!   strings), `tokenizer.json` written on request.
+//!   strings), `tokenizer.json` written on request; the GGUF's chat template rendered as
+//!   transformers renders it ([`Tokenizer::apply_chat_template`]).
 //! - [`generate`]: KV-cache generation, greedy or sampled ([`GenerationConfig`]), stop
 //!   tokens and strings, tokens streamed as they come.
 //!
@@ -38,4 +39,4 @@ pub use gguf_load::{Precision, rope_rows};
 pub use model::{
     Attention, DecoderLayer, KvCache, LayerParts, LlamaForCausalLM, Mlp, RmsNorm, TokenEmbedding,
 };
-pub use tokenizer::Tokenizer;
+pub use tokenizer::{ChatMessage, Tokenizer};

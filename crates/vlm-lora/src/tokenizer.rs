@@ -22,6 +22,25 @@ fn tok_err(reason: impl Into<String>) -> Error {
     }
 }
 
+/// One message of a conversation (OpenAI's chat format).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ChatMessage {
+    /// `system`, `user` or `assistant`.
+    pub role: String,
+    /// What it says.
+    pub content: String,
+}
+
+impl ChatMessage {
+    /// A message from `role`.
+    pub fn new(role: impl Into<String>, content: impl Into<String>) -> Self {
+        ChatMessage {
+            role: role.into(),
+            content: content.into(),
+        }
+    }
+}
+
 /// A byte-level BPE tokenizer as llama.cpp runs it for GPT-2-style models (SmolLM2,
 /// Llama 3, Qwen2): the GGUF's tokens and merges, its pre-tokeniser's splitting rules, and
 /// its control tokens (`<|im_start|>`) recognised only when asked.
@@ -151,6 +170,51 @@ impl Tokenizer {
     /// The GGUF's chat template (Jinja).
     pub fn chat_template(&self) -> Option<&str> {
         self.chat_template.as_deref()
+    }
+
+    /// `messages` rendered by the model's chat template as transformers'
+    /// `apply_chat_template` renders them (Jinja, through `minijinja`), ending with the
+    /// assistant's turn opened when `add_generation_prompt`. Encode the result with
+    /// `special = true`.
+    ///
+    /// # Errors
+    /// [`Error::Tokenizer`] when the model has no template, or it fails to render (its
+    /// `raise_exception` included).
+    pub fn apply_chat_template(
+        &self,
+        messages: &[ChatMessage],
+        add_generation_prompt: bool,
+    ) -> Result<String> {
+        let template = self
+            .chat_template
+            .as_deref()
+            .ok_or_else(|| tok_err("the model has no chat template"))?;
+        let mut env = minijinja::Environment::new();
+        env.add_function(
+            "raise_exception",
+            |msg: String| -> std::result::Result<String, minijinja::Error> {
+                Err(minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    msg,
+                ))
+            },
+        );
+        env.add_template("chat", template)
+            .map_err(|e| tok_err(format!("chat template: {e}")))?;
+        let name = |id: Option<u32>| {
+            id.and_then(|i| self.with_special.id_to_token(i))
+                .unwrap_or_default()
+        };
+        env.get_template("chat")
+            .and_then(|t| {
+                t.render(minijinja::context! {
+                    messages => minijinja::Value::from(minijinja::value::Serde(messages)),
+                    add_generation_prompt => add_generation_prompt,
+                    bos_token => name(self.bos),
+                    eos_token => name(self.eos),
+                })
+            })
+            .map_err(|e| tok_err(format!("chat template: {e}")))
     }
 
     /// The id of a token spelled `token`.

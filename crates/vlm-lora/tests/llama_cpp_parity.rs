@@ -232,3 +232,23 @@ fn packed_weights_compute_what_decoded_ones_do() {
         our_logits(&float, c, &device)
     );
 }
+
+#[derive(Deserialize)]
+struct ChatCase {
+    messages: Vec<whet_vlm_lora::ChatMessage>,
+    add_generation_prompt: bool,
+    text: String,
+}
+
+#[test]
+fn the_gguf_chat_template_renders_as_transformers_does() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/chat_template.json");
+    let cases: Vec<ChatCase> = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let tok = Tokenizer::from_gguf(&model_file()).unwrap();
+    for c in &cases {
+        let text = tok
+            .apply_chat_template(&c.messages, c.add_generation_prompt)
+            .unwrap();
+        assert_eq!(text, c.text);
+    }
+}
