@@ -50,15 +50,17 @@ fn main() -> anyhow::Result<()> {
         temperature: a.temperature,
         ..Default::default()
     };
-    let started = std::time::Instant::now();
     let out = generate(&model, &tokenizer, &ids, &config, &device, |_, piece| {
         print!("{piece}");
         let _ = std::io::stdout().flush();
     })?;
-    let secs = started.elapsed().as_secs_f64();
+    let generated = out.tokens.len().saturating_sub(1) as f64; // the first came with the prompt
     println!(
-        "\n[{} tokens in {secs:.1} s, {:?}]",
+        "\n[prompt {} tokens at {:.1} tokens/s; {} generated at {:.1} tokens/s; {:?}]",
+        ids.len(),
+        ids.len() as f64 / out.prompt_seconds,
         out.tokens.len(),
+        generated / out.decode_seconds.max(1e-9),
         out.stop
     );
     Ok(())

@@ -67,6 +67,10 @@ pub struct Generation {
     pub text: String,
     /// Why it stopped.
     pub stop: StopReason,
+    /// Seconds spent on the prompt (its forward pass, to the first token's logits).
+    pub prompt_seconds: f64,
+    /// Seconds spent generating after that.
+    pub decode_seconds: f64,
 }
 
 /// Picks the next token from `logits` of the vocabulary, given the sequence so far.
@@ -170,8 +174,11 @@ pub fn generate(
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed);
     let mut cache = KvCache::new();
     let mut seq = prompt.to_vec();
+    let started = std::time::Instant::now();
     let mut logits =
         last_logits(model.forward_last(&[prompt.to_vec()], Some(&mut cache), device)?)?;
+    let prompt_seconds = started.elapsed().as_secs_f64();
+    let decoding = std::time::Instant::now();
     let mut tokens = Vec::new();
     let mut text = String::new();
     loop {
@@ -185,29 +192,26 @@ pub fn generate(
             .to_string();
         text = piece;
         on_token(next, &new_text);
-        if stops.contains(&next) {
-            return Ok(Generation {
-                tokens,
-                text,
-                stop: StopReason::Token(next),
-            });
-        }
-        if let Some(s) = config
+        let stop = if stops.contains(&next) {
+            Some(StopReason::Token(next))
+        } else if let Some(s) = config
             .stop_strings
             .iter()
             .find(|s| text.ends_with(s.as_str()))
         {
+            Some(StopReason::String(s.clone()))
+        } else if tokens.len() >= config.max_new_tokens {
+            Some(StopReason::Length)
+        } else {
+            None
+        };
+        if let Some(stop) = stop {
             return Ok(Generation {
                 tokens,
                 text,
-                stop: StopReason::String(s.clone()),
-            });
-        }
-        if tokens.len() >= config.max_new_tokens {
-            return Ok(Generation {
-                tokens,
-                text,
-                stop: StopReason::Length,
+                stop,
+                prompt_seconds,
+                decode_seconds: decoding.elapsed().as_secs_f64(),
             });
         }
         logits = last_logits(model.forward_last(&[vec![next]], Some(&mut cache), device)?)?;
