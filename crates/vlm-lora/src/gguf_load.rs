@@ -73,7 +73,7 @@ fn linear(
     }
     Ok(match precision {
         Precision::Packed => LoraLinear::packed(m, None),
-        Precision::F32 => LoraLinear::new(m.to_tensor(device).transpose(), None),
+        Precision::F32 => LoraLinear::new(m.to_tensor_transposed(device), None),
     })
 }
 

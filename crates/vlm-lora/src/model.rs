@@ -68,7 +68,13 @@ impl TokenEmbedding {
     /// The weight as a layer computing `x E^T` (the tied output head).
     pub fn as_output_head(&self) -> LoraLinear {
         match (&self.weight, &self.packed) {
-            (Some(w), _) => LoraLinear::new(w.val().transpose(), None),
+            // Copied once into the transposed layout: a transposed view would be copied
+            // by every product.
+            (Some(w), _) => {
+                let t = w.val().transpose();
+                let device = t.device();
+                LoraLinear::new(Tensor::from_data(t.into_data(), &device), None)
+            }
             (None, Some(p)) => LoraLinear::packed(p.clone(), None),
             (None, None) => unreachable!("an embedding has a weight"),
         }

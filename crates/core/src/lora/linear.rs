@@ -141,7 +141,7 @@ impl LoraLinear {
     pub fn base_weight(&self, device: &Device) -> Tensor<2> {
         let w = match (&self.weight, &self.packed) {
             (Some(w), _) => w.val(),
-            (None, Some(p)) => p.to_tensor(device).transpose(),
+            (None, Some(p)) => p.to_tensor_transposed(device),
             (None, None) => unreachable!("a LoraLinear has a base weight"),
         };
         match self.merged {
@@ -199,7 +199,7 @@ impl LoraLinear {
         let device = x.device();
         let w = match (&self.weight, &self.packed) {
             (Some(w), _) => w.val(),
-            (None, Some(p)) => p.to_tensor(&device).transpose(),
+            (None, Some(p)) => p.to_tensor_transposed(&device),
             (None, None) => unreachable!("a LoraLinear has a base weight"),
         };
         let mut y = burn::tensor::module::linear(x.clone(), w, self.bias.as_ref().map(|b| b.val()));

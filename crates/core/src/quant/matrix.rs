@@ -160,4 +160,19 @@ impl PackedMatrix {
         let data = burn::tensor::TensorData::new(self.to_f32(), [self.rows, self.cols]);
         burn::tensor::Tensor::from_data(data, device)
     }
+
+    /// The matrix transposed, `[cols, rows]`, as a contiguous float tensor on `device`
+    /// (the layout `x W` multiplies with; a transposed view would be copied by every
+    /// product).
+    pub fn to_tensor_transposed(&self, device: &burn::tensor::Device) -> burn::tensor::Tensor<2> {
+        let v = self.to_f32();
+        let (r, c) = (self.rows, self.cols);
+        let mut t = vec![0.0f32; v.len()];
+        for i in 0..r {
+            for j in 0..c {
+                t[j * r + i] = v[i * c + j];
+            }
+        }
+        burn::tensor::Tensor::from_data(burn::tensor::TensorData::new(t, [c, r]), device)
+    }
 }
