@@ -17,16 +17,17 @@ verify() { # dir, then "sha256  name" lines on stdin
     (cd "$1" && sha256sum --quiet --check --strict -)
 }
 
+present() { # dir, sums: true (and says so) when every file is there and verified
+    [ -d "$1" ] && verify "$1" <<< "$2" 2> /dev/null && echo "assets: $1 present and verified"
+}
+
 rapidocr() {
     local dir=assets/rapidocr-1.4.4
     local sums="d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9  ch_PP-OCRv4_det_infer.onnx
 48fc40f24f6d2a207a2b1091d3437eb3cc3eb6b676dc3ef9c37384005483683b  ch_PP-OCRv4_rec_infer.onnx
 e47acedf663230f8863ff1ab0e64dd2d82b838fceb5957146dab185a89d6215c  ch_ppocr_mobile_v2.0_cls_infer.onnx
 bf94a1da4cba828e67b1d61e27cee14d9e7da27c9f272e04048a17e41ae97332  config.yaml"
-    if [ -d "$dir" ] && verify "$dir" <<< "$sums" 2> /dev/null; then
-        echo "assets: $dir present and verified"
-        return
-    fi
+    present "$dir" "$sums" && return
     local work
     work=$(mktemp -d)
     trap 'rm -rf "$work"' RETURN
@@ -47,10 +48,7 @@ PY
 smollm2() {
     local dir=assets/smollm2-135m
     local sums="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53  SmolLM2-135M-Instruct.Q4_1.gguf"
-    if [ -d "$dir" ] && verify "$dir" <<< "$sums" 2> /dev/null; then
-        echo "assets: $dir present and verified"
-        return
-    fi
+    present "$dir" "$sums" && return
     local work
     work=$(mktemp -d)
     trap 'rm -rf "$work"' RETURN

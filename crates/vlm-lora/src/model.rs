@@ -519,13 +519,12 @@ impl LoraModel for LlamaForCausalLM {
         } else {
             return b;
         };
-        let [r, out] = b.dims();
+        let out = b.dims()[1];
         let order = crate::gguf_load::rope_rows(out, heads, to_gguf);
         let idx = Tensor::<1, Int>::from_data(
             TensorData::new(order.iter().map(|&i| i as i64).collect(), [out]),
             &b.device(),
         );
-        let _ = r;
         b.select(1, idx)
     }
 }

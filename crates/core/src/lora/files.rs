@@ -307,7 +307,8 @@ pub fn load_gguf(
         let a = Tensor::<2>::from_data(TensorData::new(file.tensor_f32(&ka)?, [r, inp]), device);
         let b = Tensor::<2>::from_data(TensorData::new(file.tensor_f32(&kb)?, [outp, r]), device);
         unused.retain(|k| *k != ka && *k != kb);
-        loaded.push((path_in_model, r, a.transpose(), b.transpose()));
+        let b = model.gguf_lora_b(&path_in_model, b.transpose(), false);
+        loaded.push((path_in_model, r, a.transpose(), b));
     }
     if let Some(k) = unused.first() {
         return Err(lora_err(
@@ -332,16 +333,8 @@ pub fn load_gguf(
         .into_iter()
         .map(|(p, r, a, b)| (p, (r, a, b)))
         .collect();
-    let mut lb = Vec::new();
-    for (p, _) in model.lora_layers() {
-        if let Some((r, a, b)) = by_path.remove(&p) {
-            lb.push((p.clone(), r, a, model.gguf_lora_b(&p, b, false)));
-        }
-    }
-    let mut lb: HashMap<String, (usize, Tensor<2>, Tensor<2>)> =
-        lb.into_iter().map(|(p, r, a, b)| (p, (r, a, b))).collect();
     for (p, layer) in model.lora_layers_mut() {
-        if let Some((r_layer, a, b)) = lb.remove(&p) {
+        if let Some((r_layer, a, b)) = by_path.remove(&p) {
             let layer_config = LoraConfig {
                 r: r_layer,
                 ..config.clone()

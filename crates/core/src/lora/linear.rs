@@ -85,19 +85,13 @@ impl LoraLinear {
     pub fn new(weight: Tensor<2>, bias: Option<Tensor<1>>) -> Self {
         LoraLinear {
             weight: Some(Param::from_tensor(weight)),
-            packed: None,
-            bias: bias.map(Param::from_tensor),
-            adapters: Vec::new(),
-            names: Vec::new(),
-            active: None,
-            merged: None,
+            ..Self::new_empty(bias)
         }
     }
 
     /// A layer whose weight stays packed: `weight` is `[out, in]` as GGUF stores it.
     pub fn packed(weight: PackedMatrix, bias: Option<Tensor<1>>) -> Self {
         LoraLinear {
-            weight: None,
             packed: Some(weight),
             ..Self::new_empty(bias)
         }
