@@ -24,6 +24,14 @@ pub enum Error {
         reason: String,
     },
 
+    /// A grammar or JSON schema that does not compile, or a generation it cannot
+    /// continue.
+    #[error("grammar: {reason}")]
+    Grammar {
+        /// What is wrong.
+        reason: String,
+    },
+
     /// Token ids outside the vocabulary, or a prompt longer than the context.
     #[error("input: {reason}")]
     Input {

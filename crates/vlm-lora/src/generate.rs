@@ -1,10 +1,12 @@
 //! Generation with a KV cache: greedy or sampled (temperature, top-k, top-p), repetition
-//! penalty, stop tokens and strings, tokens streamed as they come.
+//! penalty, stop tokens and strings, tokens streamed as they come, one prompt or a batch,
+//! free or held to a grammar ([`Constraint`]).
 
 use burn::tensor::{Device, Tensor};
 use rand::{Rng, SeedableRng};
 use whet_core::burn;
 
+use crate::constrain::Constraint;
 use crate::error::{Error, Result};
 use crate::model::{KvCache, LlamaForCausalLM};
 use crate::tokenizer::Tokenizer;
@@ -28,7 +30,7 @@ pub struct GenerationConfig {
     pub stop_tokens: Vec<u32>,
     /// Stop once the text ends with any of these (the stop string is kept in the text).
     pub stop_strings: Vec<String>,
-    /// Seed of the sampler.
+    /// Seed of the sampler (row `i` of a batch samples with `seed + i`).
     pub seed: u64,
 }
 
@@ -56,6 +58,8 @@ pub enum StopReason {
     Token(u32),
     /// The text ended with this stop string.
     String(String),
+    /// The constraint's grammar is complete: nothing but end-of-sequence could follow.
+    Grammar,
 }
 
 /// What [`generate`] returns.
@@ -69,7 +73,7 @@ pub struct Generation {
     pub stop: StopReason,
     /// Seconds spent on the prompt (its forward pass, to the first token's logits).
     pub prompt_seconds: f64,
-    /// Seconds spent generating after that.
+    /// Seconds spent generating after that, until this sequence stopped.
     pub decode_seconds: f64,
 }
 
@@ -143,12 +147,15 @@ pub fn choose(
     cand[probs.len() - 1].0
 }
 
-fn last_logits(t: Tensor<2>) -> Result<Vec<f32>> {
-    t.into_data()
+fn logits_rows(t: Tensor<2>) -> Result<Vec<Vec<f32>>> {
+    let [_, vocab] = t.dims();
+    let flat = t
+        .into_data()
         .try_into_vec::<f32>()
         .map_err(|e| Error::Input {
             reason: format!("cannot read logits back: {e:?}"),
-        })
+        })?;
+    Ok(flat.chunks(vocab).map(<[f32]>::to_vec).collect())
 }
 
 /// Continues `prompt` (token ids) with `model`, calling `on_token` with each new token
@@ -164,56 +171,222 @@ pub fn generate(
     device: &Device,
     mut on_token: impl FnMut(u32, &str),
 ) -> Result<Generation> {
-    if prompt.is_empty() {
+    let mut out = run(
+        model,
+        tokenizer,
+        &[prompt.to_vec()],
+        config,
+        vec![None],
+        device,
+        |_, t, s| on_token(t, s),
+    )?;
+    Ok(out.remove(0))
+}
+
+/// As [`generate`], every token chosen among those `constraint` allows: the text is a
+/// sentence of its grammar (a JSON document valid under its schema, say) unless
+/// `max_new_tokens` cut it short ([`StopReason::Length`]). The mask costs are in
+/// [`Constraint::stats`].
+///
+/// ```no_run
+/// use whet_vlm_lora::{generate_constrained, ChatMessage, GenerationConfig, Grammars, LlamaForCausalLM, Precision, Tokenizer};
+/// let device = whet_core::DeviceSpec::from_env()?.device()?;
+/// let file = whet_core::gguf::Gguf::open("assets/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf")?;
+/// let model = LlamaForCausalLM::from_gguf_file(&file, Precision::F32, &device)?;
+/// let tokenizer = Tokenizer::from_gguf(&file)?;
+/// let grammars = Grammars::new(&tokenizer, model.config().vocab_size)?;
+/// let schema = serde_json::json!({"type": "object", "properties": {"total": {"type": "number"}}, "required": ["total"]});
+/// let mut constraint = grammars.json_schema(&schema)?;
+/// let prompt = tokenizer.apply_chat_template(&[ChatMessage::new("user", "TOTAL 112.00. JSON:")], true)?;
+/// let ids = tokenizer.encode(&prompt, true)?;
+/// let out = generate_constrained(&model, &tokenizer, &ids, &GenerationConfig::default(), &mut constraint, &device, |_, _| {})?;
+/// let value: serde_json::Value = serde_json::from_str(&out.text)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`generate`]; [`Error::Grammar`] when the grammar cannot go on.
+pub fn generate_constrained(
+    model: &LlamaForCausalLM,
+    tokenizer: &Tokenizer,
+    prompt: &[u32],
+    config: &GenerationConfig,
+    constraint: &mut Constraint,
+    device: &Device,
+    mut on_token: impl FnMut(u32, &str),
+) -> Result<Generation> {
+    let mut out = run(
+        model,
+        tokenizer,
+        &[prompt.to_vec()],
+        config,
+        vec![Some(constraint)],
+        device,
+        |_, t, s| on_token(t, s),
+    )?;
+    Ok(out.remove(0))
+}
+
+/// Continues several prompts at once (of any lengths: they are left-padded and masked),
+/// one forward pass per step for all the rows still going; a row that stops leaves the
+/// batch. `constraints` is empty (none) or holds one [`Constraint`] per prompt.
+/// `on_token(row, token, text)` streams every row's tokens.
+///
+/// Row `i` samples with seed `config.seed + i`; its results equal those of [`generate`]
+/// up to the rounding of batched arithmetic.
+///
+/// # Errors
+/// As [`generate`]; [`Error::Input`] when `constraints` is neither empty nor one per prompt.
+pub fn generate_batch(
+    model: &LlamaForCausalLM,
+    tokenizer: &Tokenizer,
+    prompts: &[Vec<u32>],
+    config: &GenerationConfig,
+    constraints: &mut [Constraint],
+    device: &Device,
+    on_token: impl FnMut(usize, u32, &str),
+) -> Result<Vec<Generation>> {
+    let constraints: Vec<Option<&mut Constraint>> = if constraints.is_empty() {
+        prompts.iter().map(|_| None).collect()
+    } else if constraints.len() == prompts.len() {
+        constraints.iter_mut().map(Some).collect()
+    } else {
+        return Err(Error::Input {
+            reason: format!(
+                "{} constraints for {} prompts",
+                constraints.len(),
+                prompts.len()
+            ),
+        });
+    };
+    run(
+        model,
+        tokenizer,
+        prompts,
+        config,
+        constraints,
+        device,
+        on_token,
+    )
+}
+
+/// One row of a batch being generated.
+struct Row<'c> {
+    rng: rand_chacha::ChaCha8Rng,
+    seq: Vec<u32>,
+    tokens: Vec<u32>,
+    text: String,
+    constraint: Option<&'c mut Constraint>,
+    done: Option<(StopReason, f64)>,
+}
+
+fn run(
+    model: &LlamaForCausalLM,
+    tokenizer: &Tokenizer,
+    prompts: &[Vec<u32>],
+    config: &GenerationConfig,
+    constraints: Vec<Option<&mut Constraint>>,
+    device: &Device,
+    mut on_token: impl FnMut(usize, u32, &str),
+) -> Result<Vec<Generation>> {
+    if prompts.is_empty() || prompts.iter().any(Vec::is_empty) {
         return Err(Error::Input {
             reason: "an empty prompt".into(),
         });
     }
     let mut stops = config.stop_tokens.clone();
     stops.extend(tokenizer.eos());
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(config.seed);
+    let mut rows: Vec<Row<'_>> = prompts
+        .iter()
+        .zip(constraints)
+        .enumerate()
+        .map(|(i, (p, constraint))| Row {
+            rng: rand_chacha::ChaCha8Rng::seed_from_u64(config.seed.wrapping_add(i as u64)),
+            seq: p.clone(),
+            tokens: Vec::new(),
+            text: String::new(),
+            constraint,
+            done: None,
+        })
+        .collect();
     let mut cache = KvCache::new();
-    let mut seq = prompt.to_vec();
     let started = std::time::Instant::now();
-    let mut logits =
-        last_logits(model.forward_last(&[prompt.to_vec()], Some(&mut cache), device)?)?;
+    let mut logits = logits_rows(model.forward_last(prompts, Some(&mut cache), device)?)?;
     let prompt_seconds = started.elapsed().as_secs_f64();
     let decoding = std::time::Instant::now();
-    let mut tokens = Vec::new();
-    let mut text = String::new();
-    loop {
-        let next = choose(&mut logits, &seq, config, &mut rng);
-        tokens.push(next);
-        seq.push(next);
-        let piece = tokenizer.decode(&tokens, true)?;
-        let new_text = piece
-            .strip_prefix(text.as_str())
-            .unwrap_or(&piece)
-            .to_string();
-        text = piece;
-        on_token(next, &new_text);
-        let stop = if stops.contains(&next) {
-            Some(StopReason::Token(next))
-        } else if let Some(s) = config
-            .stop_strings
+    // Cache row -> batch row, for the rows still going.
+    let mut active: Vec<usize> = (0..rows.len()).collect();
+    while !active.is_empty() {
+        let mut still = Vec::with_capacity(active.len());
+        for (slot, &r) in active.iter().enumerate() {
+            let row = &mut rows[r];
+            let row_logits = &mut logits[slot];
+            if let Some(c) = row.constraint.as_deref_mut() {
+                c.apply(row_logits)?;
+            }
+            let next = choose(row_logits, &row.seq, config, &mut row.rng);
+            if let Some(c) = row.constraint.as_deref_mut()
+                && !stops.contains(&next)
+            {
+                c.consume(next)?;
+            }
+            row.tokens.push(next);
+            row.seq.push(next);
+            let piece = tokenizer.decode(&row.tokens, true)?;
+            let new_text = piece
+                .strip_prefix(row.text.as_str())
+                .unwrap_or(&piece)
+                .to_string();
+            row.text = piece;
+            on_token(r, next, &new_text);
+            let stop = if stops.contains(&next) {
+                Some(StopReason::Token(next))
+            } else if let Some(s) = config
+                .stop_strings
+                .iter()
+                .find(|s| row.text.ends_with(s.as_str()))
+            {
+                Some(StopReason::String(s.clone()))
+            } else if row
+                .constraint
+                .as_deref()
+                .is_some_and(Constraint::is_finished)
+            {
+                Some(StopReason::Grammar)
+            } else if row.tokens.len() >= config.max_new_tokens {
+                Some(StopReason::Length)
+            } else {
+                None
+            };
+            match stop {
+                Some(stop) => row.done = Some((stop, decoding.elapsed().as_secs_f64())),
+                None => still.push(slot),
+            }
+        }
+        if still.is_empty() {
+            break;
+        }
+        if still.len() < active.len() {
+            cache.keep_rows(&still)?;
+        }
+        active = still.iter().map(|&slot| active[slot]).collect();
+        let next: Vec<Vec<u32>> = active
             .iter()
-            .find(|s| text.ends_with(s.as_str()))
-        {
-            Some(StopReason::String(s.clone()))
-        } else if tokens.len() >= config.max_new_tokens {
-            Some(StopReason::Length)
-        } else {
-            None
-        };
-        if let Some(stop) = stop {
-            return Ok(Generation {
-                tokens,
-                text,
+            .map(|&r| vec![*rows[r].tokens.last().expect("a token was chosen")])
+            .collect();
+        logits = logits_rows(model.forward_last(&next, Some(&mut cache), device)?)?;
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (stop, decode_seconds) = row.done.expect("every row stopped");
+            Generation {
+                tokens: row.tokens,
+                text: row.text,
                 stop,
                 prompt_seconds,
-                decode_seconds: decoding.elapsed().as_secs_f64(),
-            });
-        }
-        logits = last_logits(model.forward_last(&[vec![next]], Some(&mut cache), device)?)?;
-    }
+                decode_seconds,
+            }
+        })
+        .collect())
 }

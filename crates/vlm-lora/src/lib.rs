@@ -14,7 +14,10 @@
 //!   strings), `tokenizer.json` written on request; the GGUF's chat template rendered as
 //!   transformers renders it ([`Tokenizer::apply_chat_template`]).
 //! - [`generate`]: KV-cache generation, greedy or sampled ([`GenerationConfig`]), stop
-//!   tokens and strings, tokens streamed as they come.
+//!   tokens and strings, tokens streamed as they come; a batch of prompts at once
+//!   ([`generate_batch`]).
+//! - [`Grammars`]: schema- and grammar-constrained decoding with `llguidance` (JSON
+//!   schema, Lark grammar, regex): the output always parses ([`generate_constrained`]).
 //!
 //! ```no_run
 //! use whet_vlm_lora::{KvCache, LlamaForCausalLM, Precision};
@@ -26,6 +29,7 @@
 //! ```
 
 mod config;
+mod constrain;
 mod error;
 mod generate;
 mod gguf_load;
@@ -33,8 +37,12 @@ mod model;
 mod tokenizer;
 
 pub use config::LlamaConfig;
+pub use constrain::{Constraint, ConstraintStats, Grammars, JsonLayout, receipt_schema};
 pub use error::{Error, Result};
-pub use generate::{Generation, GenerationConfig, StopReason, choose, generate};
+pub use generate::{
+    Generation, GenerationConfig, StopReason, choose, generate, generate_batch,
+    generate_constrained,
+};
 pub use gguf_load::{Precision, rope_rows};
 pub use model::{
     Attention, DecoderLayer, KvCache, LayerParts, LlamaForCausalLM, Mlp, RmsNorm, TokenEmbedding,

@@ -131,8 +131,6 @@ pub struct Attention {
     heads: usize,
     #[module(skip)]
     kv_heads: usize,
-    #[module(skip)]
-    theta: f64,
 }
 
 /// The SwiGLU feed-forward layer: `down(silu(gate(x)) * up(x))`.
@@ -160,11 +158,13 @@ pub struct DecoderLayer {
 }
 
 /// Keys and values of the positions seen so far, per layer: generation feeds one new
-/// token at a time.
+/// token at a time. A batch of prompts of different lengths is left-padded on its first
+/// call; the cache remembers each row's padding so later calls mask it.
 #[derive(Debug, Clone, Default)]
 pub struct KvCache {
     layers: Vec<Option<(Tensor<4>, Tensor<4>)>>,
     len: usize,
+    pads: Vec<usize>,
 }
 
 impl KvCache {
@@ -173,7 +173,7 @@ impl KvCache {
         Self::default()
     }
 
-    /// Positions cached.
+    /// Positions cached (padding included).
     pub fn len(&self) -> usize {
         self.len
     }
@@ -182,38 +182,106 @@ impl KvCache {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+
+    /// Rows cached.
+    pub fn batch(&self) -> usize {
+        self.pads.len()
+    }
+
+    /// Keeps only these rows (in this order), so finished sequences stop costing time.
+    ///
+    /// # Errors
+    /// [`Error::Input`] for a row outside the cache.
+    pub fn keep_rows(&mut self, rows: &[usize]) -> Result<()> {
+        if let Some(&bad) = rows.iter().find(|&&r| r >= self.pads.len()) {
+            return Err(Error::Input {
+                reason: format!("row {bad} of a cache of {} rows", self.pads.len()),
+            });
+        }
+        self.pads = rows.iter().map(|&r| self.pads[r]).collect();
+        for (k, v) in self.layers.iter_mut().flatten() {
+            let device = k.device();
+            let idx = Tensor::<1, Int>::from_data(
+                TensorData::new(rows.iter().map(|&r| r as i64).collect(), [rows.len()]),
+                &device,
+            );
+            *k = k.clone().select(0, idx.clone());
+            *v = v.clone().select(0, idx);
+        }
+        Ok(())
+    }
 }
 
-/// `cos`, `sin` of positions `start..start + len`, `[len, head_dim / 2]`.
-fn rope_tables(
-    start: usize,
-    len: usize,
-    head_dim: usize,
-    theta: f64,
-    device: &Device,
-) -> (Tensor<2>, Tensor<2>) {
-    let half = head_dim / 2;
-    let mut cos = Vec::with_capacity(len * half);
-    let mut sin = Vec::with_capacity(len * half);
-    for p in start..start + len {
-        for i in 0..half {
-            // HF computes inv_freq in f32 and the angle in f32: so do we.
-            let inv = 1.0 / (theta as f32).powf((2 * i) as f32 / head_dim as f32);
-            let angle = p as f32 * inv;
-            cos.push(angle.cos());
-            sin.push(angle.sin());
+/// Where each row's tokens sit: rotary tables `[rows, s, head_dim / 2]` (rows is 1 when
+/// every row shares its positions) and the additive attention mask `[rows, 1, s, t]`
+/// (`None` when a single new position may see everything before it).
+struct Positions {
+    cos: Tensor<3>,
+    sin: Tensor<3>,
+    mask: Option<Tensor<4>>,
+}
+
+impl Positions {
+    /// Positions `start..start + s` of rows whose first `pads[r]` positions are padding.
+    fn new(
+        start: usize,
+        s: usize,
+        pads: &[usize],
+        head_dim: usize,
+        theta: f64,
+        device: &Device,
+    ) -> Self {
+        let padded = pads.iter().any(|&p| p > 0);
+        let rows: Vec<usize> = if padded { pads.to_vec() } else { vec![0] };
+        let half = head_dim / 2;
+        let (mut cos, mut sin) = (Vec::new(), Vec::new());
+        for &pad in &rows {
+            for a in start..start + s {
+                let p = a.saturating_sub(pad);
+                for i in 0..half {
+                    // HF computes inv_freq in f32 and the angle in f32: so do we.
+                    let inv = 1.0 / (theta as f32).powf((2 * i) as f32 / head_dim as f32);
+                    let angle = p as f32 * inv;
+                    cos.push(angle.cos());
+                    sin.push(angle.sin());
+                }
+            }
+        }
+        let n = rows.len();
+        let t3 = |v| Tensor::from_data(TensorData::new(v, [n, s, half]), device);
+        let t = start + s;
+        let mask = (s > 1 || padded).then(|| {
+            let mut m = Vec::with_capacity(n * s * t);
+            for &pad in &rows {
+                for a in start..start + s {
+                    // Causal, and padding hidden from every position but itself (a
+                    // padding query that saw nothing would make NaNs).
+                    m.extend((0..t).map(|j| {
+                        if j <= a && (j >= pad || j == a) {
+                            0.0
+                        } else {
+                            f32::NEG_INFINITY
+                        }
+                    }));
+                }
+            }
+            Tensor::<4>::from_data(TensorData::new(m, [n, 1, s, t]), device)
+        });
+        Positions {
+            cos: t3(cos),
+            sin: t3(sin),
+            mask,
         }
     }
-    let t = |v| Tensor::from_data(TensorData::new(v, [len, half]), device);
-    (t(cos), t(sin))
 }
 
-/// `[b, h, s, d]` rotated by position (Hugging Face's `rotate_half` layout).
-fn rope(x: Tensor<4>, cos: &Tensor<2>, sin: &Tensor<2>) -> Tensor<4> {
+/// `[b, h, s, d]` rotated by position (Hugging Face's `rotate_half` layout); `cos`, `sin`
+/// `[b or 1, s, d / 2]`.
+fn rope(x: Tensor<4>, cos: &Tensor<3>, sin: &Tensor<3>) -> Tensor<4> {
     let d = x.dims()[3];
     let half = d / 2;
-    let cos = Tensor::cat(vec![cos.clone(), cos.clone()], 1).unsqueeze::<4>();
-    let sin = Tensor::cat(vec![sin.clone(), sin.clone()], 1).unsqueeze::<4>();
+    let cos = Tensor::cat(vec![cos.clone(), cos.clone()], 2).unsqueeze_dim::<4>(1);
+    let sin = Tensor::cat(vec![sin.clone(), sin.clone()], 2).unsqueeze_dim::<4>(1);
     let x1 = x.clone().narrow(3, 0, half);
     let x2 = x.clone().narrow(3, half, half);
     let rotated = Tensor::cat(vec![x2.neg(), x1], 3);
@@ -225,17 +293,15 @@ impl Attention {
         &self,
         x: Tensor<3>,
         cache: Option<&mut Option<(Tensor<4>, Tensor<4>)>>,
-        start: usize,
+        pos: &Positions,
     ) -> Tensor<3> {
         let [b, s, _] = x.dims();
-        let device = x.device();
         let hd = self.q_proj.dims()[1] / self.heads;
         let split = |t: Tensor<3>, h: usize| t.reshape([b, s, h, hd]).swap_dims(1, 2);
         let q = split(self.q_proj.forward(x.clone()), self.heads);
         let k = split(self.k_proj.forward(x.clone()), self.kv_heads);
         let v = split(self.v_proj.forward(x), self.kv_heads);
-        let (cos, sin) = rope_tables(start, s, hd, self.theta, &device);
-        let (q, mut k, mut v) = (rope(q, &cos, &sin), rope(k, &cos, &sin), v);
+        let (q, mut k, mut v) = (rope(q, &pos.cos, &pos.sin), rope(k, &pos.cos, &pos.sin), v);
         if let Some(slot) = cache {
             if let Some((pk, pv)) = slot.take() {
                 k = Tensor::cat(vec![pk, k], 2);
@@ -243,7 +309,6 @@ impl Attention {
             }
             *slot = Some((k.clone(), v.clone()));
         }
-        let t = k.dims()[2];
         let rep = self.heads / self.kv_heads;
         let repeat = |t4: Tensor<4>| {
             if rep == 1 {
@@ -256,21 +321,8 @@ impl Attention {
         };
         let (k, v) = (repeat(k), repeat(v));
         let mut scores = q.matmul(k.swap_dims(2, 3)).div_scalar((hd as f64).sqrt());
-        if s > 1 {
-            let past = t - s;
-            let mask: Vec<f32> = (0..s)
-                .flat_map(|i| {
-                    (0..t).map(move |j| {
-                        if j <= past + i {
-                            0.0
-                        } else {
-                            f32::NEG_INFINITY
-                        }
-                    })
-                })
-                .collect();
-            let mask = Tensor::<2>::from_data(TensorData::new(mask, [s, t]), &device);
-            scores = scores + mask.unsqueeze::<4>();
+        if let Some(mask) = &pos.mask {
+            scores = scores + mask.clone();
         }
         let out = softmax(scores, 3).matmul(v);
         self.o_proj
@@ -283,12 +335,12 @@ impl DecoderLayer {
         &self,
         x: Tensor<3>,
         cache: Option<&mut Option<(Tensor<4>, Tensor<4>)>>,
-        start: usize,
+        pos: &Positions,
     ) -> Tensor<3> {
         let h = x.clone()
             + self
                 .self_attn
-                .forward(self.input_layernorm.forward(x), cache, start);
+                .forward(self.input_layernorm.forward(x), cache, pos);
         let n = self.post_attention_layernorm.forward(h.clone());
         let m = &self.mlp;
         h + m
@@ -349,7 +401,6 @@ impl LlamaForCausalLM {
                         o_proj: o,
                         heads: config.num_attention_heads,
                         kv_heads: config.num_key_value_heads,
-                        theta: config.rope_theta,
                     },
                     post_attention_layernorm: RmsNorm::new(n2, eps),
                     mlp: Mlp {
@@ -377,31 +428,73 @@ impl LlamaForCausalLM {
         &self.config
     }
 
-    /// The final hidden states `[batch, seq, hidden]` of `ids` (equal-length rows),
-    /// continuing the positions in `cache` (and adding these to it).
+    /// The final hidden states `[batch, seq, hidden]` of `ids`, continuing the positions
+    /// in `cache` (and adding these to it).
+    ///
+    /// Rows may differ in length only on a cache's first call (a batch of prompts): they
+    /// are then left-padded to the longest, each row's tokens start at position 0 and
+    /// its padding is masked, now and in later calls. `seq` is the longest row.
     ///
     /// # Errors
-    /// [`Error::Input`] for ragged rows or ids outside the vocabulary.
+    /// [`Error::Input`] for an empty row, ragged rows after the first call, a batch size
+    /// the cache does not hold, or ids outside the vocabulary.
     pub fn hidden(
         &self,
         ids: &[Vec<u32>],
         mut cache: Option<&mut KvCache>,
         device: &Device,
     ) -> Result<Tensor<3>> {
-        let s = ids.first().map_or(0, Vec::len);
-        if s == 0 || ids.iter().any(|r| r.len() != s) {
+        let s = ids.iter().map(Vec::len).max().unwrap_or(0);
+        if ids.iter().any(Vec::is_empty) || ids.is_empty() {
             return Err(Error::Input {
-                reason: "rows of token ids must be non-empty and of one length".into(),
+                reason: "an empty batch or row of token ids".into(),
             });
         }
         let start = cache.as_ref().map_or(0, |c| c.len);
-        let mut x = self.embed_tokens.forward(ids, device)?;
+        let pads: Vec<usize> = match cache.as_deref() {
+            Some(c) if !c.is_empty() => {
+                if c.pads.len() != ids.len() || ids.iter().any(|r| r.len() != s) {
+                    return Err(Error::Input {
+                        reason: format!(
+                            "a cache of {} rows continued with {} rows that must be of one length",
+                            c.pads.len(),
+                            ids.len()
+                        ),
+                    });
+                }
+                c.pads.clone()
+            }
+            _ => ids.iter().map(|r| s - r.len()).collect(),
+        };
+        let padded: Vec<Vec<u32>> = ids
+            .iter()
+            .zip(&pads)
+            .map(|(r, &p)| {
+                let mut row = if start == 0 {
+                    vec![r[0]; p]
+                } else {
+                    Vec::new()
+                };
+                row.extend(r);
+                row
+            })
+            .collect();
+        let pos = Positions::new(
+            start,
+            s,
+            &pads,
+            self.config.head_dim(),
+            self.config.rope_theta,
+            device,
+        );
+        let mut x = self.embed_tokens.forward(&padded, device)?;
         if let Some(c) = cache.as_deref_mut() {
             c.layers.resize(self.layers.len(), None);
+            c.pads = pads;
         }
         for (i, layer) in self.layers.iter().enumerate() {
             let slot = cache.as_deref_mut().map(|c| &mut c.layers[i]);
-            x = layer.forward(x, slot, start);
+            x = layer.forward(x, slot, &pos);
         }
         if let Some(c) = cache {
             c.len += s;

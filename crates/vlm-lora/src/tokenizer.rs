@@ -118,8 +118,7 @@ impl Tokenizer {
                 .collect(),
             _ => Vec::new(),
         };
-        t.add_special_tokens(special)
-            .map_err(|e| tok_err(format!("special tokens: {e}")))?;
+        t.add_special_tokens(&special);
         let mut plain = t.clone();
         plain.set_encode_special_tokens(true);
         let id = |k: &str| file.u64(k).ok().map(|v| v as u32);
@@ -220,6 +219,11 @@ impl Tokenizer {
     /// The id of a token spelled `token`.
     pub fn token_id(&self, token: &str) -> Option<u32> {
         self.with_special.token_to_id(token)
+    }
+
+    /// The `tokenizers` tokenizer, control tokens recognised.
+    pub(crate) fn hf(&self) -> &tokenizers::Tokenizer {
+        &self.with_special
     }
 
     /// Tokens in the vocabulary.
