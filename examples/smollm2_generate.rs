@@ -33,6 +33,10 @@ struct Args {
     temperature: f32,
     #[arg(long)]
     device: Option<String>,
+    /// Weights decoded to f32 (transformers' arithmetic) instead of kept in their blocks
+    /// (llama.cpp's).
+    #[arg(long)]
+    f32: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -40,7 +44,12 @@ fn main() -> anyhow::Result<()> {
     let a = Args::parse();
     let device = DeviceSpec::from_arg_or_env(a.device.as_deref())?.device()?;
     let file = Gguf::open(&a.model)?;
-    let model = LlamaForCausalLM::from_gguf_file(&file, Precision::F32, &device)?;
+    let precision = if a.f32 {
+        Precision::F32
+    } else {
+        Precision::Packed
+    };
+    let model = LlamaForCausalLM::from_gguf_file(&file, precision, &device)?;
     let tokenizer = Tokenizer::from_gguf(&file)?;
     let messages = [ChatMessage::new("user", a.message)];
     let prompt = tokenizer.apply_chat_template(&messages, true)?; // the GGUF's own template

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Side by side on this machine: SmolLM2-135M-Instruct Q4_1 generating 64 tokens greedily
-# after the same chat prompt, whet-vlm-lora (examples/smollm2_generate.rs, weights decoded
-# to f32, dev profile: burn at opt-level 3) against llama.cpp (llama-cpp-python 0.3.36,
+# after the same chat prompt, whet-vlm-lora (examples/smollm2_generate.rs, weights kept in
+# their Q4_1/Q8_0 blocks, dev profile: burn and whet-core at opt-level 3) against llama.cpp
+# (llama-cpp-python 0.3.36,
 # built from source with GGML_NATIVE, 2 threads). Prints prompt and generation tokens/s
 # of each (median of 3 runs) and the ratios, whet / llama.cpp.
 # Usage: scripts/bench-smollm2.sh

@@ -192,7 +192,7 @@ pub fn generate(
 /// use whet_vlm_lora::{generate_constrained, ChatMessage, GenerationConfig, Grammars, LlamaForCausalLM, Precision, Tokenizer};
 /// let device = whet_core::DeviceSpec::from_env()?.device()?;
 /// let file = whet_core::gguf::Gguf::open("assets/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf")?;
-/// let model = LlamaForCausalLM::from_gguf_file(&file, Precision::F32, &device)?;
+/// let model = LlamaForCausalLM::from_gguf_file(&file, Precision::Packed, &device)?;
 /// let tokenizer = Tokenizer::from_gguf(&file)?;
 /// let grammars = Grammars::new(&tokenizer, model.config().vocab_size)?;
 /// let schema = serde_json::json!({"type": "object", "properties": {"total": {"type": "number"}}, "required": ["total"]});

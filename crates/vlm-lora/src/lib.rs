@@ -6,8 +6,8 @@
 //! - [`LlamaForCausalLM`]: a Llama-family decoder (RMSNorm, RoPE, grouped-query
 //!   attention, SwiGLU, tied embeddings) as burn modules with Hugging Face's names, shaped
 //!   by a [`LlamaConfig`] (`config.json`'s fields), loaded from a llama.cpp GGUF file
-//!   ([`LlamaForCausalLM::from_gguf`]) with its weights kept in their GGUF blocks or
-//!   decoded ([`Precision`]). Every projection is a `whet_core::lora::LoraLinear`, so
+//!   ([`LlamaForCausalLM::from_gguf`]) with its weights kept in their GGUF blocks
+//!   (multiplied as llama.cpp does, on the CPU) or decoded ([`Precision`]). Every projection is a `whet_core::lora::LoraLinear`, so
 //!   PEFT and llama.cpp adapters attach by name (`whet_core::lora`).
 //! - [`Tokenizer`]: the model's byte-level BPE rebuilt from the GGUF's tokens, merges and
 //!   pre-tokeniser on the `tokenizers` crate (identical to llama.cpp's on 1,000 test

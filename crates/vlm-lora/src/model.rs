@@ -2,7 +2,7 @@
 
 use burn::module::{Module, Param};
 use burn::tensor::activation::{silu, softmax};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{DType, Device, Int, Tensor, TensorData};
 use whet_core::burn;
 use whet_core::lora::{LoraLinear, LoraModel};
 use whet_core::quant::PackedMatrix;
@@ -219,6 +219,8 @@ struct Positions {
     cos: Tensor<3>,
     sin: Tensor<3>,
     mask: Option<Tensor<4>>,
+    /// Round attention's operands to f16 (llama.cpp's KV cache).
+    f16: bool,
 }
 
 impl Positions {
@@ -271,6 +273,7 @@ impl Positions {
             cos: t3(cos),
             sin: t3(sin),
             mask,
+            f16: false,
         }
     }
 }
@@ -301,7 +304,11 @@ impl Attention {
         let q = split(self.q_proj.forward(x.clone()), self.heads);
         let k = split(self.k_proj.forward(x.clone()), self.kv_heads);
         let v = split(self.v_proj.forward(x), self.kv_heads);
-        let (q, mut k, mut v) = (rope(q, &pos.cos, &pos.sin), rope(k, &pos.cos, &pos.sin), v);
+        let (mut q, mut k, mut v) = (rope(q, &pos.cos, &pos.sin), rope(k, &pos.cos, &pos.sin), v);
+        let r16 = |t: Tensor<4>| t.cast(DType::F16).cast(DType::F32);
+        if pos.f16 {
+            (q, k, v) = (r16(q), r16(k), r16(v));
+        }
         if let Some(slot) = cache {
             if let Some((pk, pv)) = slot.take() {
                 k = Tensor::cat(vec![pk, k], 2);
@@ -324,7 +331,11 @@ impl Attention {
         if let Some(mask) = &pos.mask {
             scores = scores + mask.clone();
         }
-        let out = softmax(scores, 3).matmul(v);
+        let mut weights = softmax(scores, 3);
+        if pos.f16 {
+            weights = r16(weights);
+        }
+        let out = weights.matmul(v);
         self.o_proj
             .forward(out.swap_dims(1, 2).reshape([b, s, self.heads * hd]))
     }
@@ -366,6 +377,8 @@ pub struct LlamaForCausalLM {
     config: LlamaConfig,
     #[module(skip)]
     tied: bool,
+    #[module(skip)]
+    f16_attention: bool,
 }
 
 /// The parts a loader hands [`LlamaForCausalLM::from_parts`].
@@ -420,7 +433,16 @@ impl LlamaForCausalLM {
             lm_head,
             config,
             tied,
+            f16_attention: false,
         }
+    }
+
+    /// Rounds attention's operands to f16 as llama.cpp's CPU backend does with its
+    /// default f16 KV cache (keys, values and queries, and the attention weights before
+    /// they multiply the values), in inference. Set by `from_gguf` with
+    /// [`crate::Precision::Packed`], so that the model computes what llama.cpp does.
+    pub fn set_f16_attention(&mut self, on: bool) {
+        self.f16_attention = on;
     }
 
     /// Its shape.
@@ -479,7 +501,7 @@ impl LlamaForCausalLM {
                 row
             })
             .collect();
-        let pos = Positions::new(
+        let mut pos = Positions::new(
             start,
             s,
             &pads,
@@ -487,6 +509,7 @@ impl LlamaForCausalLM {
             self.config.rope_theta,
             device,
         );
+        pos.f16 = self.f16_attention && !device.is_autodiff();
         let mut x = self.embed_tokens.forward(&padded, device)?;
         if let Some(c) = cache.as_deref_mut() {
             c.layers.resize(self.layers.len(), None);

@@ -220,17 +220,60 @@ fn greedy_generation_matches_the_float_reference() {
     );
 }
 
+/// Kept in its blocks, the model multiplies as llama.cpp does (activations quantised to
+/// 8 bits, integer block products, f16 attention operands): the first position of a
+/// prompt that opens with an ordinary word gives llama.cpp's logits (to 1e-4; the
+/// fixture's digits), and every position stays within the float model's distance.
 #[test]
-fn packed_weights_compute_what_decoded_ones_do() {
+fn packed_weights_compute_as_llama_cpp_does() {
     let (file, fx) = (model_file(), fixture());
     let device = Device::default();
-    let packed = LlamaForCausalLM::from_gguf_file(&file, Precision::Packed, &device).unwrap();
-    let float = LlamaForCausalLM::from_gguf_file(&file, Precision::F32, &device).unwrap();
-    let c = &fx.cases[2];
-    assert_eq!(
-        our_logits(&packed, c, &device),
-        our_logits(&float, c, &device)
+    let model = LlamaForCausalLM::from_gguf_file(&file, Precision::Packed, &device).unwrap();
+    let tok = Tokenizer::from_gguf(&file).unwrap();
+    let (mut worst, mut top1_differs, mut positions) = (0.0f32, 0, 0);
+    for c in &fx.cases {
+        for (p, row) in our_logits(&model, c, &device).iter().enumerate() {
+            let want = &c.positions[p];
+            positions += 1;
+            top1_differs += usize::from(argmax(row) as u32 != want.top[0]);
+            let top = want.top.iter().map(|&t| t as usize).zip(&want.top_logits);
+            let mut here = 0.0f32;
+            for (t, &l) in top.chain(fx.probe.iter().copied().zip(&want.probe_logits)) {
+                here = here.max((row[t] - l).abs());
+            }
+            // Not every token: `<|im_start|>` (opening the two chat prompts), and alone
+            // `<|endoftext|>`, `<|im_end|>` or "system", differ by 0.25-0.42 already at the
+            // first position, for a reason not yet found (docs/benchmarks.md).
+            if p == 0 && c.tokens[0] != 1 {
+                assert!(
+                    here < 1e-4,
+                    "{:?}: first position {here} from llama.cpp",
+                    c.prompt
+                );
+            }
+            worst = worst.max(here);
+        }
+    }
+    let config = GenerationConfig {
+        max_new_tokens: 64,
+        ..Default::default()
+    };
+    let mut same = Vec::new();
+    for c in &fx.cases {
+        let out = generate(&model, &tok, &c.tokens, &config, &device, |_, _| {}).unwrap();
+        same.push(
+            out.tokens
+                .iter()
+                .zip(&c.greedy)
+                .take_while(|(a, b)| a == b)
+                .count(),
+        );
+    }
+    eprintln!(
+        "packed: {positions} positions, largest logit difference from llama.cpp {worst:.3}, \
+         top-1 differs at {top1_differs}; greedy identical to llama.cpp's for {same:?} tokens"
     );
+    assert!(worst < LLAMA_CPP_TOLERANCE, "{worst} from llama.cpp");
 }
 
 #[derive(Deserialize)]

@@ -145,6 +145,84 @@ impl PackedMatrix {
         Self::new(self.ty, self.rows, self.cols, bytes)
     }
 
+    /// `x W^T`: `x` is `[m, cols]` row-major, the result `[m, rows]` (a linear layer's
+    /// product with this matrix as its `[out, in]` weight), computed without decoding
+    /// the matrix. Q4_1 and Q8_0 compute as llama.cpp's CPU backend does (activations
+    /// quantised to 8-bit blocks, integer block products: the same results as its
+    /// `ggml_vec_dot_q4_1_q8_1` and `ggml_vec_dot_q8_0_q8_0`), spread over rayon's
+    /// threads by rows; other formats decode one row at a time.
+    ///
+    /// ```
+    /// use whet_core::quant::{GgmlType, PackedMatrix};
+    /// let w: Vec<f32> = (0..2 * 64).map(|i| (i % 7) as f32 - 3.0).collect();
+    /// let packed = PackedMatrix::quantize(GgmlType::Q8_0, 2, 64, &w)?;
+    /// let x = vec![0.5f32; 64];
+    /// let y = packed.matmul(&x, 1)?; // [1, 2]
+    /// let exact: f32 = w[..64].iter().map(|v| v * 0.5).sum();
+    /// assert!((y[0] - exact).abs() < 1e-3);
+    /// # Ok::<(), whet_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Quant`] when `x` is not `m * cols` long.
+    pub fn matmul(&self, x: &[f32], m: usize) -> Result<Vec<f32>> {
+        use rayon::prelude::*;
+        if x.len() != m * self.cols {
+            return Err(Error::Quant {
+                format: self.ty.name(),
+                reason: format!("{} activations for [{m}, {}]", x.len(), self.cols),
+            });
+        }
+        let n = self.rows;
+        let mut by_row = vec![0.0f32; n * m];
+        // One task per thread (handing work between threads costs more than it saves
+        // in smaller pieces), none under 16 KiB of weights.
+        let tasks = rayon::current_num_threads()
+            .min(self.bytes.len() / 16_384)
+            .max(1);
+        let per_task = n.div_ceil(tasks).max(1);
+        if super::dot::supported(self.ty) {
+            let acts: Vec<_> = x
+                .chunks_exact(self.cols)
+                .map(super::dot::quantize_q8)
+                .collect();
+            by_row
+                .par_chunks_mut(per_task * m)
+                .enumerate()
+                .for_each(|(t, out)| {
+                    let first = t * per_task;
+                    let rows: Vec<&[u8]> = (first..first + out.len() / m)
+                        .map(|r| self.row_bytes(r))
+                        .collect();
+                    super::dot::rows_dot(self.ty, &rows, &acts, out);
+                });
+        } else {
+            by_row
+                .par_chunks_mut(per_task * m)
+                .enumerate()
+                .for_each(|(t, out)| {
+                    let mut w = vec![0.0f32; self.cols];
+                    for (k, o) in out.chunks_exact_mut(m).enumerate() {
+                        dequantize(self.ty, self.row_bytes(t * per_task + k), &mut w)
+                            .expect("validated in new");
+                        for (o, xi) in o.iter_mut().zip(x.chunks_exact(self.cols)) {
+                            *o = w.iter().zip(xi).map(|(a, b)| a * b).sum();
+                        }
+                    }
+                });
+        }
+        if m == 1 {
+            return Ok(by_row);
+        }
+        let mut out = vec![0.0f32; m * n];
+        for (r, vals) in by_row.chunks_exact(m).enumerate() {
+            for (i, v) in vals.iter().enumerate() {
+                out[i * n + r] = *v;
+            }
+        }
+        Ok(out)
+    }
+
     /// Every value, row-major.
     pub fn to_f32(&self) -> Vec<f32> {
         let mut out = vec![0.0; self.rows * self.cols];

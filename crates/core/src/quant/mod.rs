@@ -19,6 +19,7 @@
 //! ```
 
 mod blocks;
+mod dot;
 mod matrix;
 
 pub use blocks::{dequantize, quantize};
