@@ -270,6 +270,16 @@ pub fn generate_batch(
     )
 }
 
+/// Runs `f` on one of rayon's threads, which then works on the products it splits
+/// (`PackedMatrix::matmul`) instead of waiting for them: called from another thread, the
+/// caller would wait while the pool's threads, idle between products, spin on the cores
+/// it needs.
+fn on_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    let mut out = None;
+    rayon::scope(|_| out = Some(f()));
+    out.expect("the scope ran")
+}
+
 /// One row of a batch being generated.
 struct Row<'c> {
     rng: rand_chacha::ChaCha8Rng,
@@ -311,7 +321,9 @@ fn run(
         .collect();
     let mut cache = KvCache::new();
     let started = std::time::Instant::now();
-    let mut logits = logits_rows(model.forward_last(prompts, Some(&mut cache), device)?)?;
+    let mut logits = logits_rows(on_pool(|| {
+        model.forward_last(prompts, Some(&mut cache), device)
+    })?)?;
     let prompt_seconds = started.elapsed().as_secs_f64();
     let decoding = std::time::Instant::now();
     // Cache row -> batch row, for the rows still going.
@@ -374,7 +386,9 @@ fn run(
             .iter()
             .map(|&r| vec![*rows[r].tokens.last().expect("a token was chosen")])
             .collect();
-        logits = logits_rows(model.forward_last(&next, Some(&mut cache), device)?)?;
+        logits = logits_rows(on_pool(|| {
+            model.forward_last(&next, Some(&mut cache), device)
+        })?)?;
     }
     Ok(rows
         .into_iter()

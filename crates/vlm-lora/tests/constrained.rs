@@ -51,7 +51,9 @@ fn a_batch_of_prompts_of_different_lengths_generates_what_each_alone_does() {
         .forward_last(&prompts, Some(&mut cache), &device)
         .unwrap();
     for (i, p) in prompts.iter().enumerate() {
-        let alone = model.forward_last(std::slice::from_ref(p), None, &device).unwrap();
+        let alone = model
+            .forward_last(std::slice::from_ref(p), None, &device)
+            .unwrap();
         let row = batched.clone().narrow(0, i, 1);
         let diff: f32 = (row - alone).abs().max().into_scalar();
         assert!(diff < 1e-3, "row {i}: logits differ by {diff}");
