@@ -316,26 +316,26 @@ impl Attention {
             }
             *slot = Some((k.clone(), v.clone()));
         }
+        // Grouped-query attention without copying keys and values per query head: the
+        // `rep` query heads that share a key/value head are stacked along the sequence
+        // axis, `[b, kv_heads, rep * s, d]` (query head `h` reads key/value head
+        // `h / rep`, as transformers' `repeat_kv` has it).
         let rep = self.heads / self.kv_heads;
-        let repeat = |t4: Tensor<4>| {
-            if rep == 1 {
-                return t4;
-            }
-            let [b, kvh, t, d] = t4.dims();
-            t4.unsqueeze_dim::<5>(2)
-                .expand([b, kvh, rep, t, d])
-                .reshape([b, kvh * rep, t, d])
-        };
-        let (k, v) = (repeat(k), repeat(v));
+        let q = q.reshape([b, self.kv_heads, rep * s, hd]);
         let mut scores = q.matmul(k.swap_dims(2, 3)).div_scalar((hd as f64).sqrt());
         if let Some(mask) = &pos.mask {
-            scores = scores + mask.clone();
+            let mask = if rep == 1 {
+                mask.clone()
+            } else {
+                Tensor::cat(vec![mask.clone(); rep], 2)
+            };
+            scores = scores + mask;
         }
         let mut weights = softmax(scores, 3);
         if pos.f16 {
             weights = r16(weights);
         }
-        let out = weights.matmul(v);
+        let out = weights.matmul(v).reshape([b, self.heads, s, hd]);
         self.o_proj
             .forward(out.swap_dims(1, 2).reshape([b, s, self.heads * hd]))
     }

@@ -228,15 +228,63 @@ mod avx2 {
         hsum_float_8(acc)
     }
 
+    /// Up to four activation rows at once: each weight block is loaded, unpacked and
+    /// its scales converted once for all of them (prompts and batches); every product
+    /// is still summed exactly as `dot_q4_1`/`dot_q8_0` sum it.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn dot4(ty: GgmlType, row: &[u8], acts: &[&[Q8Block]], out: &mut [f32]) {
+        let n = acts.len();
+        let mut acc = [_mm256_setzero_ps(); 4];
+        let mut summs = [0.0f32; 4];
+        let low = _mm256_set1_epi8(0xF);
+        let width = if ty == GgmlType::Q4_1 { 20 } else { 34 };
+        for (b, blk) in row.chunks_exact(width).enumerate() {
+            if ty == GgmlType::Q4_1 {
+                let (d0, m0) = (f16_at(blk, 0), f16_at(blk, 2));
+                let nib = &blk[4..20];
+                // SAFETY: 16 bytes (a block's nibbles); loadu needs no alignment.
+                let tmp = unsafe { _mm_loadu_si128(nib.as_ptr().cast()) };
+                let qx = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(tmp, 4), tmp), low);
+                let d0v = _mm256_set1_ps(d0);
+                for i in 0..n {
+                    let y = &acts[i][b];
+                    summs[i] += m0 * y.s;
+                    let d0d1 = _mm256_mul_ps(d0v, _mm256_set1_ps(y.d));
+                    let qy = load32(&y.qs);
+                    acc[i] = _mm256_fmadd_ps(d0d1, mul_sum_us8_pairs_float(qx, qy), acc[i]);
+                }
+            } else {
+                let d0 = f16_at(blk, 0);
+                let qx = load32(&blk[2..34]);
+                let ax = _mm256_sign_epi8(qx, qx);
+                for i in 0..n {
+                    let y = &acts[i][b];
+                    let d = _mm256_set1_ps(d0 * y.d);
+                    let sy = _mm256_sign_epi8(load32(&y.qs), qx);
+                    acc[i] = _mm256_fmadd_ps(d, mul_sum_us8_pairs_float(ax, sy), acc[i]);
+                }
+            }
+        }
+        for i in 0..n {
+            out[i] = hsum_float_8(acc[i]) + summs[i];
+        }
+    }
+
     #[target_feature(enable = "avx2,fma,f16c")]
     pub(super) fn rows_dot(ty: GgmlType, rows: &[&[u8]], acts: &[Vec<Q8Block>], out: &mut [f32]) {
         let m = acts.len();
         for (r, row) in rows.iter().enumerate() {
-            for (i, act) in acts.iter().enumerate() {
-                out[r * m + i] = match ty {
-                    GgmlType::Q4_1 => dot_q4_1(row, act),
-                    _ => dot_q8_0(row, act),
+            if m == 1 {
+                out[r] = match ty {
+                    GgmlType::Q4_1 => dot_q4_1(row, &acts[0]),
+                    _ => dot_q8_0(row, &acts[0]),
                 };
+                continue;
+            }
+            for (c, group) in acts.chunks(4).enumerate() {
+                let refs: Vec<&[Q8Block]> = group.iter().map(Vec::as_slice).collect();
+                let at = r * m + 4 * c;
+                dot4(ty, row, &refs, &mut out[at..at + group.len()]);
             }
         }
     }
@@ -301,10 +349,18 @@ mod tests {
         for ty in [GgmlType::Q4_1, GgmlType::Q8_0] {
             let packed: Vec<Vec<u8>> = w.chunks(128).map(|r| quantize(ty, r).unwrap()).collect();
             let rows: Vec<&[u8]> = packed.iter().map(Vec::as_slice).collect();
-            let (mut a, mut b) = ([0.0f32; 8], [0.0f32; 8]);
+            let (mut a, mut b) = ([0.0f32; 24], [0.0f32; 24]);
             rows_dot(ty, &rows, &acts, &mut a);
             rows_dot_scalar(ty, &rows, &acts, &mut b);
             assert_eq!(a.map(f32::to_bits), b.map(f32::to_bits), "{ty:?}");
+            let (mut one, mut one_scalar) = ([0.0f32; 4], [0.0f32; 4]);
+            rows_dot(ty, &rows, &acts[..1], &mut one);
+            rows_dot_scalar(ty, &rows, &acts[..1], &mut one_scalar);
+            assert_eq!(
+                one.map(f32::to_bits),
+                one_scalar.map(f32::to_bits),
+                "{ty:?}, one row"
+            );
         }
     }
 
