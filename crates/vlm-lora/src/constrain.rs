@@ -18,6 +18,46 @@ fn grammar_err(reason: impl std::fmt::Display) -> Error {
     }
 }
 
+/// Where a JSON text stands: inside a string (and after a backslash) or not.
+#[derive(Debug, Clone, Copy, Default)]
+struct JsonLexer {
+    in_string: bool,
+    escaped: bool,
+}
+
+impl JsonLexer {
+    /// Reads `text`, returning how much it closes minus how much it opens: +1 for a
+    /// string ended, +2 for an array or object ended, -1 for a string begun or a `,`
+    /// or `:` (another member or value to come), -2 for an array or object begun.
+    fn feed(&mut self, text: &[u8]) -> i32 {
+        let mut score = 0;
+        for &b in text {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                    score += 1;
+                }
+                continue;
+            }
+            score += match b {
+                b'"' => {
+                    self.in_string = true;
+                    -1
+                }
+                b'}' | b']' => 2,
+                b'{' | b'[' => -2,
+                b',' | b':' => -1,
+                _ => 0,
+            };
+        }
+        score
+    }
+}
+
 /// How a constrained JSON document may be laid out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum JsonLayout {
@@ -36,6 +76,8 @@ pub enum JsonLayout {
 #[derive(Clone)]
 pub struct Grammars {
     factory: Arc<ParserFactory>,
+    /// Each token's bytes (for closing: [`Constraint::apply_closing`]).
+    token_bytes: Arc<Vec<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for Grammars {
@@ -63,10 +105,15 @@ impl Grammars {
         }
         bytes.set_eos_tokens(&eos);
         let env: TokEnv = bytes.into_tok_env(Some(vocab_size)).map_err(grammar_err)?;
+        let trie = env.tok_trie();
+        let token_bytes = (0..trie.vocab_size() as u32)
+            .map(|t| trie.token(t).to_vec())
+            .collect();
         let mut factory = ParserFactory::new_simple(&env).map_err(grammar_err)?;
         factory.quiet();
         Ok(Grammars {
             factory: Arc::new(factory),
+            token_bytes: Arc::new(token_bytes),
         })
     }
 
@@ -134,6 +181,8 @@ impl Grammars {
         Ok(Constraint {
             matcher,
             stats: ConstraintStats::default(),
+            token_bytes: self.token_bytes.clone(),
+            lexer: JsonLexer::default(),
         })
     }
 }
@@ -173,6 +222,8 @@ impl ConstraintStats {
 pub struct Constraint {
     matcher: Matcher,
     stats: ConstraintStats,
+    token_bytes: Arc<Vec<Vec<u8>>>,
+    lexer: JsonLexer,
 }
 
 impl std::fmt::Debug for Constraint {
@@ -220,12 +271,56 @@ impl Constraint {
         }
     }
 
+    /// As [`Constraint::apply`], and then only the allowed tokens that close the most
+    /// (for JSON: the end of sequence first, then by strings, arrays and objects ended
+    /// minus those begun and members added); the model chooses among those.
+    /// What generation does in its last [`crate::GenerationConfig::closing_reserve`]
+    /// tokens, so that a document ends complete instead of being cut short.
+    ///
+    /// # Errors
+    /// As [`Constraint::apply`].
+    pub fn apply_closing(&mut self, logits: &mut [f32], eos: &[u32]) -> Result<()> {
+        self.apply(logits)?;
+        let bytes = &self.token_bytes;
+        let lexer = self.lexer;
+        let rank = |i: usize| {
+            if eos.contains(&(i as u32)) {
+                i32::MAX
+            } else {
+                bytes.get(i).map_or(i32::MIN, |b| {
+                    let mut l = lexer;
+                    l.feed(b)
+                })
+            }
+        };
+        let ranks: Vec<i32> = (0..logits.len())
+            .map(|i| {
+                if logits[i] > f32::NEG_INFINITY {
+                    rank(i)
+                } else {
+                    i32::MIN
+                }
+            })
+            .collect();
+        let best = ranks.iter().copied().max().unwrap_or(i32::MIN);
+        for (l, r) in logits.iter_mut().zip(ranks) {
+            if r < best {
+                *l = f32::NEG_INFINITY;
+            }
+        }
+        Ok(())
+    }
+
     /// Advances past `token`.
     ///
     /// # Errors
     /// [`Error::Grammar`] for a token the grammar does not allow.
     pub fn consume(&mut self, token: u32) -> Result<()> {
-        self.matcher.consume_token(token).map_err(grammar_err)
+        self.matcher.consume_token(token).map_err(grammar_err)?;
+        if let Some(b) = self.token_bytes.get(token as usize) {
+            self.lexer.feed(b);
+        }
+        Ok(())
     }
 
     /// Whether the grammar is complete (only end-of-sequence may follow).

@@ -32,6 +32,11 @@ pub struct GenerationConfig {
     pub stop_strings: Vec<String>,
     /// Seed of the sampler (row `i` of a batch samples with `seed + i`).
     pub seed: u64,
+    /// With a [`Constraint`], its last this-many tokens of `max_new_tokens` prefer
+    /// tokens that close what is open (strings, arrays, objects), so that a JSON
+    /// document ends complete rather than cut short ([`Constraint::apply_closing`]).
+    /// 0: off.
+    pub closing_reserve: usize,
 }
 
 impl Default for GenerationConfig {
@@ -45,6 +50,7 @@ impl Default for GenerationConfig {
             stop_tokens: Vec::new(),
             stop_strings: Vec::new(),
             seed: 0,
+            closing_reserve: 32,
         }
     }
 }
@@ -334,7 +340,11 @@ fn run(
             let row = &mut rows[r];
             let row_logits = &mut logits[slot];
             if let Some(c) = row.constraint.as_deref_mut() {
-                c.apply(row_logits)?;
+                if row.tokens.len() + config.closing_reserve >= config.max_new_tokens {
+                    c.apply_closing(row_logits, &stops)?;
+                } else {
+                    c.apply(row_logits)?;
+                }
             }
             let next = choose(row_logits, &row.seq, config, &mut row.rng);
             if let Some(c) = row.constraint.as_deref_mut()

@@ -164,6 +164,51 @@ fn receipt_schema_generations_always_parse_and_validate() {
 }
 
 #[test]
+fn a_tight_token_budget_still_ends_in_a_valid_document() {
+    let (model, tok, device) = load();
+    let grammars = Grammars::new(&tok, model.config().vocab_size).unwrap();
+    let schema = receipt_schema();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let prompts: Vec<Vec<u32>> = ["040.csv", "050.csv"]
+        .iter()
+        .map(|r| {
+            chat(
+                &tok,
+                &format!("Extract this receipt as JSON.\n\n{}", receipt_text(r)),
+            )
+        })
+        .collect();
+    let mut constraints: Vec<_> = prompts
+        .iter()
+        .map(|_| grammars.json_schema(&schema).unwrap())
+        .collect();
+    // 40 tokens in all, the last 24 spent closing what is open.
+    let config = GenerationConfig {
+        max_new_tokens: 40,
+        closing_reserve: 24,
+        temperature: 1.0,
+        seed: 3,
+        ..Default::default()
+    };
+    let outs = generate_batch(
+        &model,
+        &tok,
+        &prompts,
+        &config,
+        &mut constraints,
+        &device,
+        |_, _, _| {},
+    )
+    .unwrap();
+    for out in &outs {
+        assert!(out.tokens.len() <= 40);
+        let value: serde_json::Value =
+            serde_json::from_str(&out.text).unwrap_or_else(|e| panic!("{e}: {}", out.text));
+        assert!(validator.is_valid(&value), "{}", out.text);
+    }
+}
+
+#[test]
 fn a_regex_constraint_holds_and_bad_grammars_are_typed_errors() {
     let (model, tok, device) = load();
     let grammars = Grammars::new(&tok, model.config().vocab_size).unwrap();
