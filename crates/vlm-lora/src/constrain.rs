@@ -28,7 +28,8 @@ struct JsonLexer {
 impl JsonLexer {
     /// Reads `text`, returning how much it closes minus how much it opens: +1 for a
     /// string ended, +2 for an array or object ended, -1 for a string begun or a `,`
-    /// or `:` (another member or value to come), -2 for an array or object begun.
+    /// or `:` (another member or value to come), -2 for an array or object begun and
+    /// for each character of a number.
     fn feed(&mut self, text: &[u8]) -> i32 {
         let mut score = 0;
         for &b in text {
@@ -51,6 +52,9 @@ impl JsonLexer {
                 b'}' | b']' => 2,
                 b'{' | b'[' => -2,
                 b',' | b':' => -1,
+                // A number's characters: the number could go on for ever, so more of
+                // it costs more than ending it (`,`).
+                b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-' => -2,
                 _ => 0,
             };
         }
@@ -336,5 +340,30 @@ impl Constraint {
     /// The mask costs so far.
     pub fn stats(&self) -> ConstraintStats {
         self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::JsonLexer;
+
+    #[test]
+    fn closing_ranks_prefer_ending_strings_numbers_and_objects() {
+        let mut at = JsonLexer::default();
+        at.feed(br#"{"items": [{"description": "rice"#);
+        let rank = |lexer: JsonLexer, t: &[u8]| {
+            let mut l = lexer;
+            l.feed(t)
+        };
+        // Inside a string: closing it and the object beats more text, and `}` inside
+        // the string is text.
+        assert!(rank(at, b"\"}") > rank(at, b"\""));
+        assert!(rank(at, b"\"") > rank(at, b" flour"));
+        assert_eq!(rank(at, b"}{"), 0);
+        // After a number: ending it beats more digits.
+        let mut num = JsonLexer::default();
+        num.feed(br#"{"amount": 1.0"#);
+        assert!(rank(num, b",") > rank(num, b"0"));
+        assert!(rank(num, b"}") > rank(num, b","));
     }
 }
