@@ -26,8 +26,11 @@ pub struct GenerationConfig {
     /// by this (1: off; llama.cpp's and Hugging Face's rule).
     pub repetition_penalty: f32,
     /// Stop after any of these tokens (the end-of-sequence token is added by
-    /// [`generate`] when the tokenizer has one).
+    /// [`generate`] when the tokenizer has one, unless `ignore_eos`).
     pub stop_tokens: Vec<u32>,
+    /// Go on past the end-of-sequence token (llama.cpp's `--ignore-eos`, vLLM's
+    /// `ignore_eos`): for benchmarks and for comparing long continuations.
+    pub ignore_eos: bool,
     /// Stop once the text ends with any of these (the stop string is kept in the text).
     pub stop_strings: Vec<String>,
     /// Seed of the sampler (row `i` of a batch samples with `seed + i`).
@@ -48,6 +51,7 @@ impl Default for GenerationConfig {
             top_p: 1.0,
             repetition_penalty: 1.0,
             stop_tokens: Vec::new(),
+            ignore_eos: false,
             stop_strings: Vec::new(),
             seed: 0,
             closing_reserve: 32,
@@ -311,7 +315,9 @@ fn run(
         });
     }
     let mut stops = config.stop_tokens.clone();
-    stops.extend(tokenizer.eos());
+    if !config.ignore_eos {
+        stops.extend(tokenizer.eos());
+    }
     let mut rows: Vec<Row<'_>> = prompts
         .iter()
         .zip(constraints)

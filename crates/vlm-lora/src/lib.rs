@@ -32,6 +32,7 @@ mod config;
 mod constrain;
 mod error;
 mod generate;
+mod ggml_ops;
 mod gguf_load;
 mod model;
 mod tokenizer;

@@ -9,6 +9,7 @@ use whet_core::quant::PackedMatrix;
 
 use crate::config::LlamaConfig;
 use crate::error::{Error, Result};
+use crate::ggml_ops;
 
 /// Root-mean-square normalisation: `x / sqrt(mean(x^2) + eps) * weight`.
 #[derive(Module, Debug)]
@@ -28,15 +29,29 @@ impl RmsNorm {
         }
     }
 
-    /// `[..., hidden] -> [..., hidden]`.
+    /// `[..., hidden] -> [..., hidden]`, as `x * (1 / sqrt(mean(x^2) + eps)) * weight`
+    /// in f32 (transformers' and llama.cpp's order of operations).
     pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        let rms = x
-            .clone()
-            .powi_scalar(2)
-            .mean_dim(D - 1)
-            .add_scalar(self.eps)
-            .sqrt();
-        (x / rms) * self.weight.val().unsqueeze()
+        self.forward_sum(x, false)
+    }
+
+    /// [`RmsNorm::forward`], the sum of squares accumulated in f64 when `f64_sum` (and
+    /// the device does not record gradients) as llama.cpp's CPU backend does: its
+    /// `mean(x^2)`, rounded to f32 once, is then the same number as llama.cpp's.
+    pub fn forward_sum<const D: usize>(&self, x: Tensor<D>, f64_sum: bool) -> Tensor<D> {
+        let n = x.dims()[D - 1];
+        let squares = x.clone() * x.clone();
+        let mean = if f64_sum && !x.device().is_autodiff() {
+            squares
+                .cast(DType::F64)
+                .sum_dim(D - 1)
+                .div_scalar(n as f64)
+                .cast(DType::F32)
+        } else {
+            squares.mean_dim(D - 1)
+        };
+        let scale = mean.add_scalar(self.eps).sqrt().recip();
+        x * scale * self.weight.val().unsqueeze()
     }
 }
 
@@ -162,9 +177,20 @@ pub struct DecoderLayer {
 /// call; the cache remembers each row's padding so later calls mask it.
 #[derive(Debug, Clone, Default)]
 pub struct KvCache {
-    layers: Vec<Option<(Tensor<4>, Tensor<4>)>>,
+    layers: Vec<Option<LayerCache>>,
     len: usize,
     pads: Vec<usize>,
+}
+
+/// One layer's cached keys and values.
+#[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one per layer; boxing would cost an allocation a step
+enum LayerCache {
+    /// `[batch, kv_heads, t, head_dim]` each.
+    Tensors(Tensor<4>, Tensor<4>),
+    /// llama.cpp's arithmetic: per row and key/value head (`row * kv_heads + head`),
+    /// `[t, head_dim]` keys and values, rounded to f16.
+    Host(Vec<Vec<f32>>, Vec<Vec<f32>>),
 }
 
 impl KvCache {
@@ -198,15 +224,29 @@ impl KvCache {
                 reason: format!("row {bad} of a cache of {} rows", self.pads.len()),
             });
         }
+        let old = self.pads.len();
         self.pads = rows.iter().map(|&r| self.pads[r]).collect();
-        for (k, v) in self.layers.iter_mut().flatten() {
-            let device = k.device();
-            let idx = Tensor::<1, Int>::from_data(
-                TensorData::new(rows.iter().map(|&r| r as i64).collect(), [rows.len()]),
-                &device,
-            );
-            *k = k.clone().select(0, idx.clone());
-            *v = v.clone().select(0, idx);
+        for layer in self.layers.iter_mut().flatten() {
+            match layer {
+                LayerCache::Tensors(k, v) => {
+                    let device = k.device();
+                    let idx = Tensor::<1, Int>::from_data(
+                        TensorData::new(rows.iter().map(|&r| r as i64).collect(), [rows.len()]),
+                        &device,
+                    );
+                    *k = k.clone().select(0, idx.clone());
+                    *v = v.clone().select(0, idx);
+                }
+                LayerCache::Host(k, v) => {
+                    let heads = k.len() / old.max(1);
+                    let pick = |x: &[Vec<f32>]| -> Vec<Vec<f32>> {
+                        rows.iter()
+                            .flat_map(|&r| x[r * heads..(r + 1) * heads].iter().cloned())
+                            .collect()
+                    };
+                    (*k, *v) = (pick(k), pick(v));
+                }
+            }
         }
         Ok(())
     }
@@ -219,18 +259,25 @@ struct Positions {
     cos: Tensor<3>,
     sin: Tensor<3>,
     mask: Option<Tensor<4>>,
-    /// Round attention's operands to f16 (llama.cpp's KV cache).
+    /// Compute as llama.cpp's CPU backend does (`crate::ggml_ops`).
     f16: bool,
+    /// With `f16`, the rotary tables on the host, `[rows, s, head_dim / 2]`.
+    host: (Vec<f32>, Vec<f32>),
+    /// Each row's padding.
+    pads: Vec<usize>,
 }
 
 impl Positions {
-    /// Positions `start..start + s` of rows whose first `pads[r]` positions are padding.
+    /// Positions `start..start + s` of rows whose first `pads[r]` positions are padding;
+    /// `llama_cpp` computes the rotary angles and the attention as llama.cpp's CPU
+    /// backend does.
     fn new(
         start: usize,
         s: usize,
         pads: &[usize],
         head_dim: usize,
         theta: f64,
+        llama_cpp: bool,
         device: &Device,
     ) -> Self {
         let padded = pads.iter().any(|&p| p > 0);
@@ -240,16 +287,25 @@ impl Positions {
         for &pad in &rows {
             for a in start..start + s {
                 let p = a.saturating_sub(pad);
-                for i in 0..half {
-                    // HF computes inv_freq in f32 and the angle in f32: so do we.
-                    let inv = 1.0 / (theta as f32).powf((2 * i) as f32 / head_dim as f32);
-                    let angle = p as f32 * inv;
-                    cos.push(angle.cos());
-                    sin.push(angle.sin());
+                if llama_cpp {
+                    ggml_ops::rope_table(p, half, theta as f32, &mut cos, &mut sin);
+                } else {
+                    for i in 0..half {
+                        // HF computes inv_freq in f32 and the angle in f32: so do we.
+                        let inv = 1.0 / (theta as f32).powf((2 * i) as f32 / head_dim as f32);
+                        let angle = p as f32 * inv;
+                        cos.push(angle.cos());
+                        sin.push(angle.sin());
+                    }
                 }
             }
         }
         let n = rows.len();
+        let host = if llama_cpp {
+            (cos.clone(), sin.clone())
+        } else {
+            Default::default()
+        };
         let t3 = |v| Tensor::from_data(TensorData::new(v, [n, s, half]), device);
         let t = start + s;
         let mask = (s > 1 || padded).then(|| {
@@ -273,7 +329,9 @@ impl Positions {
             cos: t3(cos),
             sin: t3(sin),
             mask,
-            f16: false,
+            f16: llama_cpp,
+            host,
+            pads: pads.to_vec(),
         }
     }
 }
@@ -295,26 +353,25 @@ impl Attention {
     fn forward(
         &self,
         x: Tensor<3>,
-        cache: Option<&mut Option<(Tensor<4>, Tensor<4>)>>,
+        cache: Option<&mut Option<LayerCache>>,
         pos: &Positions,
     ) -> Tensor<3> {
+        if pos.f16 {
+            return self.forward_ggml(x, cache, pos);
+        }
         let [b, s, _] = x.dims();
         let hd = self.q_proj.dims()[1] / self.heads;
         let split = |t: Tensor<3>, h: usize| t.reshape([b, s, h, hd]).swap_dims(1, 2);
         let q = split(self.q_proj.forward(x.clone()), self.heads);
         let k = split(self.k_proj.forward(x.clone()), self.kv_heads);
         let v = split(self.v_proj.forward(x), self.kv_heads);
-        let (mut q, mut k, mut v) = (rope(q, &pos.cos, &pos.sin), rope(k, &pos.cos, &pos.sin), v);
-        let r16 = |t: Tensor<4>| t.cast(DType::F16).cast(DType::F32);
-        if pos.f16 {
-            (q, k, v) = (r16(q), r16(k), r16(v));
-        }
+        let (q, mut k, mut v) = (rope(q, &pos.cos, &pos.sin), rope(k, &pos.cos, &pos.sin), v);
         if let Some(slot) = cache {
-            if let Some((pk, pv)) = slot.take() {
+            if let Some(LayerCache::Tensors(pk, pv)) = slot.take() {
                 k = Tensor::cat(vec![pk, k], 2);
                 v = Tensor::cat(vec![pv, v], 2);
             }
-            *slot = Some((k.clone(), v.clone()));
+            *slot = Some(LayerCache::Tensors(k.clone(), v.clone()));
         }
         // Grouped-query attention without copying keys and values per query head: the
         // `rep` query heads that share a key/value head are stacked along the sequence
@@ -331,13 +388,92 @@ impl Attention {
             };
             scores = scores + mask;
         }
-        let mut weights = softmax(scores, 3);
-        if pos.f16 {
-            weights = r16(weights);
-        }
+        let weights = softmax(scores, 3);
         let out = weights.matmul(v).reshape([b, self.heads, s, hd]);
         self.o_proj
             .forward(out.swap_dims(1, 2).reshape([b, s, self.heads * hd]))
+    }
+}
+
+impl Attention {
+    /// [`Attention::forward`] in llama.cpp's arithmetic ([`ggml_ops`]), the keys and
+    /// values cached on the host.
+    fn forward_ggml(
+        &self,
+        x: Tensor<3>,
+        cache: Option<&mut Option<LayerCache>>,
+        pos: &Positions,
+    ) -> Tensor<3> {
+        let [b, s, _] = x.dims();
+        let device = x.device();
+        let (heads, kv_heads) = (self.heads, self.kv_heads);
+        let hd = self.q_proj.dims()[1] / heads;
+        let half = hd / 2;
+        let host = |t: Tensor<3>| {
+            t.into_data()
+                .try_into_vec::<f32>()
+                .expect("f32 activations")
+        };
+        let (q_in, k_in) = (
+            host(self.q_proj.forward(x.clone())),
+            host(self.k_proj.forward(x.clone())),
+        );
+        let v = host(self.v_proj.forward(x));
+        let (mut q, mut k) = (vec![0f32; q_in.len()], vec![0f32; k_in.len()]);
+        let shared = pos.host.0.len() == s * half;
+        for r in 0..b {
+            for i in 0..s {
+                let at = (if shared { i } else { r * s + i }) * half;
+                let (cos, sin) = (&pos.host.0[at..at + half], &pos.host.1[at..at + half]);
+                let rows = (r * s + i) * heads * hd..(r * s + i + 1) * heads * hd;
+                for (x, out) in q_in[rows.clone()]
+                    .chunks_exact(hd)
+                    .zip(q[rows].chunks_exact_mut(hd))
+                {
+                    ggml_ops::rope_head(x, cos, sin, out);
+                }
+                let rows = (r * s + i) * kv_heads * hd..(r * s + i + 1) * kv_heads * hd;
+                for (x, out) in k_in[rows.clone()]
+                    .chunks_exact(hd)
+                    .zip(k[rows].chunks_exact_mut(hd))
+                {
+                    ggml_ops::rope_head(x, cos, sin, out);
+                }
+            }
+        }
+        let mut local = None;
+        let slot = cache.unwrap_or(&mut local);
+        if !matches!(slot, Some(LayerCache::Host(..))) {
+            *slot = Some(LayerCache::Host(
+                vec![Vec::new(); b * kv_heads],
+                vec![Vec::new(); b * kv_heads],
+            ));
+        }
+        let Some(LayerCache::Host(ck, cv)) = slot else {
+            unreachable!("set above")
+        };
+        for r in 0..b {
+            for i in 0..s {
+                for g in 0..kv_heads {
+                    let at = ((r * s + i) * kv_heads + g) * hd;
+                    ck[r * kv_heads + g].extend_from_slice(&k[at..at + hd]);
+                    cv[r * kv_heads + g]
+                        .extend(v[at..at + hd].iter().map(|&x| ggml_ops::round_f16(x)));
+                }
+            }
+        }
+        let t = ck[0].len() / hd;
+        let shape = ggml_ops::AttentionShape {
+            batch: b,
+            s,
+            t,
+            heads,
+            kv_heads,
+            hd,
+        };
+        let out = ggml_ops::attention(&q, ck, cv, &pos.pads, &shape);
+        let out = Tensor::from_data(TensorData::new(out, [b, s, heads * hd]), &device);
+        self.o_proj.forward(out)
     }
 }
 
@@ -345,18 +481,31 @@ impl DecoderLayer {
     fn forward(
         &self,
         x: Tensor<3>,
-        cache: Option<&mut Option<(Tensor<4>, Tensor<4>)>>,
+        cache: Option<&mut Option<LayerCache>>,
         pos: &Positions,
     ) -> Tensor<3> {
         let h = x.clone()
             + self
                 .self_attn
-                .forward(self.input_layernorm.forward(x), cache, pos);
-        let n = self.post_attention_layernorm.forward(h.clone());
+                .forward(self.input_layernorm.forward_sum(x, pos.f16), cache, pos);
+        let n = self
+            .post_attention_layernorm
+            .forward_sum(h.clone(), pos.f16);
         let m = &self.mlp;
-        h + m
-            .down_proj
-            .forward(silu(m.gate_proj.forward(n.clone())) * m.up_proj.forward(n))
+        let (gate, up) = (m.gate_proj.forward(n.clone()), m.up_proj.forward(n));
+        let act = if pos.f16 {
+            let dims = gate.dims();
+            let host = |t: Tensor<3>| {
+                t.into_data()
+                    .try_into_vec::<f32>()
+                    .expect("f32 activations")
+            };
+            let y = ggml_ops::swiglu(&host(gate), &host(up));
+            Tensor::from_data(TensorData::new(y, dims), &h.device())
+        } else {
+            silu(gate) * up
+        };
+        h + m.down_proj.forward(act)
     }
 }
 
@@ -463,8 +612,39 @@ impl LlamaForCausalLM {
     pub fn hidden(
         &self,
         ids: &[Vec<u32>],
+        cache: Option<&mut KvCache>,
+        device: &Device,
+    ) -> Result<Tensor<3>> {
+        self.run_layers(ids, cache, device, None)
+    }
+
+    /// Every layer's hidden states, as transformers' `output_hidden_states` gives them:
+    /// `num_hidden_layers + 1` tensors `[batch, seq, hidden]`, the embeddings first, then
+    /// each decoder layer's output, the last one after the final norm (it equals
+    /// [`LlamaForCausalLM::hidden`]). For probing a layer, pooling embeddings, or
+    /// comparing this model's arithmetic with another implementation's layer by layer.
+    ///
+    /// # Errors
+    /// As [`LlamaForCausalLM::hidden`].
+    pub fn hidden_states(
+        &self,
+        ids: &[Vec<u32>],
+        cache: Option<&mut KvCache>,
+        device: &Device,
+    ) -> Result<Vec<Tensor<3>>> {
+        let mut states = Vec::with_capacity(self.layers.len() + 1);
+        let last = self.run_layers(ids, cache, device, Some(&mut states))?;
+        states.pop();
+        states.push(last);
+        Ok(states)
+    }
+
+    fn run_layers(
+        &self,
+        ids: &[Vec<u32>],
         mut cache: Option<&mut KvCache>,
         device: &Device,
+        mut states: Option<&mut Vec<Tensor<3>>>,
     ) -> Result<Tensor<3>> {
         let s = ids.iter().map(Vec::len).max().unwrap_or(0);
         if ids.iter().any(Vec::is_empty) || ids.is_empty() {
@@ -501,28 +681,34 @@ impl LlamaForCausalLM {
                 row
             })
             .collect();
-        let mut pos = Positions::new(
+        let pos = Positions::new(
             start,
             s,
             &pads,
             self.config.head_dim(),
             self.config.rope_theta,
+            self.f16_attention && !device.is_autodiff(),
             device,
         );
-        pos.f16 = self.f16_attention && !device.is_autodiff();
         let mut x = self.embed_tokens.forward(&padded, device)?;
         if let Some(c) = cache.as_deref_mut() {
             c.layers.resize(self.layers.len(), None);
             c.pads = pads;
         }
         for (i, layer) in self.layers.iter().enumerate() {
+            if let Some(states) = states.as_deref_mut() {
+                states.push(x.clone());
+            }
             let slot = cache.as_deref_mut().map(|c| &mut c.layers[i]);
             x = layer.forward(x, slot, &pos);
+        }
+        if let Some(states) = states {
+            states.push(x.clone());
         }
         if let Some(c) = cache {
             c.len += s;
         }
-        Ok(self.norm.forward(x))
+        Ok(self.norm.forward_sum(x, pos.f16))
     }
 
     /// Logits `[batch, seq, vocab]` of `ids` (see [`LlamaForCausalLM::hidden`]).
