@@ -6,22 +6,25 @@
 //! token, the softmax with ggml's vectorised `expf` summed per 16 lanes into an f64),
 //! and SwiGLU with the same `expf`.
 //!
-//! The reference is llama.cpp's CPU backend (ggml 0.9, llama-cpp-python 0.3.36) built
+//! The reference is llama.cpp's CPU backend (as vendored by llama-cpp-python 0.3.36) built
 //! for an x86-64 CPU with AVX-512 (`-march=native` on such a machine): its 16-lane
 //! vectors fix the order of every sum below. A build for AVX2 only sums in 8 lanes and
 //! differs in the last bits.
 
 use half::f16;
+use rayon::prelude::*;
 
 /// Lanes of an AVX-512 float vector.
 const LANES: usize = 16;
 
 /// A float rounded through f16, as the KV cache and ggml's f16 products hold it.
+#[inline(always)]
 pub(crate) fn round_f16(x: f32) -> f32 {
     f16::from_f32(x).to_f32()
 }
 
 /// `_mm512_reduce_add_ps`: halves added pairwise down to one lane.
+#[inline(always)]
 fn reduce_add(v: &[f32; LANES]) -> f32 {
     let mut t8 = [0f32; 8];
     for i in 0..8 {
@@ -37,6 +40,7 @@ fn reduce_add(v: &[f32; LANES]) -> f32 {
 /// llamafile's `tinyBLAS<16, __m512>` dot product of f16 values (as f32), `a.len()` a
 /// multiple of 16: one 16-lane accumulator over the chunks, then [`reduce_add`]. The
 /// products of two f16 values are exact in f32, so its fused multiply-add is an add.
+#[inline(always)]
 fn dot_tiny(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; LANES];
     for (ca, cb) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
@@ -49,14 +53,23 @@ fn dot_tiny(a: &[f32], b: &[f32]) -> f32 {
 
 /// `ggml_vec_dot_f16` on AVX-512, `a.len()` a multiple of 64: four 16-lane accumulators
 /// taking consecutive chunks in turn, folded `(0 + 2) + (1 + 3)`, then [`reduce_add`].
+#[inline(always)]
 fn dot_vec(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [[0f32; LANES]; 4];
-    for (i, (ca, cb)) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)).enumerate() {
-        let acc = &mut acc[i % 4];
-        for l in 0..LANES {
-            acc[l] += ca[l] * cb[l];
+    for (ca, cb) in a.chunks_exact(4 * LANES).zip(b.chunks_exact(4 * LANES)) {
+        for (c, acc) in acc.iter_mut().enumerate() {
+            for l in 0..LANES {
+                acc[l] += ca[c * LANES + l] * cb[c * LANES + l];
+            }
         }
     }
+    fold_vec(&acc)
+}
+
+/// `ggml_vec_dot_f16`'s end: its four accumulators folded `(0 + 2) + (1 + 3)`, then
+/// [`reduce_add`].
+#[inline(always)]
+fn fold_vec(acc: &[[f32; LANES]; 4]) -> f32 {
     let mut x = [0f32; LANES];
     for l in 0..LANES {
         x[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
@@ -66,6 +79,7 @@ fn dot_vec(a: &[f32], b: &[f32]) -> f32 {
 
 /// ggml's AVX-512 `ggml_v_expf` for one lane: a degree-5 polynomial on the reduced
 /// argument, scaled by a power of two; 0 below and infinity above its range.
+#[inline(always)]
 pub(crate) fn expf(x: f32) -> f32 {
     let c = f32::from_bits;
     let r = c(0x4b40_0000); // 0x1.8p23
@@ -80,12 +94,31 @@ pub(crate) fn expf(x: f32) -> f32 {
         .mul_add(b, c(0x3d2b_9f17))
         .mul_add(u, c(0x3e2a_af33).mul_add(b, c(0x3eff_fedb)));
     let j = j.mul_add(u, c(0x3f7f_fff6).mul_add(b, 1.0));
-    // `_mm512_scalef_ps(j, n)`: exact in f64, rounded once.
-    (f64::from(j) * 2f64.powi(n as i32)) as f32
+    // `_mm512_scalef_ps(j, n)`: exact in f64 (2^n built from its exponent bits), rounded
+    // once.
+    let two_n = f64::from_bits(((n as i64 + 1023) as u64) << 52);
+    (f64::from(j) * two_n) as f32
 }
 
 /// `ggml_vec_swiglu_f32`: `gate / (1 + expf(-gate)) * up`, element by element.
+#[allow(unsafe_code)]
 pub(crate) fn swiglu(gate: &[f32], up: &[f32]) -> Vec<f32> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has AVX2 and FMA, checked just above.
+        return unsafe { swiglu_avx2(gate, up) };
+    }
+    swiglu_any(gate, up)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn swiglu_avx2(gate: &[f32], up: &[f32]) -> Vec<f32> {
+    swiglu_any(gate, up)
+}
+
+#[inline(always)]
+fn swiglu_any(gate: &[f32], up: &[f32]) -> Vec<f32> {
     gate.iter()
         .zip(up)
         .map(|(&g, &u)| g / (1.0 + expf(0.0 - g)) * u)
@@ -154,73 +187,168 @@ pub(crate) fn attention(
     pads: &[usize],
     sh: &AttentionShape,
 ) -> Vec<f32> {
-    let AttentionShape {
+    let &AttentionShape {
         batch,
+        s,
+        heads,
+        kv_heads,
+        hd,
+        ..
+    } = sh;
+    let rep = heads / kv_heads;
+    // Each (row, key/value head) on its own: `[rep, s, hd]`, scattered into place after.
+    let groups: Vec<Vec<f32>> = (0..batch * kv_heads)
+        .into_par_iter()
+        .map(|rg| group_attention(q, k, v, pads, sh, rg / kv_heads, rg % kv_heads))
+        .collect();
+    let mut out = vec![0f32; batch * s * heads * hd];
+    for (rg, o) in groups.iter().enumerate() {
+        let (r, g) = (rg / kv_heads, rg % kv_heads);
+        for (x, o) in o.chunks_exact(s * hd).enumerate() {
+            let h = g * rep + x;
+            for i in 0..s {
+                out[((r * s + i) * heads + h) * hd..][..hd]
+                    .copy_from_slice(&o[i * hd..(i + 1) * hd]);
+            }
+        }
+    }
+    out
+}
+
+/// [`attention`] of the query heads reading key/value head `g` of row `r`, on this
+/// CPU's widest vectors (the sums keep their order: only the speed changes).
+#[allow(unsafe_code)]
+fn group_attention(
+    q: &[f32],
+    k: &[Vec<f32>],
+    v: &[Vec<f32>],
+    pads: &[usize],
+    sh: &AttentionShape,
+    r: usize,
+    g: usize,
+) -> Vec<f32> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has AVX2 and FMA, checked just above.
+        return unsafe { group_attention_avx2(q, k, v, pads, sh, r, g) };
+    }
+    group_attention_any(q, k, v, pads, sh, r, g)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn group_attention_avx2(
+    q: &[f32],
+    k: &[Vec<f32>],
+    v: &[Vec<f32>],
+    pads: &[usize],
+    sh: &AttentionShape,
+    r: usize,
+    g: usize,
+) -> Vec<f32> {
+    group_attention_any(q, k, v, pads, sh, r, g)
+}
+
+/// `[rep, s, hd]`: query heads `g * rep..(g + 1) * rep` of row `r`.
+#[inline(always)]
+fn group_attention_any(
+    q: &[f32],
+    k: &[Vec<f32>],
+    v: &[Vec<f32>],
+    pads: &[usize],
+    sh: &AttentionShape,
+    r: usize,
+    g: usize,
+) -> Vec<f32> {
+    let &AttentionShape {
         s,
         t,
         heads,
         kv_heads,
         hd,
-    } = *sh;
+        ..
+    } = sh;
     let rep = heads / kv_heads;
     let scale = 1.0 / (hd as f32).sqrt();
     // One new token takes ggml's vector dot product; a prompt takes tinyBLAS.
-    let dot = if s == 1 { dot_vec } else { dot_tiny };
-    let mut out = vec![0f32; batch * s * heads * hd];
-    let mut vt = Vec::new();
-    let (mut w, mut p) = (Vec::new(), Vec::new());
-    for r in 0..batch {
-        let pad = pads.get(r).copied().unwrap_or(0);
-        // Keys from the row's first real position; zeros up to a multiple of 64 (the
-        // cache llama.cpp reads is 256 cells or more, its unused cells weigh 0).
-        let n = (t - pad).div_ceil(64) * 64;
-        for g in 0..kv_heads {
-            let (kg, vg) = (&k[r * kv_heads + g], &v[r * kv_heads + g]);
-            // Values transposed, `[hd, n]`, as llama.cpp's cache keeps them.
-            vt.clear();
-            vt.resize(hd * n, 0.0);
-            for j in pad..t {
-                for d in 0..hd {
-                    vt[d * n + (j - pad)] = vg[j * hd + d];
+    let one = s == 1;
+    let pad = pads.get(r).copied().unwrap_or(0);
+    let (kg, vg) = (&k[r * kv_heads + g], &v[r * kv_heads + g]);
+    // Keys from the row's first real position; zeros up to a multiple of 64 (the cache
+    // llama.cpp reads is 256 cells or more, its unused cells weigh 0).
+    let n = (t - pad).div_ceil(64) * 64;
+    // The value products of every output element at once: key `j` adds `p[j] v[j]` to
+    // the accumulator lane llama.cpp's dot product over the transposed values gives it
+    // (`[4][16][hd]` for ggml_vec_dot_f16, `[16][hd]` for tinyBLAS), in the same order.
+    let mut acc = vec![0f32; 4 * LANES * hd];
+    let mut out = vec![0f32; rep * s * hd];
+    let (mut w, mut p) = (vec![0f32; n], Vec::with_capacity(n));
+    for (x, o) in out.chunks_exact_mut(s * hd).enumerate() {
+        let h = g * rep + x;
+        for i in 0..s {
+            let a = t - s + i;
+            let o = &mut o[i * hd..(i + 1) * hd];
+            if a < pad {
+                // A padding query sees only itself: its own value.
+                o.copy_from_slice(&vg[a * hd..(a + 1) * hd]);
+                continue;
+            }
+            let qrow = &q[((r * s + i) * heads + h) * hd..][..hd];
+            // Scores of the visible keys; the rest -inf.
+            w.fill(f32::NEG_INFINITY);
+            for j in pad..=a {
+                let key = &kg[j * hd..(j + 1) * hd];
+                let score = if one {
+                    dot_vec(qrow, key)
+                } else {
+                    dot_tiny(qrow, key)
+                };
+                w[j - pad] = score * scale;
+            }
+            let max = w.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            p.clear();
+            let mut sum = 0f64;
+            for chunk in w.chunks_exact(LANES) {
+                let mut e = [0f32; LANES];
+                for (e, &x) in e.iter_mut().zip(chunk) {
+                    *e = expf(x - max);
+                }
+                sum += f64::from(reduce_add(&e));
+                p.extend(e);
+            }
+            let inv = (1.0 / sum) as f32;
+            for x in &mut p {
+                *x = round_f16(*x * inv);
+            }
+            acc.fill(0.0);
+            for (jj, &pj) in p.iter().enumerate() {
+                // A zero weight adds nothing (llama.cpp adds an exact zero).
+                if pj == 0.0 {
+                    continue;
+                }
+                let lane = if one { jj % (4 * LANES) } else { jj % LANES };
+                let row = &vg[(pad + jj) * hd..(pad + jj + 1) * hd];
+                for (a, &x) in acc[lane * hd..(lane + 1) * hd].iter_mut().zip(row) {
+                    *a += pj * x;
                 }
             }
-            for h in g * rep..(g + 1) * rep {
-                for i in 0..s {
-                    let a = t - s + i;
-                    let qrow = &q[((r * s + i) * heads + h) * hd..][..hd];
-                    // Scores of the visible keys, masked ones -inf (a padding query sees
-                    // only itself).
-                    let first = if a < pad { a } else { pad };
-                    w.clear();
-                    w.resize(n, f32::NEG_INFINITY);
-                    for j in first..=a {
-                        w[j - first] = dot(qrow, &kg[j * hd..(j + 1) * hd]) * scale;
-                    }
-                    let max = w.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                    p.clear();
-                    let mut sum = 0f64;
-                    for chunk in w.chunks_exact(LANES) {
-                        let mut e = [0f32; LANES];
-                        for (e, &x) in e.iter_mut().zip(chunk) {
-                            *e = expf(x - max);
+            for (d, o) in o.iter_mut().enumerate() {
+                let lane = |l: usize| acc[l * hd + d];
+                *o = if one {
+                    let mut a4 = [[0f32; LANES]; 4];
+                    for (c, a) in a4.iter_mut().enumerate() {
+                        for (l, a) in a.iter_mut().enumerate() {
+                            *a = lane(c * LANES + l);
                         }
-                        sum += f64::from(reduce_add(&e));
-                        p.extend(e);
                     }
-                    let inv = (1.0 / sum) as f32;
-                    for x in &mut p {
-                        *x = round_f16(*x * inv);
+                    fold_vec(&a4)
+                } else {
+                    let mut a1 = [0f32; LANES];
+                    for (l, a) in a1.iter_mut().enumerate() {
+                        *a = lane(l);
                     }
-                    let o = &mut out[((r * s + i) * heads + h) * hd..][..hd];
-                    if first == pad {
-                        for (d, o) in o.iter_mut().enumerate() {
-                            *o = dot(&p, &vt[d * n..(d + 1) * n]);
-                        }
-                    } else {
-                        // A padding query: its own value.
-                        o.copy_from_slice(&vg[a * hd..(a + 1) * hd]);
-                    }
-                }
+                    reduce_add(&a1)
+                };
             }
         }
     }

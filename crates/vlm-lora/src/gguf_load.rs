@@ -18,8 +18,9 @@ pub enum Precision {
     /// Each weight stays in its GGUF blocks (Q4_1, Q8_0...): the model's memory is the
     /// file's, and LoRA adapters train over it (QLoRA, decoded where used). On the CPU,
     /// inference multiplies straight from the blocks as llama.cpp does (activations
-    /// quantised to 8 bits: `PackedMatrix::matmul`), which is both the fastest and the
-    /// closest to llama.cpp's outputs.
+    /// quantised to 8 bits: `PackedMatrix::matmul`) and computes the rest as llama.cpp
+    /// does too ([`LlamaForCausalLM::set_llama_cpp_arithmetic`]): the fastest, and
+    /// llama.cpp's logits to the last bit.
     #[default]
     Packed,
     /// Every weight decoded to f32 once (four times the memory of Q8, eight of Q4); the
@@ -177,7 +178,7 @@ impl LlamaForCausalLM {
             "loaded a Llama-family model from GGUF"
         );
         let mut model = Self::from_parts(config, embed_tokens, layers, norm, lm_head);
-        model.set_f16_attention(precision == Precision::Packed);
+        model.set_llama_cpp_arithmetic(precision == Precision::Packed);
         Ok(model)
     }
 }

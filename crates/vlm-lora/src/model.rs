@@ -260,8 +260,8 @@ struct Positions {
     sin: Tensor<3>,
     mask: Option<Tensor<4>>,
     /// Compute as llama.cpp's CPU backend does (`crate::ggml_ops`).
-    f16: bool,
-    /// With `f16`, the rotary tables on the host, `[rows, s, head_dim / 2]`.
+    llama_cpp: bool,
+    /// With `llama_cpp`, the rotary tables on the host, `[rows, s, head_dim / 2]`.
     host: (Vec<f32>, Vec<f32>),
     /// Each row's padding.
     pads: Vec<usize>,
@@ -329,7 +329,7 @@ impl Positions {
             cos: t3(cos),
             sin: t3(sin),
             mask,
-            f16: llama_cpp,
+            llama_cpp,
             host,
             pads: pads.to_vec(),
         }
@@ -356,7 +356,7 @@ impl Attention {
         cache: Option<&mut Option<LayerCache>>,
         pos: &Positions,
     ) -> Tensor<3> {
-        if pos.f16 {
+        if pos.llama_cpp {
             return self.forward_ggml(x, cache, pos);
         }
         let [b, s, _] = x.dims();
@@ -485,15 +485,17 @@ impl DecoderLayer {
         pos: &Positions,
     ) -> Tensor<3> {
         let h = x.clone()
-            + self
-                .self_attn
-                .forward(self.input_layernorm.forward_sum(x, pos.f16), cache, pos);
+            + self.self_attn.forward(
+                self.input_layernorm.forward_sum(x, pos.llama_cpp),
+                cache,
+                pos,
+            );
         let n = self
             .post_attention_layernorm
-            .forward_sum(h.clone(), pos.f16);
+            .forward_sum(h.clone(), pos.llama_cpp);
         let m = &self.mlp;
         let (gate, up) = (m.gate_proj.forward(n.clone()), m.up_proj.forward(n));
-        let act = if pos.f16 {
+        let act = if pos.llama_cpp {
             let dims = gate.dims();
             let host = |t: Tensor<3>| {
                 t.into_data()
@@ -527,7 +529,7 @@ pub struct LlamaForCausalLM {
     #[module(skip)]
     tied: bool,
     #[module(skip)]
-    f16_attention: bool,
+    llama_cpp: bool,
 }
 
 /// The parts a loader hands [`LlamaForCausalLM::from_parts`].
@@ -582,16 +584,18 @@ impl LlamaForCausalLM {
             lm_head,
             config,
             tied,
-            f16_attention: false,
+            llama_cpp: false,
         }
     }
 
-    /// Rounds attention's operands to f16 as llama.cpp's CPU backend does with its
-    /// default f16 KV cache (keys, values and queries, and the attention weights before
-    /// they multiply the values), in inference. Set by `from_gguf` with
-    /// [`crate::Precision::Packed`], so that the model computes what llama.cpp does.
-    pub fn set_f16_attention(&mut self, on: bool) {
-        self.f16_attention = on;
+    /// Computes as llama.cpp's CPU backend does, in inference on a device that does not
+    /// record gradients: RMSNorm's squares summed in f64, ggml's rotary table, attention
+    /// over an f16 KV cache with llama.cpp's summation order and its `expf`, SwiGLU with
+    /// the same `expf` (`ggml_ops`). With the weights kept in their GGUF blocks (whose
+    /// products already follow llama.cpp), the logits are llama.cpp's to the last bit.
+    /// Set by `from_gguf` with [`crate::Precision::Packed`].
+    pub fn set_llama_cpp_arithmetic(&mut self, on: bool) {
+        self.llama_cpp = on;
     }
 
     /// Its shape.
@@ -687,7 +691,7 @@ impl LlamaForCausalLM {
             &pads,
             self.config.head_dim(),
             self.config.rope_theta,
-            self.f16_attention && !device.is_autodiff(),
+            self.llama_cpp && !device.is_autodiff(),
             device,
         );
         let mut x = self.embed_tokens.forward(&padded, device)?;
@@ -708,7 +712,7 @@ impl LlamaForCausalLM {
         if let Some(c) = cache {
             c.len += s;
         }
-        Ok(self.norm.forward_sum(x, pos.f16))
+        Ok(self.norm.forward_sum(x, pos.llama_cpp))
     }
 
     /// Logits `[batch, seq, vocab]` of `ids` (see [`LlamaForCausalLM::hidden`]).
