@@ -640,6 +640,26 @@ mod tests {
     }
 
     #[test]
+    fn an_alignment_of_gigabytes_is_refused() {
+        // Found by the `gguf` fuzz target (out of memory) before alignments were
+        // bounded: `general.alignment` = 2^33, an i64.
+        let bytes: Vec<u8> = vec![
+            71, 71, 85, 70, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0,
+            0, 0, 0, 0, 0, 103, 101, 0, 4, 114, 97, 108, 46, 97, 114, 99, 104, 105, 116, 101, 99,
+            116, 117, 114, 101, 8, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 108, 108, 97, 109, 97, 12, 0,
+            0, 0, 0, 0, 0, 0, 103, 101, 110, 101, 114, 97, 108, 46, 110, 97, 109, 101, 8, 0, 0, 0,
+            4, 0, 0, 0, 0, 0, 0, 0, 115, 101, 101, 100, 17, 0, 0, 0, 0, 0, 0, 0, 103, 101, 110,
+            101, 114, 97, 108, 46, 97, 108, 105, 103, 110, 109, 101, 110, 116, 11, 0, 0, 0, 0, 0,
+            0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0,
+            0, 108, 108, 97, 109, 0, 0, 0, 0, 0, 0, 0, 0, 34, 7, 0, 0, 0, 0, 108, 0, 16, 2, 0, 199,
+        ];
+        let e = Gguf::from_bytes(bytes.into(), "fuzz.gguf")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("general.alignment"), "{e}");
+    }
+
+    #[test]
     fn repeated_keys_and_names_are_refused() {
         let mut w = GgufWriter::new();
         w.add_tensor("t", &[1], GgmlType::F32, vec![0; 4]).unwrap();
