@@ -9,8 +9,12 @@
 #                   the template inside the GGUF
 #   smollm2_peft/   a PEFT 0.21.2 LoRA adapter on that model, and smollm2_peft.json its
 #                   logits, adapter on and off
+#   smollm2_peft.gguf  that adapter converted to llama.cpp's format by Whetstone
+#                   (examples/lora_peft_to_gguf.rs), and llama_cpp_lora.json llama.cpp's
+#                   logits with it (lora_path)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/env.sh
 scripts/assets.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -24,5 +28,11 @@ golden=crates/vlm-lora/tests/golden
     assets/smollm2-135m SmolLM2-135M-Instruct.Q4_1.gguf "$golden/llama_cpp.json" "$golden/hf_float.json"
 "$work/venv/bin/python" scripts/golden/smollm2_peft.py \
     assets/smollm2-135m SmolLM2-135M-Instruct.Q4_1.gguf "$golden/llama_cpp.json" "$golden"
+cargo run --release -p whet-examples --example lora_peft_to_gguf -- \
+    --model assets/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf \
+    --peft "$golden/smollm2_peft" --out "$golden/smollm2_peft.gguf"
+"$work/venv/bin/python" scripts/golden/smollm2_llama_cpp_lora.py \
+    assets/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf "$golden/smollm2_peft.gguf" \
+    "$golden/llama_cpp.json" "$golden/llama_cpp_lora.json"
 "$work/venv/bin/python" scripts/golden/smollm2_chat.py \
     assets/smollm2-135m SmolLM2-135M-Instruct.Q4_1.gguf "$golden/chat_template.json"
