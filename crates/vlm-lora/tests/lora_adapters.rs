@@ -3,6 +3,8 @@
 //! logits; turned off, the base model's; written as a GGUF adapter and read back, the
 //! same; and that GGUF adapter, loaded by llama.cpp, gives llama.cpp's logits here.
 
+#![allow(clippy::print_stderr)] // reports the measured difference the README quotes
+
 use std::path::Path;
 
 use serde::Deserialize;
