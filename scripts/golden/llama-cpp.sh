@@ -5,6 +5,8 @@
 #                   source: a few minutes): tokens, logits, greedy continuations
 #   hf_float.json   the same GGUF decoded to f32 by transformers 5.12.1 (torch 2.9.1 CPU
 #                   use; PyPI's wheel carries CUDA libraries, unused): exact arithmetic
+#   hf/             Hugging Face folders written by transformers: two small Llamas (f32
+#                   untied, bf16 tied) and their logits, SmolLM2's tokenizer and its tokens
 #   chat_template.json  conversations rendered by transformers' apply_chat_template from
 #                   the template inside the GGUF
 #   smollm2_peft/   a PEFT 0.21.2 LoRA adapter on that model, and smollm2_peft.json its
@@ -34,5 +36,7 @@ cargo run --release -p whet-examples --example lora_peft_to_gguf -- \
 "$work/venv/bin/python" scripts/golden/smollm2_llama_cpp_lora.py \
     assets/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf "$golden/smollm2_peft.gguf" \
     "$golden/llama_cpp.json" "$golden/llama_cpp_lora.json"
+"$work/venv/bin/python" scripts/golden/llama_hf.py \
+    assets/smollm2-135m SmolLM2-135M-Instruct.Q4_1.gguf "$golden/hf" "$golden/llama_cpp.json"
 "$work/venv/bin/python" scripts/golden/smollm2_chat.py \
     assets/smollm2-135m SmolLM2-135M-Instruct.Q4_1.gguf "$golden/chat_template.json"

@@ -8,6 +8,16 @@ pub enum Error {
     #[error(transparent)]
     Core(#[from] whet_core::Error),
 
+    /// A model folder's file that is malformed (JSON, safetensors) or describes a
+    /// model this crate does not build.
+    #[error("{}: {reason}", path.display())]
+    Model {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+
     /// A model file whose tensors do not fit the configuration.
     #[error("{tensor}: {reason}")]
     Weights {

@@ -34,6 +34,7 @@ mod error;
 mod generate;
 mod ggml_ops;
 mod gguf_load;
+mod hf_load;
 mod model;
 mod tokenizer;
 

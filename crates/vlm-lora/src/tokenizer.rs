@@ -119,16 +119,32 @@ impl Tokenizer {
             _ => Vec::new(),
         };
         t.add_special_tokens(&special);
-        let mut plain = t.clone();
-        plain.set_encode_special_tokens(true);
         let id = |k: &str| file.u64(k).ok().map(|v| v as u32);
-        Ok(Tokenizer {
-            with_special: t,
+        Ok(Tokenizer::from_parts(
+            t,
+            id("tokenizer.ggml.bos_token_id"),
+            id("tokenizer.ggml.eos_token_id"),
+            file.str("tokenizer.chat_template").ok().map(str::to_owned),
+        ))
+    }
+
+    /// A tokenizer from a `tokenizers` tokenizer (its added special tokens are the
+    /// control tokens), the beginning and end tokens and a chat template.
+    pub(crate) fn from_parts(
+        with_special: tokenizers::Tokenizer,
+        bos: Option<u32>,
+        eos: Option<u32>,
+        chat_template: Option<String>,
+    ) -> Self {
+        let mut plain = with_special.clone();
+        plain.set_encode_special_tokens(true);
+        Tokenizer {
+            with_special,
             plain,
-            bos: id("tokenizer.ggml.bos_token_id"),
-            eos: id("tokenizer.ggml.eos_token_id"),
-            chat_template: file.str("tokenizer.chat_template").ok().map(str::to_owned),
-        })
+            bos,
+            eos,
+            chat_template,
+        }
     }
 
     /// The ids of `text`; `special`: control tokens written in it (`<|im_start|>`) are
