@@ -32,6 +32,9 @@ struct Args {
     train: u64,
     #[arg(long, default_value_t = 300)]
     steps: usize,
+    /// Seed of the training order (the receipts keep theirs).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
     /// What trains: head, neck or all.
     #[arg(long, default_value = "neck")]
     rec_train: RecTrainPart,
@@ -98,10 +101,11 @@ fn main() -> anyhow::Result<()> {
     }
     let mut config = RecFinetuneConfig::new(a.steps, 5e-4);
     config.part = a.rec_train;
+    config.train.seed = a.seed;
     config.distill = (a.distill > 0.0).then(|| DistillConfig::new(a.distill));
     let name = format!(
-        "recognizer-train{}-steps{}-sroie{}",
-        a.train, a.steps, a.sroie_train
+        "recognizer-train{}-steps{}-sroie{}-seed{}",
+        a.train, a.steps, a.sroie_train, a.seed
     );
     let recipe = RecFinetune::new(config).on_step(whet_examples::crash_at(Some(a.kill_at)));
     let tuned = recipe.run(&base, &data, run(&name)?)?;
