@@ -330,6 +330,33 @@ pub struct Monitor {
     pub min_delta: f64,
 }
 
+impl Monitor {
+    /// Keep the checkpoint where `metric` is highest (no early stopping, any increase
+    /// counts).
+    ///
+    /// ```
+    /// use whet_core::train::{Goal, Monitor};
+    /// let m = Monitor::maximize("accuracy");
+    /// assert_eq!((m.goal, m.patience, m.min_delta), (Goal::Maximize, None, 0.0));
+    /// ```
+    pub fn maximize(metric: impl Into<String>) -> Self {
+        Monitor {
+            metric: metric.into(),
+            goal: Goal::Maximize,
+            patience: None,
+            min_delta: 0.0,
+        }
+    }
+
+    /// Keep the checkpoint where `metric` is lowest (no early stopping).
+    pub fn minimize(metric: impl Into<String>) -> Self {
+        Monitor {
+            goal: Goal::Minimize,
+            ..Monitor::maximize(metric)
+        }
+    }
+}
+
 /// A group of parameters, chosen by path, with its own learning rate and weight decay.
 ///
 /// Groups are matched in order and the last match wins, as in burn's `ParamGroup`. Norm
