@@ -8,7 +8,8 @@ use whet_core::burn;
 
 use crate::constrain::Constraint;
 use crate::error::{Error, Result};
-use crate::model::{KvCache, LlamaForCausalLM};
+use crate::kv_cache::KvCache;
+use crate::model::LlamaForCausalLM;
 use crate::tokenizer::Tokenizer;
 
 /// How to choose each next token.

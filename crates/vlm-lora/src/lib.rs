@@ -28,6 +28,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod attention;
 mod config;
 mod constrain;
 mod error;
@@ -35,9 +36,11 @@ mod generate;
 mod ggml_ops;
 mod gguf_load;
 mod hf_load;
+mod kv_cache;
 mod model;
 mod tokenizer;
 
+pub use attention::Attention;
 pub use config::LlamaConfig;
 pub use constrain::{Constraint, ConstraintStats, Grammars, JsonLayout, receipt_schema};
 pub use error::{Error, Result};
@@ -46,7 +49,6 @@ pub use generate::{
     generate_constrained,
 };
 pub use gguf_load::{Precision, rope_rows};
-pub use model::{
-    Attention, DecoderLayer, KvCache, LayerParts, LlamaForCausalLM, Mlp, RmsNorm, TokenEmbedding,
-};
+pub use kv_cache::KvCache;
+pub use model::{DecoderLayer, LayerParts, LlamaForCausalLM, Mlp, RmsNorm, TokenEmbedding};
 pub use tokenizer::{ChatMessage, Tokenizer};
