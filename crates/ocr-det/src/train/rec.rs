@@ -229,12 +229,26 @@ pub fn rec_step(model: &SvtrRecognizer, batch: RecBatch) -> StepOutput {
 /// lines and time steps of `KL(teacher || student)` between the temperature-softened
 /// class distributions, times `temperature^2` so its gradients keep their scale.
 ///
-/// `student`: `[N, T, C_s]`, `teacher`: `[N, T, C_t]` with `C_t <= C_s`: a student with
-/// characters added at the end of its dictionary ([`CharDict::with_chars`]) is compared on
-/// the teacher's classes, its distribution renormalised over them. `[1]`.
+/// `student`: `[N, T, C_s]`, `teacher`: `[N, T, C_t]` with `C_t <= C_s`: a student whose
+/// dictionary grew ([`CharDict::with_chars`] inserts the new characters before the
+/// trailing space, PaddleOCR's layout: blank, dictionary, space) is compared on the
+/// teacher's classes — its first `C_t - 1` and its last — its distribution renormalised
+/// over them. `[1]`.
 pub fn distill_loss(student: Tensor<3>, teacher: Tensor<3>, temperature: f64) -> Tensor<1> {
     let [n, t, c] = teacher.dims();
-    let student = student.narrow(2, 0, c);
+    let c_s = student.dims()[2];
+    let student = if c_s == c {
+        student
+    } else {
+        // The added classes sit between the teacher's last dictionary entry and the space.
+        Tensor::cat(
+            vec![
+                student.clone().narrow(2, 0, c - 1),
+                student.narrow(2, c_s - 1, 1),
+            ],
+            2,
+        )
+    };
     let log_t = log_softmax(teacher.detach() / temperature, 2);
     let log_s = log_softmax(student / temperature, 2);
     let kl = (log_t.clone().exp() * (log_t - log_s)).sum();
@@ -417,7 +431,14 @@ mod tests {
         let (n, t, c, extra) = (2, 3, 4, 2);
         let (s, te) = (logits(n, t, c + extra, 3), logits(n, t, c, 5));
         let temperature = 2.0f64;
-        // By hand, in f64: the student renormalised over the teacher's first `c` classes.
+        // By hand, in f64: the student renormalised over the teacher's classes, which are
+        // its first `c - 1` and its last (the space; the added ones sit before it).
+        let cs = c + extra;
+        let on_teacher = |row: &[f32]| -> Vec<f32> {
+            let mut v = row[..c - 1].to_vec();
+            v.push(row[cs - 1]);
+            v
+        };
         let log_softmax = |row: &[f32]| -> Vec<f64> {
             let v: Vec<f64> = row.iter().map(|&x| f64::from(x) / temperature).collect();
             let m = v.iter().cloned().fold(f64::MIN, f64::max);
@@ -427,7 +448,7 @@ mod tests {
         let mut kl = 0.0;
         for k in 0..n * t {
             let lt = log_softmax(&te[k * c..(k + 1) * c]);
-            let ls = log_softmax(&s[k * (c + extra)..k * (c + extra) + c]);
+            let ls = log_softmax(&on_teacher(&s[k * cs..(k + 1) * cs]));
             kl += lt
                 .iter()
                 .zip(&ls)
@@ -438,7 +459,7 @@ mod tests {
         let tensor = |v: &[f32], classes| {
             Tensor::<3>::from_data(TensorData::new(v.to_vec(), [n, t, classes]), &device)
         };
-        let got = distill_loss(tensor(&s, c + extra), tensor(&te, c), temperature);
+        let got = distill_loss(tensor(&s, cs), tensor(&te, c), temperature);
         let got = f64::from(got.into_scalar::<f32>());
         assert!(expected > 0.1, "the case must not be trivial ({expected})");
         assert!((got - expected).abs() < 1e-5, "{got} vs {expected}");
@@ -446,9 +467,11 @@ mod tests {
         // whatever it says about the added ones.
         let mut same = s.clone();
         for k in 0..n * t {
-            same[k * (c + extra)..k * (c + extra) + c].copy_from_slice(&te[k * c..(k + 1) * c]);
+            let (row, teacher) = (&mut same[k * cs..(k + 1) * cs], &te[k * c..(k + 1) * c]);
+            row[..c - 1].copy_from_slice(&teacher[..c - 1]);
+            row[cs - 1] = teacher[c - 1];
         }
-        let zero = distill_loss(tensor(&same, c + extra), tensor(&te, c), temperature);
+        let zero = distill_loss(tensor(&same, cs), tensor(&te, c), temperature);
         assert!(f64::from(zero.into_scalar::<f32>()).abs() < 1e-6);
     }
 }
