@@ -83,7 +83,8 @@ impl Positions {
         };
         let t3 = |v| Tensor::from_data(TensorData::new(v, [n, s, half]), device);
         let t = start + s;
-        let mask = (s > 1 || padded).then(|| {
+        // llama.cpp's arithmetic masks by position itself (`ggml_ops::attention`).
+        let mask = (!llama_cpp && (s > 1 || padded)).then(|| {
             let mut m = Vec::with_capacity(n * s * t);
             for &pad in &rows {
                 for a in start..start + s {

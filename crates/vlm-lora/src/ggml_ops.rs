@@ -196,10 +196,11 @@ pub(crate) fn attention(
         ..
     } = sh;
     let rep = heads / kv_heads;
+    let inputs = AttentionInputs { q, k, v, pads, sh };
     // Each (row, key/value head) on its own: `[rep, s, hd]`, scattered into place after.
     let groups: Vec<Vec<f32>> = (0..batch * kv_heads)
         .into_par_iter()
-        .map(|rg| group_attention(q, k, v, pads, sh, rg / kv_heads, rg % kv_heads))
+        .map(|rg| group_attention(&inputs, rg / kv_heads, rg % kv_heads))
         .collect();
     let mut out = vec![0f32; batch * s * heads * hd];
     for (rg, o) in groups.iter().enumerate() {
@@ -215,51 +216,38 @@ pub(crate) fn attention(
     out
 }
 
+/// What [`attention`] reads, shared by its (row, key/value head) groups.
+#[derive(Clone, Copy)]
+struct AttentionInputs<'a> {
+    q: &'a [f32],
+    k: &'a [Vec<f32>],
+    v: &'a [Vec<f32>],
+    pads: &'a [usize],
+    sh: &'a AttentionShape,
+}
+
 /// [`attention`] of the query heads reading key/value head `g` of row `r`, on this
 /// CPU's widest vectors (the sums keep their order: only the speed changes).
 #[allow(unsafe_code)]
-fn group_attention(
-    q: &[f32],
-    k: &[Vec<f32>],
-    v: &[Vec<f32>],
-    pads: &[usize],
-    sh: &AttentionShape,
-    r: usize,
-    g: usize,
-) -> Vec<f32> {
+fn group_attention(inp: &AttentionInputs<'_>, r: usize, g: usize) -> Vec<f32> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU has AVX2 and FMA, checked just above.
-        return unsafe { group_attention_avx2(q, k, v, pads, sh, r, g) };
+        return unsafe { group_attention_avx2(inp, r, g) };
     }
-    group_attention_any(q, k, v, pads, sh, r, g)
+    group_attention_any(inp, r, g)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn group_attention_avx2(
-    q: &[f32],
-    k: &[Vec<f32>],
-    v: &[Vec<f32>],
-    pads: &[usize],
-    sh: &AttentionShape,
-    r: usize,
-    g: usize,
-) -> Vec<f32> {
-    group_attention_any(q, k, v, pads, sh, r, g)
+fn group_attention_avx2(inp: &AttentionInputs<'_>, r: usize, g: usize) -> Vec<f32> {
+    group_attention_any(inp, r, g)
 }
 
 /// `[rep, s, hd]`: query heads `g * rep..(g + 1) * rep` of row `r`.
 #[inline(always)]
-fn group_attention_any(
-    q: &[f32],
-    k: &[Vec<f32>],
-    v: &[Vec<f32>],
-    pads: &[usize],
-    sh: &AttentionShape,
-    r: usize,
-    g: usize,
-) -> Vec<f32> {
+fn group_attention_any(inp: &AttentionInputs<'_>, r: usize, g: usize) -> Vec<f32> {
+    let AttentionInputs { q, k, v, pads, sh } = *inp;
     let &AttentionShape {
         s,
         t,
