@@ -74,7 +74,7 @@ impl RecData {
     ///
     /// ```
     /// use whet_ocr_det::finetune::RecData;
-    /// use whet_ocr_det::RecItem;
+    /// use whet_ocr_det::train::RecItem;
     /// let line = |text: &str| RecItem { image: image::RgbImage::new(8, 8), text: text.into() };
     /// let mut data = RecData { train: vec![line("Osmeña"), line("₱1"), line("₱2")], valid: vec![] };
     /// let counts = data.oversample(&['ñ', '₱'], 4);
@@ -82,14 +82,19 @@ impl RecData {
     /// assert_eq!(data.train.len(), 8);
     /// ```
     pub fn oversample(&mut self, chars: &[char], min_lines: usize) -> Vec<(char, usize, usize)> {
-        let count = |train: &[RecItem], c: char| train.iter().filter(|l| l.text.contains(c)).count();
+        let count =
+            |train: &[RecItem], c: char| train.iter().filter(|l| l.text.contains(c)).count();
         let mut counts = Vec::with_capacity(chars.len());
         for &c in chars {
             let before = count(&self.train, c);
             if before > 0 && before < min_lines {
                 let extra = min_lines.div_ceil(before) - 1;
-                let lines: Vec<RecItem> =
-                    self.train.iter().filter(|l| l.text.contains(c)).cloned().collect();
+                let lines: Vec<RecItem> = self
+                    .train
+                    .iter()
+                    .filter(|l| l.text.contains(c))
+                    .cloned()
+                    .collect();
                 self.add_train(&lines, extra);
             }
             counts.push((c, before, count(&self.train, c)));
