@@ -33,7 +33,9 @@ for w in "${workloads[@]}"; do
     perf record -q -F 499 -o "$work/$w.data" -- "$exe" --bench --profile-time "$secs" "${filter[$w]}" \
         >/dev/null 2>&1
     echo "## $w: top $top by self time"
-    perf report -q -i "$work/$w.data" --no-children --sort symbol --percent-limit 0.5 2>/dev/null |
-        grep -v '^$' | head -n "$top" | sed -E 's/ +\[\.\] / /; s/^ +//' |
-        awk '{pct=$1; $1=""; sub(/^ /, ""); if (length($0) > 110) $0 = substr($0, 1, 107) "..."; printf "%7s  %s\n", pct, $0}'
+    perf report -q -i "$work/$w.data" --no-children --sort symbol --percent-limit 0.5 \
+        >"$work/$w.txt" 2>/dev/null
+    grep -v '^$' "$work/$w.txt" | sed -E 's/ +\[\.\] / /; s/^ +//; s/ +- - *$//' |
+        awk -v top="$top" 'NR <= top {pct=$1; $1=""; sub(/^ /, "");
+            if (length($0) > 110) $0 = substr($0, 1, 107) "..."; printf "%7s  %s\n", pct, $0}'
 done

@@ -33,7 +33,7 @@ fn rand<const D: usize>(shape: [usize; D], device: &Device) -> Tensor<D> {
 /// Reads one value back: burn-flex runs eagerly, but the read keeps the timer honest on
 /// any backend.
 fn wait<const D: usize>(t: Tensor<D>) {
-    let _ = t.flatten::<1>(0, D - 1).slice([0..1]).into_data();
+    let _ = t.flatten::<1>(0, D - 1).narrow(0, 0, 1).into_data();
 }
 
 fn matmul(name: &'static str, m: usize, k: usize, n: usize, device: &Device) -> Kernel {
