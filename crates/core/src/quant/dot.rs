@@ -159,10 +159,47 @@ mod avx2 {
             && std::arch::is_x86_feature_detected!("f16c")
     }
 
-    /// The portable quantiser compiled with these features (rounding in one instruction).
+    /// ggml's AVX2 `quantize_row_q8_1`: the block's values times `127 / amax`, rounded
+    /// half to even eight at a time (`_mm256_round_ps`; the portable loop's
+    /// `round_ties_even` stayed a call to `rintf` per value, 8% of a prompt's time).
     #[target_feature(enable = "avx2,fma,f16c")]
     pub(super) fn quantize_q8(x: &[f32]) -> Vec<Q8Block> {
-        super::quantize_q8_portable(x)
+        let sign = _mm256_set1_ps(-0.0);
+        x.chunks_exact(32)
+            .map(|b| {
+                // SAFETY: `b` holds 32 floats, read as four unaligned vectors of 8.
+                let v: [__m256; 4] =
+                    std::array::from_fn(|k| unsafe { _mm256_loadu_ps(b.as_ptr().add(8 * k)) });
+                let mut amax = [0f32; 8];
+                let m = v.iter().fold(_mm256_setzero_ps(), |m, &v| {
+                    _mm256_max_ps(m, _mm256_andnot_ps(sign, v))
+                });
+                // SAFETY: `amax` holds 8 floats.
+                unsafe { _mm256_storeu_ps(amax.as_mut_ptr(), m) };
+                let amax = amax.iter().fold(0.0f32, |a, &v| a.max(v));
+                let d = amax / 127.0;
+                let id = _mm256_set1_ps(if amax != 0.0 { 127.0 / amax } else { 0.0 });
+                let mut ints = [0i32; 32];
+                for (k, v) in v.iter().enumerate() {
+                    let r = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
+                        _mm256_mul_ps(*v, id),
+                    );
+                    // SAFETY: `ints` has room for 8 integers at `8 * k`.
+                    unsafe {
+                        _mm256_storeu_si256(
+                            ints.as_mut_ptr().add(8 * k).cast(),
+                            _mm256_cvtps_epi32(r),
+                        );
+                    }
+                }
+                let sum: i32 = ints.iter().sum();
+                Q8Block {
+                    d: super::round_f16(d),
+                    s: super::round_f16(d * sum as f32),
+                    qs: std::array::from_fn(|e| ints[e] as i8 as u8),
+                }
+            })
+            .collect()
     }
 
     #[target_feature(enable = "avx2,fma,f16c")]
@@ -380,5 +417,29 @@ mod tests {
         );
         assert_eq!(b.d, round_f16(18.5 / 127.0));
         assert!(quantize_q8(&[0.0; 32])[0].qs.iter().all(|&q| q == 0));
+    }
+
+    #[test]
+    fn the_simd_quantiser_is_the_portable_one_bit_for_bit() {
+        #[cfg(target_arch = "x86_64")]
+        if avx2::available() {
+            // Values whose scaled form lands exactly on halves too (ties to even).
+            let mut x: Vec<f32> = (0..32 * 64)
+                .map(|i| ((i * 7919) % 1001) as f32 / 37.0 - 13.5)
+                .collect();
+            x[..32].copy_from_slice(&std::array::from_fn::<f32, 32, _>(|i| i as f32 - 15.5));
+            x[32..64].fill(-0.0);
+            #[allow(unsafe_code)]
+            // SAFETY: the processor has every feature the function enables.
+            let simd = unsafe { avx2::quantize_q8(&x) };
+            let portable = quantize_q8_portable(&x);
+            assert_eq!(simd.len(), portable.len());
+            for (a, b) in simd.iter().zip(&portable) {
+                assert_eq!(
+                    (a.d.to_bits(), a.s.to_bits(), a.qs),
+                    (b.d.to_bits(), b.s.to_bits(), b.qs)
+                );
+            }
+        }
     }
 }
