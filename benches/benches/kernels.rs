@@ -44,30 +44,26 @@ fn matmul(name: &'static str, m: usize, k: usize, n: usize, device: &Device) -> 
     }
 }
 
+/// A 2-D convolution of `x` (`[1, channels, h, w]`) by `k x k` kernels, stride 1,
+/// padded to keep the size; `groups == channels` makes it depthwise.
+fn conv(
+    name: &'static str,
+    channels: usize,
+    hw: usize,
+    k: usize,
+    groups: usize,
+    device: &Device,
+) -> Kernel {
+    let x = rand([1, channels, hw, hw], device);
+    let w = rand([channels, channels / groups, k, k], device);
+    let opts = ConvOptions::new([1, 1], [k / 2, k / 2], [1, 1], groups);
+    Kernel {
+        name,
+        run: Box::new(move || wait(conv2d(x.clone(), w.clone(), None, opts.clone()))),
+    }
+}
+
 fn kernels(device: &Device) -> Vec<Kernel> {
-    let conv = {
-        let (x, w) = (
-            rand([1, 64, 160, 160], device),
-            rand([64, 64, 3, 3], device),
-        );
-        Kernel {
-            name: "conv3x3_64x160x160",
-            run: Box::new(move || {
-                let opts = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
-                wait(conv2d(x.clone(), w.clone(), None, opts))
-            }),
-        }
-    };
-    let depthwise = {
-        let (x, w) = (rand([1, 256, 80, 80], device), rand([256, 1, 5, 5], device));
-        Kernel {
-            name: "depthwise5x5_256x80x80",
-            run: Box::new(move || {
-                let opts = ConvOptions::new([1, 1], [2, 2], [1, 1], 256);
-                wait(conv2d(x.clone(), w.clone(), None, opts))
-            }),
-        }
-    };
     let soft = {
         let x = rand([4096, 1024], device);
         Kernel {
@@ -91,8 +87,8 @@ fn kernels(device: &Device) -> Vec<Kernel> {
         matmul("matmul_64x576x1536", 64, 576, 1536, device),
         matmul("matmul_1x576x1536", 1, 576, 1536, device),
         matmul("matmul_64x576x49152", 64, 576, 49152, device),
-        conv,
-        depthwise,
+        conv("conv3x3_64x160x160", 64, 160, 3, 1, device),
+        conv("depthwise5x5_256x80x80", 256, 80, 5, 256, device),
         soft,
         norm,
     ]

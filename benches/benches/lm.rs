@@ -10,7 +10,7 @@
 //!
 //! `scripts/bench-smollm2.sh` compares generation with llama.cpp; this bench is the
 //! criterion view and what the profiles of `docs/benchmarks.md` were recorded on
-//! (`cargo bench -p whet-benches --bench lm -- --profile-time 20 <name>` under `perf`).
+//! (`scripts/profile-cpu.sh`, which runs it with `--profile-time` under `perf`).
 #![allow(missing_docs)]
 
 use std::path::PathBuf;
@@ -27,7 +27,7 @@ fn model_file() -> PathBuf {
         .join("../assets/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf")
 }
 
-/// 64 token ids, the same every run.
+/// `n` token ids, the same every run.
 fn ids(n: usize) -> Vec<u32> {
     (0..n as u32).map(|i| 100 + (i * 7919) % 40_000).collect()
 }
@@ -83,13 +83,12 @@ fn bench(c: &mut Criterion) {
         &train,
     );
     let mut optim = OptimizerConfig::adamw(1e-4).init();
+    let cross_entropy = burn::nn::loss::CrossEntropyLossConfig::new().init(&train);
     group.bench_function("lora_step_64", |b| {
         b.iter(|| {
             let logits = model.forward(&inputs, None, &train).expect("forward");
             let [_, s, v] = logits.dims();
-            let loss = burn::nn::loss::CrossEntropyLossConfig::new()
-                .init(&train)
-                .forward(logits.reshape([s, v]), labels.clone());
+            let loss = cross_entropy.forward(logits.reshape([s, v]), labels.clone());
             let value = loss.clone().into_scalar::<f32>();
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(1e-4, model.clone(), grads);

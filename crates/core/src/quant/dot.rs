@@ -423,11 +423,13 @@ mod tests {
     fn the_simd_quantiser_is_the_portable_one_bit_for_bit() {
         #[cfg(target_arch = "x86_64")]
         if avx2::available() {
-            // Values whose scaled form lands exactly on halves too (ties to even).
             let mut x: Vec<f32> = (0..32 * 64)
                 .map(|i| ((i * 7919) % 1001) as f32 / 37.0 - 13.5)
                 .collect();
+            // A block whose scale is exactly 1 (amax 127) and whose other values sit on
+            // halves: every one a tie, rounded to even.
             x[..32].copy_from_slice(&std::array::from_fn::<f32, 32, _>(|i| i as f32 - 15.5));
+            x[31] = 127.0;
             x[32..64].fill(-0.0);
             #[allow(unsafe_code)]
             // SAFETY: the processor has every feature the function enables.
