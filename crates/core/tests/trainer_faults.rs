@@ -213,9 +213,9 @@ fn failed_save_keeps_the_previous_checkpoint() {
     assert!(!ckpts.join("step-00000020").exists());
 }
 
-#[test]
-fn early_stopping_and_best_checkpoint() {
-    let _serial = serial();
+/// Validation scores 5, 4, 3, 3.5, 3, 3.2 at steps 5, 10, ..., 30 with patience 3: the
+/// run stops at step 30; returns the best's value and step.
+fn early_stopped_best(ties_to_later: bool) -> (f64, usize) {
     let tmp = tempfile::tempdir().unwrap();
     let mut cfg = config(100);
     cfg.valid_every = Some(5);
@@ -224,6 +224,7 @@ fn early_stopping_and_best_checkpoint() {
         goal: Goal::Minimize,
         patience: Some(3),
         min_delta: 0.0,
+        ties_to_later,
     });
     let scores = [5.0, 4.0, 3.0, 3.5, 3.0, 3.2, 9.0, 1.0];
     let calls = AtomicUsize::new(0);
@@ -235,15 +236,23 @@ fn early_stopping_and_best_checkpoint() {
     let out = trainer
         .fit(model(), &dataset(200), &batcher, &step, Some(&valid))
         .unwrap();
-    // Best 3.0 at the third validation (step 15); 3.5, 3.0 (not better), 3.2: three stale.
+    // 3.5, 3.0 (not better, a tie at most), 3.2: three stale validations.
     assert_eq!(out.stop, StopReason::EarlyStopped { step: 30 });
     let best = out.state.best.clone().unwrap();
-    assert_eq!((best.value, best.step), (3.0, 15));
     let best_ckpt = out.best_checkpoint.unwrap();
-    assert!(best_ckpt.dir().ends_with("step-00000015"));
-    assert_eq!(best_ckpt.state().unwrap().step, 15);
+    assert!(best_ckpt.dir().ends_with(format!("step-{:08}", best.step)));
+    assert_eq!(best_ckpt.state().unwrap().step, best.step);
     // Pruning kept the best checkpoint although it is older than the newest three.
     assert!(best_ckpt.dir().exists());
+    (best.value, best.step)
+}
+
+#[test]
+fn early_stopping_and_best_checkpoint() {
+    let _serial = serial();
+    // The first 3.0 (step 15) stays the best; with ties to the later, the second (25).
+    assert_eq!(early_stopped_best(false), (3.0, 15));
+    assert_eq!(early_stopped_best(true), (3.0, 25));
 }
 
 #[test]

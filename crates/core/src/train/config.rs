@@ -328,6 +328,12 @@ pub struct Monitor {
     /// Smallest change that counts as an improvement.
     #[serde(default)]
     pub min_delta: f64,
+    /// On a tie (a validation exactly equal to the best so far) the later checkpoint
+    /// becomes the best, as PaddleOCR keeps its `best_accuracy` (`>=`); off, the earlier
+    /// one stays, as in Hugging Face's Trainer. A tie never resets `patience`. On small
+    /// validation sets accuracy often repeats while training still improves the model.
+    #[serde(default)]
+    pub ties_to_later: bool,
 }
 
 impl Monitor {
@@ -345,6 +351,7 @@ impl Monitor {
             goal: Goal::Maximize,
             patience: None,
             min_delta: 0.0,
+            ties_to_later: false,
         }
     }
 

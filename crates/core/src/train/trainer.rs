@@ -600,7 +600,7 @@ impl<'a> Trainer<'a> {
         }
     }
 
-    /// Validates when due: the metrics, and whether the monitored one improved (which
+    /// Validates when due: the metrics, and whether this step became the best (which
     /// also updates the best metric and early stopping).
     fn validate<M: Module>(
         &mut self,
@@ -633,16 +633,21 @@ impl<'a> Trainer<'a> {
                 metrics.keys().collect::<Vec<_>>()
             ),
         })?;
-        let improved = match &run.state.best {
-            None => value.is_finite(),
-            Some(best) => monitor.goal.improves(value, best.value, monitor.min_delta),
+        let (improved, tie) = match &run.state.best {
+            None => (value.is_finite(), false),
+            Some(best) => (
+                monitor.goal.improves(value, best.value, monitor.min_delta),
+                monitor.ties_to_later && value == best.value,
+            ),
         };
-        if improved {
+        if improved || tie {
             run.state.best = Some(BestMetric {
                 value,
                 step,
                 checkpoint: checkpoint_name(step),
             });
+        }
+        if improved {
             run.state.stale_validations = 0;
         } else {
             run.state.stale_validations += 1;
@@ -653,7 +658,7 @@ impl<'a> Trainer<'a> {
                 run.stop = StopReason::EarlyStopped { step };
             }
         }
-        Ok((Some(metrics), improved))
+        Ok((Some(metrics), improved || tie))
     }
 
     fn checkpoint<M: Module>(&mut self, run: &mut RunState<M>, best: bool) -> Result<()> {

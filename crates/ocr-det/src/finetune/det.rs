@@ -109,6 +109,7 @@ impl DetFinetuneConfig {
             goal: Goal::Maximize,
             patience: None,
             min_delta: 0.0,
+            ties_to_later: true,
         });
         DetFinetuneConfig {
             train,

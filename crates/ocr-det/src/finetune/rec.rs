@@ -8,8 +8,8 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use whet_core::run::RunDir;
 use whet_core::train::{
-    BatchRng, Control, Goal, Metrics, Monitor, OptimizerConfig, ScheduleConfig, StepReport,
-    StopReason, TrainConfig, freeze_statistics, freeze_where, seeded,
+    BatchRng, Control, Goal, Metrics, Monitor, OptimizerConfig, ParamGroupConfig, ScheduleConfig,
+    StepReport, StopReason, TrainConfig, freeze_statistics, freeze_where, seeded,
 };
 use whet_eval_metrics::ocr::{RecOptions, RecReport, recognition};
 
@@ -112,8 +112,8 @@ pub enum RecTrainPart {
     /// The SVTR neck and the head (the default: the backbone's features stay).
     #[default]
     Neck,
-    /// Everything; give the backbone a lower rate with a parameter group
-    /// (`TrainConfig::param_groups`, pattern `^backbone\.`).
+    /// Everything, the backbone at a lower rate
+    /// ([`RecFinetuneConfig::backbone_lr_scale`]).
     All,
 }
 
@@ -199,13 +199,23 @@ pub struct RecFinetuneConfig {
     #[serde(default)]
     pub augment: f64,
     /// Every character added to the dictionary is in at least this many training lines:
-    /// rarer ones have their lines repeated ([`RecData::oversample`]; 0: never).
+    /// rarer ones have their lines repeated ([`RecData::oversample`]; 0: never; 600 by
+    /// default).
     #[serde(default = "default_added_char_lines")]
     pub added_char_lines: usize,
+    /// With [`RecTrainPart::All`], the backbone's learning rate as a multiple of the
+    /// rest's (0.1): a parameter group `^backbone\.` added to `train.param_groups` unless
+    /// one already names the backbone.
+    #[serde(default = "default_backbone_lr_scale")]
+    pub backbone_lr_scale: f64,
 }
 
 fn default_added_char_lines() -> usize {
-    200
+    600
+}
+
+fn default_backbone_lr_scale() -> f64 {
+    0.1
 }
 
 impl RecFinetuneConfig {
@@ -228,6 +238,7 @@ impl RecFinetuneConfig {
             goal: Goal::Maximize,
             patience: None,
             min_delta: 0.0,
+            ties_to_later: true,
         });
         RecFinetuneConfig {
             train,
@@ -237,6 +248,7 @@ impl RecFinetuneConfig {
             train_statistics: false,
             augment: 0.0,
             added_char_lines: default_added_char_lines(),
+            backbone_lr_scale: default_backbone_lr_scale(),
         }
     }
 }
@@ -350,6 +362,17 @@ impl<'a> RecFinetune<'a> {
         // The Trainer's batches are groups of lines of similar width.
         let mut train = cfg.train.clone();
         train.batch_size = 1;
+        if cfg.part == RecTrainPart::All
+            && !train
+                .param_groups
+                .iter()
+                .any(|g| g.pattern.contains("backbone"))
+        {
+            train.param_groups.push(
+                ParamGroupConfig::new("backbone", r"^backbone\.")
+                    .with_lr_scale(cfg.backbone_lr_scale),
+            );
+        }
         let mut trainer = self.hooks.trainer(train, &train_device, run, &cfg)?;
         let augment = cfg.augment.clamp(0.0, 1.0);
         let batcher = seeded(
