@@ -54,6 +54,8 @@ pub mod gguf;
 mod goal;
 #[cfg(feature = "burn")]
 pub mod lora;
+#[cfg(feature = "burn")]
+pub mod ops;
 pub mod quant;
 pub mod registry;
 pub mod run;

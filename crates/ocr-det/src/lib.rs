@@ -42,6 +42,7 @@
 //! | reuse the layers or the exact OpenCV/rapidocr geometry | [`det`], [`rec`], [`postprocess`], [`min_area_rect`], [`image_ops`] |
 
 pub mod arch;
+mod conv;
 mod ctc;
 pub mod det;
 mod dict;

@@ -7,6 +7,7 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::Tensor;
 
 use super::layers::{RepConv, SqueezeExcite};
+use crate::conv::conv2d;
 use crate::error::Result;
 use crate::graph::Cursor;
 
@@ -78,7 +79,7 @@ impl LcNetV3 {
             }
             b += n;
             if stage > 0 {
-                feats.push(self.outs[stage - 1].forward(x.clone()));
+                feats.push(conv2d(&self.outs[stage - 1], x.clone()));
             }
         }
         let mut it = feats.into_iter();

@@ -6,6 +6,7 @@ use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::tensor::Tensor;
 use burn::tensor::activation::{relu, sigmoid};
 
+use crate::conv::conv2d;
 use crate::error::Result;
 use crate::graph::Cursor;
 
@@ -27,7 +28,7 @@ pub struct DbHead {
 impl DbHead {
     /// `[N, 96, H / 4, W / 4]` -> text probability `[N, 1, H, W]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = relu(self.bn1.forward(self.conv.forward(x)));
+        let x = relu(self.bn1.forward(conv2d(&self.conv, x)));
         let x = relu(self.bn2.forward(self.up1.forward(x)));
         sigmoid(self.up2.forward(x))
     }

@@ -7,6 +7,7 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{hard_sigmoid, relu};
 
+use crate::conv::conv2d;
 use crate::error::Result;
 use crate::graph::Cursor;
 
@@ -63,7 +64,7 @@ pub struct RepConv {
 impl RepConv {
     /// `x`: `[N, C_in, H, W]` -> `[N, C_out, H / stride, W / stride]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = self.conv.forward(x);
+        let y = conv2d(&self.conv, x);
         if !self.activation {
             return y;
         }
@@ -139,7 +140,7 @@ impl SqueezeExcite {
         let [n, c, _, _] = x.dims();
         let pooled = x.clone().mean_dim(3).mean_dim(2).reshape([n, c, 1, 1]);
         let w = hard_sigmoid(
-            self.expand.forward(relu(self.reduce.forward(pooled))),
+            conv2d(&self.expand, relu(conv2d(&self.reduce, pooled))),
             self.slope,
             0.5,
         );

@@ -5,6 +5,7 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::Tensor;
 
 use super::layers::{SqueezeExcite, upsample};
+use crate::conv::conv2d;
 use crate::error::Result;
 use crate::graph::Cursor;
 
@@ -20,7 +21,7 @@ pub struct RseLayer {
 impl RseLayer {
     /// `x`: `[N, C_in, H, W]` -> `[N, C_out, H, W]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = self.conv.forward(x);
+        let y = conv2d(&self.conv, x);
         y.clone().add(self.se.forward(y))
     }
 

@@ -8,6 +8,7 @@ use burn::nn::{BatchNorm, LayerNorm, Linear};
 use burn::tensor::Tensor;
 use burn::tensor::activation::{sigmoid, softmax};
 
+use crate::conv::conv2d;
 use crate::error::Result;
 use crate::graph::Cursor;
 
@@ -27,7 +28,7 @@ pub struct ConvBnSwish {
 impl ConvBnSwish {
     /// `[N, C_in, H, W]` -> `[N, C_out, H, W]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        swish(self.bn.forward(self.conv.forward(x)))
+        swish(self.bn.forward(conv2d(&self.conv, x)))
     }
 
     fn read(g: &mut Cursor<'_>) -> Result<Self> {
