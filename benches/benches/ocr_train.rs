@@ -9,7 +9,8 @@
 //! every step, so both sides time the model and the optimiser, not data preparation.
 //! `scripts/bench-ocr-train.sh` alternates this with `scripts/bench/ocr_train_ref.py`, the
 //! same networks converted from the same ONNX files to PyTorch; with `--side-by-side`
-//! this bench prints `rust det_step_seconds <v>` and `rust rec_step_seconds <v>`.
+//! this bench prints `rust det_step_seconds <v>` and `rust rec_step_seconds <v>`. The
+//! device is `DeviceSpec::Cpu`'s, as the examples get it (its allocator tuning included).
 #![allow(missing_docs)]
 #![allow(clippy::print_stdout, clippy::print_stderr)] // the side-by-side figures are this bench's report
 
@@ -23,6 +24,7 @@ use burn::optim::ModuleOptimizer;
 use burn::tensor::Device;
 use criterion::{Criterion, criterion_group};
 use image::{Rgb, RgbImage};
+use whet_core::DeviceSpec;
 use whet_core::train::{OptimizerConfig, StepOutput, clip_grad_norm};
 use whet_ocr_det::train::{
     DbLabelConfig, DbTrainNet, DetBatch, DetItem, RecBatch, RecItem, RecShape, det_batch, det_step,
@@ -102,7 +104,7 @@ fn seconds_per_step<M: Module, B: Clone>(
 
 /// Seconds per detector step.
 fn det_seconds(steps: usize) -> f64 {
-    let device = Device::flex().autodiff();
+    let device = DeviceSpec::Cpu.autodiff_device().expect("the CPU device");
     let net = DbNet::from_onnx(weights().join(DET_FILE), &device).expect("scripts/assets.sh");
     let model = DbTrainNet::new(net);
     eprintln!("# detector trainable parameters: {}", model.num_params());
@@ -114,7 +116,7 @@ fn det_seconds(steps: usize) -> f64 {
 
 /// Seconds per recognizer step.
 fn rec_seconds(steps: usize) -> f64 {
-    let device = Device::flex().autodiff();
+    let device = DeviceSpec::Cpu.autodiff_device().expect("the CPU device");
     let (model, dict) =
         SvtrRecognizer::from_onnx(weights().join(REC_FILE), &device).expect("scripts/assets.sh");
     eprintln!("# recognizer trainable parameters: {}", model.num_params());

@@ -164,7 +164,10 @@ impl DeviceSpec {
             });
         }
         match *self {
-            DeviceSpec::Cpu => Ok(Device::flex()),
+            DeviceSpec::Cpu => {
+                crate::tune_cpu_allocator();
+                Ok(Device::flex())
+            }
             #[cfg(feature = "wgpu")]
             DeviceSpec::Wgpu(adapter) => {
                 use burn::tensor::DeviceKind;

@@ -46,6 +46,7 @@
 //! | `wgpu` | GPUs through wgpu (Vulkan, Metal, DirectX, WebGPU); also Mesa's software Vulkan via `wgpu:cpu` |
 //! | `cuda` | NVIDIA GPUs; its build downloads an LLVM bundle, so it needs network access at build time |
 
+mod alloc;
 pub mod data;
 pub mod device;
 mod error;
@@ -68,6 +69,7 @@ pub mod train;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+pub use alloc::{TUNING_ENV, tune_cpu_allocator};
 pub use device::DeviceSpec;
 pub use error::{Error, Result};
 pub use goal::Goal;
