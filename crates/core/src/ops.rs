@@ -82,16 +82,7 @@ impl DepthwiseOps for Flex {
             );
         }
         let (x, grad) = (x.to_contiguous(), grad.to_contiguous());
-        let geometry = Geometry {
-            n,
-            c,
-            input: [h, w],
-            output: [ho, wo],
-            kernel,
-            stride: options.stride,
-            padding: options.padding_begin(),
-            dilation: options.dilation,
-        };
+        let geometry = Geometry::new([n, c], [h, w], [ho, wo], kernel, &options);
         let out = weight_grad(
             x.as_slice::<f32>().expect("a contiguous f32 input"),
             grad.as_slice::<f32>().expect("a contiguous f32 gradient"),
@@ -115,16 +106,7 @@ impl DepthwiseOps for Flex {
             );
         }
         let (weight, grad) = (weight.to_contiguous(), grad.to_contiguous());
-        let geometry = Geometry {
-            n,
-            c,
-            input,
-            output: [ho, wo],
-            kernel: [kh, kw],
-            stride: options.stride,
-            padding: options.padding_begin(),
-            dilation: options.dilation,
-        };
+        let geometry = Geometry::new([n, c], input, [ho, wo], [kh, kw], &options);
         let out = x_grad(
             weight.as_slice::<f32>().expect("a contiguous f32 weight"),
             grad.as_slice::<f32>().expect("a contiguous f32 gradient"),
@@ -283,6 +265,29 @@ struct Geometry {
     dilation: [usize; 2],
 }
 
+impl Geometry {
+    /// Batch and channels `[n, c]`, the input's, output's and kernel's sizes, and
+    /// `options`' stride, leading padding and dilation.
+    fn new(
+        [n, c]: [usize; 2],
+        input: [usize; 2],
+        output: [usize; 2],
+        kernel: [usize; 2],
+        options: &ConvOptions<2>,
+    ) -> Self {
+        Geometry {
+            n,
+            c,
+            input,
+            output,
+            kernel,
+            stride: options.stride,
+            padding: options.padding_begin(),
+            dilation: options.dilation,
+        }
+    }
+}
+
 /// `dW[c, i, j] = sum over n, y, x of g[n, c, y, x] * x[n, c, y s + i d - p, x s + j d - p]`
 /// (zero outside the input), channels in parallel; each row's products summed in eight
 /// lanes, rows summed in `f64`.
@@ -305,13 +310,16 @@ fn weight_grad(x: &[f32], g: &[f32], geo: &Geometry) -> Vec<f32> {
                 for j in 0..kw {
                     let shift = (j * dx) as isize - px as isize;
                     let (lo, hi) = columns(shift, sx, w, wo);
+                    if lo >= hi {
+                        continue;
+                    }
                     let mut total = 0f64;
                     for b in 0..n {
                         let plane = (b * c + ch) * h * w;
                         let gplane = (b * c + ch) * ho * wo;
                         for oy in 0..ho {
                             let iy = (oy * sy + i * dy) as isize - py as isize;
-                            if iy < 0 || iy >= h as isize || lo >= hi {
+                            if iy < 0 || iy >= h as isize {
                                 continue;
                             }
                             let grow = &g[gplane + oy * wo + lo..gplane + oy * wo + hi];

@@ -1,7 +1,7 @@
 //! Convolutions as the networks call them: burn's `Conv2d`, except that, training, a
 //! pointwise (`1 x 1`) convolution runs as a batched matrix product and a depthwise one
-//! as [`whet_core::ops::depthwise_conv2d`] (its weight gradient a direct kernel instead of
-//! one convolution per channel).
+//! as [`whet_core::ops::depthwise_conv2d`] (its gradients direct kernels instead of one
+//! convolution per channel and a grouped transposed convolution).
 //!
 //! Why: burn computes a convolution's weight gradient as another convolution whose kernel
 //! is the whole output map (`conv2d_weight_backward`). For a `1 x 1` convolution that is
@@ -23,7 +23,7 @@ pub(crate) fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     if trains && is_depthwise(conv) {
         return depthwise(conv, x);
     }
-    if !(trains && is_pointwise(conv)) {
+    if !trains || !is_pointwise(conv) {
         return conv.forward(x);
     }
     let [n, c_in, h, w] = x.dims();

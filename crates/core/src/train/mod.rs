@@ -46,6 +46,7 @@ mod order;
 mod params;
 mod progress;
 mod step;
+mod step_values;
 mod trainer;
 
 pub use checkpoint::{
