@@ -1,7 +1,8 @@
 //! The kernels every Whetstone model spends its time in, on burn-flex (the CPU backend):
 //! f32 matrix multiply at 1024^3 and at SmolLM2-135M's real shapes (a 64-token prompt
 //! through the MLP's up projection and the tied output head, one generated token through
-//! the up projection), a 3x3 convolution, a 5x5 depthwise convolution (PP-LCNetV3's),
+//! the up projection), a 3x3 convolution, a 5x5 depthwise convolution (PP-LCNetV3's;
+//! Whetstone's kernel, and burn's as `..._burn` with no peer),
 //! softmax and layer norm over the last dimension.
 //!
 //! `scripts/bench-kernels.sh` runs this with `--side-by-side` (it then prints
@@ -18,6 +19,7 @@ use burn::tensor::module::{conv2d, layer_norm};
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Distribution, Tensor};
 use criterion::{Criterion, criterion_group};
+use whet_core::ops::depthwise_conv2d;
 
 /// One kernel: its name (shared with the Python side) and a closure that runs it once on
 /// inputs made beforehand and waits for the result.
@@ -45,22 +47,26 @@ fn matmul(name: &'static str, m: usize, k: usize, n: usize, device: &Device) -> 
 }
 
 /// A 2-D convolution of `x` (`[1, channels, h, w]`) by `k x k` kernels, stride 1,
-/// padded to keep the size; `groups == channels` makes it depthwise.
+/// padded to keep the size; `groups == channels` makes it depthwise, run as Whetstone runs
+/// it (`whet_core::ops::depthwise_conv2d`) unless `burn` (burn's `conv2d`).
 fn conv(
     name: &'static str,
     channels: usize,
     hw: usize,
     k: usize,
     groups: usize,
+    burn: bool,
     device: &Device,
 ) -> Kernel {
     let x = rand([1, channels, hw, hw], device);
     let w = rand([channels, channels / groups, k, k], device);
     let opts = ConvOptions::new([1, 1], [k / 2, k / 2], [1, 1], groups);
-    Kernel {
-        name,
-        run: Box::new(move || wait(conv2d(x.clone(), w.clone(), None, opts.clone()))),
-    }
+    let run: Box<dyn Fn()> = if groups == channels && !burn {
+        Box::new(move || wait(depthwise_conv2d(x.clone(), w.clone(), None, opts.clone())))
+    } else {
+        Box::new(move || wait(conv2d(x.clone(), w.clone(), None, opts.clone())))
+    };
+    Kernel { name, run }
 }
 
 fn kernels(device: &Device) -> Vec<Kernel> {
@@ -87,8 +93,9 @@ fn kernels(device: &Device) -> Vec<Kernel> {
         matmul("matmul_64x576x1536", 64, 576, 1536, device),
         matmul("matmul_1x576x1536", 1, 576, 1536, device),
         matmul("matmul_64x576x49152", 64, 576, 49152, device),
-        conv("conv3x3_64x160x160", 64, 160, 3, 1, device),
-        conv("depthwise5x5_256x80x80", 256, 80, 5, 256, device),
+        conv("conv3x3_64x160x160", 64, 160, 3, 1, false, device),
+        conv("depthwise5x5_256x80x80", 256, 80, 5, 256, false, device),
+        conv("depthwise5x5_256x80x80_burn", 256, 80, 5, 256, true, device),
         soft,
         norm,
     ]

@@ -3,16 +3,17 @@
 //! 030, 040 of `../shared/data/sroie-dev`), after one warm-up read. Needs the weights
 //! (`scripts/assets.sh`). `scripts/bench-ocr-det.sh` alternates this with
 //! `scripts/bench/ocr_det_ref.py`; with `--side-by-side` this bench prints
-//! `rust seconds_per_receipt <value>`.
+//! `rust seconds_per_receipt <value>`. The device is `$WHET_DEVICE`'s (the CPU when unset,
+//! with its allocator tuning, as the examples get it).
 #![allow(missing_docs)]
 #![allow(clippy::print_stdout)] // the side-by-side figure is this bench's report
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use burn::tensor::Device;
 use criterion::{Criterion, criterion_group};
 use image::RgbImage;
+use whet_core::DeviceSpec;
 use whet_ocr_det::Ocr;
 
 const RECEIPTS: [&str; 5] = ["000.jpg", "010.jpg", "020.jpg", "030.jpg", "040.jpg"];
@@ -22,7 +23,10 @@ fn root() -> PathBuf {
 }
 
 fn setup() -> (Ocr, Vec<RgbImage>) {
-    let ocr = Ocr::from_pretrained(root().join("assets/rapidocr-1.4.4"), &Device::flex())
+    let device = DeviceSpec::from_env()
+        .and_then(|spec| spec.device())
+        .expect("a device this build has (WHET_DEVICE)");
+    let ocr = Ocr::from_pretrained(root().join("assets/rapidocr-1.4.4"), &device)
         .expect("weights: run scripts/assets.sh");
     let images = RECEIPTS
         .iter()

@@ -10,7 +10,8 @@
 //! `scripts/bench-ocr-train.sh` alternates this with `scripts/bench/ocr_train_ref.py`, the
 //! same networks converted from the same ONNX files to PyTorch; with `--side-by-side`
 //! this bench prints `rust det_step_seconds <v>` and `rust rec_step_seconds <v>`. The
-//! device is `DeviceSpec::Cpu`'s, as the examples get it (its allocator tuning included).
+//! device is `$WHET_DEVICE`'s (`DeviceSpec::from_env`: the CPU when unset, with its allocator
+//! tuning, as the examples get it; `wgpu` in a build with `--features whet-core/wgpu`).
 #![allow(missing_docs)]
 #![allow(clippy::print_stdout, clippy::print_stderr)] // the side-by-side figures are this bench's report
 
@@ -34,8 +35,12 @@ use whet_ocr_det::{DET_FILE, DbNet, REC_FILE, SvtrRecognizer};
 
 const LR: f64 = 1e-4;
 
+/// `assets/rapidocr-1.4.4`, or `$WHET_OCR_WEIGHTS` (a binary run away from its sources).
 fn weights() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/rapidocr-1.4.4")
+    std::env::var_os("WHET_OCR_WEIGHTS").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/rapidocr-1.4.4"),
+        PathBuf::from,
+    )
 }
 
 /// Pseudo-random pixels, the same for every run.
@@ -102,9 +107,16 @@ fn seconds_per_step<M: Module, B: Clone>(
     t.elapsed().as_secs_f64() / steps as f64
 }
 
+/// The device of `$WHET_DEVICE` (the CPU when unset), with gradient tracking.
+fn device() -> Device {
+    DeviceSpec::from_env()
+        .and_then(|spec| spec.autodiff_device())
+        .expect("a device this build has (WHET_DEVICE)")
+}
+
 /// Seconds per detector step.
 fn det_seconds(steps: usize) -> f64 {
-    let device = DeviceSpec::Cpu.autodiff_device().expect("the CPU device");
+    let device = device();
     let net = DbNet::from_onnx(weights().join(DET_FILE), &device).expect("scripts/assets.sh");
     let model = DbTrainNet::new(net);
     eprintln!("# detector trainable parameters: {}", model.num_params());
@@ -116,7 +128,7 @@ fn det_seconds(steps: usize) -> f64 {
 
 /// Seconds per recognizer step.
 fn rec_seconds(steps: usize) -> f64 {
-    let device = DeviceSpec::Cpu.autodiff_device().expect("the CPU device");
+    let device = device();
     let (model, dict) =
         SvtrRecognizer::from_onnx(weights().join(REC_FILE), &device).expect("scripts/assets.sh");
     eprintln!("# recognizer trainable parameters: {}", model.num_params());

@@ -15,7 +15,7 @@ The conversion is made to match Whetstone's burn modules:
 
 Prints `python det_step_seconds <v>` and `python rec_step_seconds <v>`: the mean over 5
 (detector) and 10 (recognizer) steps after two warm-up steps.
-Usage: python ocr_train_ref.py WEIGHTS_DIR
+Usage: python ocr_train_ref.py WEIGHTS_DIR [DEVICE]   (DEVICE: cpu, the default, or cuda)
 """
 
 import copy
@@ -34,6 +34,7 @@ from onnx2torch.node_converters import batch_norm
 batch_norm._BN_CLASS_FROM_SPATIAL_RANK[-2] = torch.nn.BatchNorm2d
 
 LR = 1e-4
+DEVICE = torch.device(sys.argv[2] if len(sys.argv) > 2 else "cpu")
 
 
 def load(path):
@@ -172,7 +173,7 @@ def det_data():
         gt[:, y + 5 : y + 20, 45:596] = 1
         thresh_mask[:, y - 5 : y + 30, 35:606] = 1
         thresh_map[:, y - 5 : y + 30, 35:606] = 0.5
-    return x, gt, torch.ones(4, 640, 640), thresh_map, thresh_mask
+    return tuple(t.to(DEVICE) for t in (x, gt, torch.ones(4, 640, 640), thresh_map, thresh_mask))
 
 
 def step(model, opt, loss):
@@ -182,18 +183,26 @@ def step(model, opt, loss):
     opt.step()
 
 
+def sync():
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
+
+
 def timed(steps, one):
     for _ in range(2):
         one()
+    sync()
     t = time.perf_counter()
     for _ in range(steps):
         one()
+    sync()
     return (time.perf_counter() - t) / steps
 
 
 def main():
     weights = sys.argv[1]
     det = DbTrain(trainable(onnx2torch.convert(load(f"{weights}/ch_PP-OCRv4_det_infer.onnx"))))
+    det = det.to(DEVICE)
     det.train()
     det_opt = torch.optim.AdamW(det.parameters(), lr=LR)
     x, gt, mask, thresh_map, thresh_mask = det_data()
@@ -210,25 +219,25 @@ def main():
     out.args = (softmax.args[0],)
     rec.graph.erase_node(softmax)
     rec.recompile()
-    rec = trainable(rec)
+    rec = trainable(rec).to(DEVICE)
     rec.train()
     rec_opt = torch.optim.AdamW(rec.parameters(), lr=LR)
     torch.manual_seed(0)
-    xr = torch.randn(32, 3, 48, 320)
-    targets = torch.randint(1, 6625, (32, 20))
-    lengths = torch.full((32,), 20, dtype=torch.long)
+    xr = torch.randn(32, 3, 48, 320).to(DEVICE)
+    targets = torch.randint(1, 6625, (32, 20)).to(DEVICE)
+    lengths = torch.full((32,), 20, dtype=torch.long, device=DEVICE)
 
     def rec_one():
         logits = rec(xr)
         log_probs = F.log_softmax(logits, 2).transpose(0, 1)
-        steps_in = torch.full((32,), log_probs.shape[0], dtype=torch.long)
+        steps_in = torch.full((32,), log_probs.shape[0], dtype=torch.long, device=DEVICE)
         loss = F.ctc_loss(log_probs, targets, steps_in, lengths, blank=0, reduction="none").mean()
         step(rec, rec_opt, loss)
 
     print(f"python rec_step_seconds {timed(10, rec_one):.3f}", flush=True)
     n_det = sum(p.numel() for p in det.parameters())
     n_rec = sum(p.numel() for p in rec.parameters())
-    print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads; "
+    print(f"# torch {torch.__version__} on {DEVICE}, {torch.get_num_threads()} threads; "
           f"trainable parameters: detector {n_det}, recognizer {n_rec}", file=sys.stderr)
 
 

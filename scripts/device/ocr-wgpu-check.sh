@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
 # GPU check of whet-ocr-det through wgpu (Vulkan) on a lent NVIDIA machine; run there from the
-# repository root. Prepare here: build `cargo build --release -p whet-examples --features wgpu
-# --example ocr_read`, strip it and `xz` it to .devcheck/ocr_read.xz, copy a few receipts to
-# .devcheck/img/, download the Vulkan/EGL loader .debs to .gl/ (see the device tool notes), and
-# carry .devcheck, .gl and assets/rapidocr-1.4.4. Writes cpu/wgpu outputs and logs to $OUT.
+# repository root. Two parts:
+# 1. inference: `ocr_read` on five SROIE receipts on the CPU and on wgpu, the lines compared
+#    and the seconds per receipt after a first pass that compiles and tunes the kernels;
+# 2. training: one optimiser step of the detector and the recognizer (benches/ocr_train.rs)
+#    on wgpu, against PyTorch on CUDA running the same networks
+#    (scripts/bench/ocr_train_ref.py with device cuda).
+#
+# Prepare here (README's "GPU check" in docs/benchmarks.md):
+#   cargo build --release -p whet-examples -p whet-benches \
+#     --features whet-examples/wgpu,whet-core/wgpu --example ocr_read --bench ocr_train
+#   strip both, `xz` them to .devcheck/ocr_read.xz and .devcheck/ocr_train.xz, copy the five
+#   receipts to .devcheck/img/, download the Vulkan/EGL loader .debs to .gl/ and the onnx2torch
+#   wheel to .whl/ (the device tool's notes), and carry .devcheck, .gl, .whl and the
+#   detector's and recognizer's ONNX files of assets/rapidocr-1.4.4 (the whole folder takes the
+#   carried tree over its 64 MiB). Writes outputs and logs to $OUT.
 set -u
 for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
 if ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then
@@ -11,7 +22,11 @@ if ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then
   export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 fi
 nvidia-smi -L; nproc
-python3 -c "import lzma,shutil; shutil.copyfileobj(lzma.open('.devcheck/ocr_read.xz'), open('/tmp/ocr_read','wb'))" && chmod +x /tmp/ocr_read
+unxz() { python3 -c "import lzma,shutil,sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2],'wb'))" "$1" "$2" && chmod +x "$2"; }
+unxz .devcheck/ocr_read.xz /tmp/ocr_read
+unxz .devcheck/ocr_train.xz /tmp/ocr_train
+
+echo "== inference"
 B=/tmp/ocr_read
 imgs=$(ls .devcheck/img/*.jpg)
 export RUST_LOG=info
@@ -24,3 +39,11 @@ head -n "$n" $OUT/wgpu.txt > $OUT/wgpu_first.txt
 echo "lines differing between cpu and wgpu (first pass):"
 diff <(sed 's/^[0-9.]*  //' $OUT/cpu.txt) <(sed 's/^[0-9.]*  //' $OUT/wgpu_first.txt) | grep -c '^[<>]'
 diff <(sed 's/^[0-9.]*  //' $OUT/cpu.txt) <(sed 's/^[0-9.]*  //' $OUT/wgpu_first.txt) | head -20
+
+echo "== training"
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl \
+  && export PYTHONPATH=/tmp/site
+export WHET_OCR_WEIGHTS=$PWD/assets/rapidocr-1.4.4
+WHET_DEVICE=wgpu timeout 240 /tmp/ocr_train --side-by-side 2>> $OUT/train-wgpu.log | tee -a $OUT/train.txt
+PYTHONUNBUFFERED=1 timeout 150 python3 scripts/bench/ocr_train_ref.py assets/rapidocr-1.4.4 cuda 2>> $OUT/train-cuda.log | tee -a $OUT/train.txt
+tail -3 $OUT/train-wgpu.log $OUT/train-cuda.log
