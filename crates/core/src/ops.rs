@@ -11,6 +11,9 @@
 //!   registers across all the taps (`ops/depthwise_forward.rs`): 1.3x burn-flex's on
 //!   PP-LCNetV3's 5 x 5 layer (`scripts/bench-kernels.sh`).
 //!
+//! - [`bias_hard_swish`]: bias, hard-swish and a scalar affine in one pass (inference on
+//!   the CPU), where burn makes four.
+//!
 //! The kernels run on burn-flex (the CPU backend); on any other device the functions are
 //! burn's own operations, so results and gradients are the same everywhere up to float
 //! rounding.
@@ -275,6 +278,72 @@ pub fn depthwise_conv2d(
     }
 }
 
+/// `hard_swish(x + bias[c]) * scale + shift` over `x` `[N, C, H, W]` (`bias` `[C]`,
+/// `affine` the scalar `(scale, shift)` as `[1]` tensors; each optional), with
+/// `hard_swish(v) = v * clamp(v / 6 + 1 / 2, 0, 1)` as burn computes it.
+///
+/// The activation that follows most convolutions of PP-LCNetV3 (PP-OCR's backbones). On a
+/// CPU device without autodiff it is one pass over `x`, in place when `x` is not shared;
+/// elsewhere (training, GPUs) burn's operations, four passes, with their gradients.
+///
+/// ```
+/// use burn::tensor::{Device, Tensor};
+/// let device = Device::flex();
+/// let x = Tensor::<4>::from_floats([[[[-4.0, -1.0, 0.0, 2.0]]]], &device);
+/// let bias = Tensor::<1>::from_floats([1.0], &device);
+/// let y = whet_core::ops::bias_hard_swish(x, Some(bias), None);
+/// let v = y.into_data().to_vec::<f32>().unwrap();
+/// assert_eq!(v, [-0.0, 0.0, 1.0 * (1.0 / 6.0 + 0.5), 3.0]);
+/// ```
+pub fn bias_hard_swish(
+    x: Tensor<4>,
+    bias: Option<Tensor<1>>,
+    affine: Option<(Tensor<1>, Tensor<1>)>,
+) -> Tensor<4> {
+    let [_, c, h, w] = x.dims();
+    let device = x.device();
+    let flex = !device.is_autodiff()
+        && matches!(
+            device.clone().inner().as_dispatch(),
+            burn::backend::DispatchDevice::Flex(_)
+        );
+    if !flex || x.dtype() != DType::F32 {
+        let x = match bias {
+            Some(b) => x.add(b.reshape([1, c, 1, 1])),
+            None => x,
+        };
+        let y = burn::tensor::activation::hard_swish(x);
+        return match affine {
+            Some((s, t)) => y.mul(s.reshape([1, 1, 1, 1])).add(t.reshape([1, 1, 1, 1])),
+            None => y,
+        };
+    }
+    let values = |t: Tensor<1>| {
+        t.into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("f32 values")
+    };
+    let bias = bias.map_or_else(|| vec![0.0; c], values);
+    let (scale, shift) = affine.map_or((1.0, 0.0), |(s, t)| (values(s)[0], values(t)[0]));
+    let mut data = x.into_data();
+    let plane = h * w;
+    if plane > 0 {
+        data.as_mut_slice::<f32>()
+            .expect("a CPU f32 tensor")
+            .par_chunks_mut(plane)
+            .enumerate()
+            .for_each(|(i, p)| {
+                let b = bias[i % c];
+                for v in p {
+                    let u = *v + b;
+                    *v = u * (u * (1.0 / 6.0) + 0.5).clamp(0.0, 1.0) * scale + shift;
+                }
+            });
+    }
+    Tensor::from_data(data, &device)
+}
+
 /// Sizes of a depthwise convolution.
 #[derive(Debug, Clone, Copy)]
 struct Geometry {
@@ -455,6 +524,34 @@ mod tests {
     use burn::tensor::{Device, Distribution, Tolerance};
 
     use super::*;
+
+    /// The one-pass epilogue (a CPU device) against burn's operations (an autodiff one),
+    /// with and without bias and affine.
+    #[test]
+    fn bias_hard_swish_is_burns_operations() {
+        let data = Tensor::<4>::random(
+            [2, 3, 5, 7],
+            Distribution::Normal(0.0, 4.0),
+            &Device::flex(),
+        )
+        .into_data();
+        let run = |device: &Device, bias: bool, affine: bool| {
+            let x = Tensor::<4>::from_data(data.clone(), device);
+            let b = bias.then(|| Tensor::<1>::from_floats([0.5, -1.0, 2.0], device));
+            let a = affine.then(|| {
+                (
+                    Tensor::<1>::from_floats([1.5], device),
+                    Tensor::<1>::from_floats([-0.25], device),
+                )
+            });
+            bias_hard_swish(x, b, a).into_data()
+        };
+        for (bias, affine) in [(false, false), (true, false), (true, true), (false, true)] {
+            let ours = run(&Device::flex(), bias, affine);
+            let theirs = run(&Device::flex().autodiff(), bias, affine);
+            ours.assert_approx_eq::<f32>(&theirs, Tolerance::relative(1e-6).set_absolute(1e-6));
+        }
+    }
 
     /// Inference (no autodiff): the direct forward kernel against burn's grouped
     /// convolution, over tiles that end inside and past the output rows.

@@ -48,19 +48,41 @@ fn is_depthwise(conv: &Conv2d) -> bool {
 /// `conv.forward(x)` for a depthwise `conv` (explicit or no padding; `Same` padding, which
 /// the ONNX networks never use, stays burn's path).
 fn depthwise(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
-    let (rows, cols) = match conv.padding {
-        PaddingConfig2d::Valid => ((0, 0), (0, 0)),
-        PaddingConfig2d::Explicit(top, left, bottom, right) => ((top, bottom), (left, right)),
-        PaddingConfig2d::Same => return conv.forward(x),
+    let Some(options) = options(conv) else {
+        return conv.forward(x);
     };
-    let options =
-        ConvOptions::new_with_padding(conv.stride, [rows, cols], conv.dilation, conv.groups);
     whet_core::ops::depthwise_conv2d(
         x,
         conv.weight.val(),
         conv.bias.as_ref().map(|b| b.val()),
         options,
     )
+}
+
+/// `conv`'s options as burn's functional convolution takes them; `None` for `Same`
+/// padding.
+pub(crate) fn options(conv: &Conv2d) -> Option<ConvOptions<2>> {
+    let (rows, cols) = match conv.padding {
+        PaddingConfig2d::Valid => ((0, 0), (0, 0)),
+        PaddingConfig2d::Explicit(top, left, bottom, right) => ((top, bottom), (left, right)),
+        PaddingConfig2d::Same => return None,
+    };
+    Some(ConvOptions::new_with_padding(
+        conv.stride,
+        [rows, cols],
+        conv.dilation,
+        conv.groups,
+    ))
+}
+
+/// `conv` on `x` without its bias, with `options` from [`options`]: for inference paths
+/// that add the bias in a fused pass of their own.
+pub(crate) fn conv2d_unbiased(conv: &Conv2d, x: Tensor<4>, options: ConvOptions<2>) -> Tensor<4> {
+    if is_depthwise(conv) {
+        whet_core::ops::depthwise_conv2d(x, conv.weight.val(), None, options)
+    } else {
+        burn::tensor::module::conv2d(x, conv.weight.val(), None, options)
+    }
 }
 
 /// A `1 x 1` convolution with stride 1, no padding and one group: a matrix product over

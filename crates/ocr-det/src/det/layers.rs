@@ -7,7 +7,7 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{hard_sigmoid, relu};
 
-use crate::conv::conv2d;
+use crate::conv::{conv2d, conv2d_unbiased, options};
 use crate::error::Result;
 use crate::graph::Cursor;
 
@@ -64,11 +64,21 @@ pub struct RepConv {
 impl RepConv {
     /// `x`: `[N, C_in, H, W]` -> `[N, C_out, H / stride, W / stride]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let y = conv2d(&self.conv, x);
         if !self.activation {
-            return y;
+            return conv2d(&self.conv, x);
         }
-        let y = hard_swish(y);
+        let trains = self.conv.weight.val().is_require_grad() || x.is_require_grad();
+        if let (false, Some(options)) = (trains, options(&self.conv)) {
+            // Reading: the convolution without its bias, then bias, hard-swish and affine
+            // in one pass (burn makes five: the bias, two for hard-swish, two for the affine).
+            let y = conv2d_unbiased(&self.conv, x, options);
+            return whet_core::ops::bias_hard_swish(
+                y,
+                self.conv.bias.as_ref().map(|b| b.val()),
+                self.act.as_ref().map(|a| (a.scale.val(), a.bias.val())),
+            );
+        }
+        let y = hard_swish(conv2d(&self.conv, x));
         match &self.act {
             Some(a) => a.forward(y),
             None => y,
