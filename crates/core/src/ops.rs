@@ -8,7 +8,7 @@
 //!   their forward (`docs/benchmarks.md`, "CPU speed"), and its input gradient is a grouped
 //!   transposed convolution. Here each is one pass over the tensors, channels in
 //!   parallel. Its forward pass (training and inference) keeps each output tile in
-//!   registers across all the taps (`ops/depthwise_forward.rs`): 1.3x burn-flex's on
+//!   registers across all the taps (`ops/depthwise_forward.rs`): 1.5x burn-flex's on
 //!   PP-LCNetV3's 5 x 5 layer (`scripts/bench-kernels.sh`).
 //!
 //! - [`bias_hard_swish`]: bias, hard-swish and a scalar affine in one pass (inference on
@@ -345,7 +345,7 @@ pub fn bias_hard_swish(
 }
 
 /// Sizes of a depthwise convolution.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Geometry {
     n: usize,
     c: usize,

@@ -1,5 +1,5 @@
 //! Convolutions as the networks call them: burn's `Conv2d`, except that a depthwise one
-//! runs as [`whet_core::ops::depthwise_conv2d`] (on the CPU a direct forward kernel, 1.3x
+//! runs as [`whet_core::ops::depthwise_conv2d`] (on the CPU a direct forward kernel, 1.5x
 //! burn's on a 5 x 5 layer, and gradients that are direct kernels instead of one convolution per channel
 //! and a grouped transposed convolution) and, training, a pointwise (`1 x 1`) one as a
 //! batched matrix product.

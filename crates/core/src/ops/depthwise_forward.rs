@@ -34,20 +34,35 @@ pub(super) fn forward(x: &[f32], weight: &[f32], geo: &Geometry) -> Option<Vec<f
     if out.is_empty() {
         return Some(out);
     }
-    out.par_chunks_mut(ho * wo).enumerate().for_each_init(
-        Vec::new,
-        |scratch: &mut Vec<f32>, (index, dst)| {
+    // The planes' scratch is kept per thread between planes and calls: its padding stays
+    // zero as long as the shapes (all but batch and channels) are the same.
+    let shape = Geometry { n: 0, c: 0, ..*geo };
+    out.par_chunks_mut(ho * wo)
+        .enumerate()
+        .for_each(|(index, dst)| {
             let ch = index % c;
             let src = &x[index * h * w..(index + 1) * h * w];
             let taps = &weight[ch * kh * kw..(ch + 1) * kh * kw];
-            plane(src, taps, dst, geo, scratch, kernel);
-        },
-    );
+            SCRATCH.with_borrow_mut(|(scratch, made_for)| {
+                if *made_for != Some(shape) {
+                    scratch.clear();
+                    *made_for = Some(shape);
+                }
+                plane(src, taps, dst, geo, scratch, kernel);
+            });
+        });
     Some(out)
 }
 
-/// One tile: `out[k] = sum over t of taps[t] * scratch[base + offsets[t] + k]`.
-type TileKernel = unsafe fn(&[f32], usize, &[usize], &[f32], &mut [f32; TILE]);
+thread_local! {
+    /// Each thread's padded copy of a plane, and the shapes it was laid out for.
+    static SCRATCH: std::cell::RefCell<(Vec<f32>, Option<Geometry>)> =
+        const { std::cell::RefCell::new((Vec::new(), None)) };
+}
+
+/// One tile: `out[k] = sum over t of taps[t] * scratch[base + offsets[t] + k]`, `k <
+/// TILE` (`out` holds at least TILE values).
+type TileKernel = unsafe fn(&[f32], usize, &[usize], &[f32], &mut [f32]);
 
 /// The widest tile kernel this processor runs.
 fn pick() -> Option<TileKernel> {
@@ -70,9 +85,10 @@ unsafe fn tile_avx512(
     base: usize,
     offsets: &[usize],
     taps: &[f32],
-    out: &mut [f32; TILE],
+    out: &mut [f32],
 ) {
     use std::arch::x86_64::*;
+    let out = &mut out[..TILE];
     let (mut a0, mut a1) = (_mm512_setzero_ps(), _mm512_setzero_ps());
     for (&o, &t) in offsets.iter().zip(taps) {
         let input = &scratch[base + o..base + o + TILE];
@@ -97,9 +113,10 @@ unsafe fn tile_avx2(
     base: usize,
     offsets: &[usize],
     taps: &[f32],
-    out: &mut [f32; TILE],
+    out: &mut [f32],
 ) {
     use std::arch::x86_64::*;
+    let out = &mut out[..TILE];
     let mut acc = [_mm256_setzero_ps(); TILE / 8];
     for (&o, &t) in offsets.iter().zip(taps) {
         let input = &scratch[base + o..base + o + TILE];
@@ -176,10 +193,15 @@ fn plane(
         let out_row = &mut dst[oy * wo..(oy + 1) * wo];
         for t in 0..tiles {
             let x0 = t * TILE;
-            // SAFETY: `pick` chose `tile` for this processor's instructions.
-            unsafe { tile(scratch, oy * sy * row_len + x0, &offsets, taps, &mut acc) };
-            let n = TILE.min(wo - x0);
-            out_row[x0..x0 + n].copy_from_slice(&acc[..n]);
+            let base = oy * sy * row_len + x0;
+            if x0 + TILE <= wo {
+                // SAFETY: `pick` chose `tile` for this processor's instructions.
+                unsafe { tile(scratch, base, &offsets, taps, &mut out_row[x0..x0 + TILE]) };
+            } else {
+                // SAFETY: as above.
+                unsafe { tile(scratch, base, &offsets, taps, &mut acc) };
+                out_row[x0..].copy_from_slice(&acc[..wo - x0]);
+            }
         }
     }
 }
