@@ -12,7 +12,7 @@
 //!   PP-LCNetV3's 5 x 5 layer (`scripts/bench-kernels.sh`).
 //!
 //! - [`bias_hard_swish`]: bias, hard-swish and a scalar affine in one pass (inference on
-//!   the CPU), where burn makes four.
+//!   the CPU), where burn makes up to five.
 //!
 //! The kernels run on burn-flex (the CPU backend); on any other device the functions are
 //! burn's own operations, so results and gradients are the same everywhere up to float
@@ -74,9 +74,13 @@ impl DepthwiseOps for Flex {
         let [_, _, kh, kw] = weight.shape().dims();
         if x.dtype() == DType::F32 && weight.dtype() == DType::F32 {
             let [ho, wo] = [0, 1].map(|d| {
-                let [before, after] = [options.padding_begin()[d], options.padding_end()[d]];
-                let span = options.dilation[d] * ([kh, kw][d] - 1) + 1;
-                ([h, w][d] + before + after).saturating_sub(span) / options.stride[d] + 1
+                burn::backend::ops::conv::calculate_conv_output_size_asymmetric(
+                    [kh, kw][d],
+                    options.stride[d],
+                    (options.padding_begin()[d], options.padding_end()[d]),
+                    options.dilation[d],
+                    [h, w][d],
+                )
             });
             let geometry = Geometry::new([n, c], [h, w], [ho, wo], [kh, kw], &options);
             let (xs, ws) = (x.to_contiguous(), weight.to_contiguous());
@@ -284,7 +288,7 @@ pub fn depthwise_conv2d(
 ///
 /// The activation that follows most convolutions of PP-LCNetV3 (PP-OCR's backbones). On a
 /// CPU device without autodiff it is one pass over `x`, in place when `x` is not shared;
-/// elsewhere (training, GPUs) burn's operations, four passes, with their gradients.
+/// elsewhere (training, GPUs) burn's operations (up to five passes), with their gradients.
 ///
 /// ```
 /// use burn::tensor::{Device, Tensor};

@@ -1,8 +1,8 @@
 //! Convolutions as the networks call them: burn's `Conv2d`, except that a depthwise one
 //! runs as [`whet_core::ops::depthwise_conv2d`] (on the CPU a direct forward kernel, 1.5x
-//! burn's on a 5 x 5 layer, and gradients that are direct kernels instead of one convolution per channel
-//! and a grouped transposed convolution) and, training, a pointwise (`1 x 1`) one as a
-//! batched matrix product.
+//! burn's on a 5 x 5 layer, and gradients that are direct kernels instead of one
+//! convolution per channel and a grouped transposed convolution) and, training, a
+//! pointwise (`1 x 1`) one as a batched matrix product.
 //!
 //! Why: burn computes a convolution's weight gradient as another convolution whose kernel
 //! is the whole output map (`conv2d_weight_backward`). For a `1 x 1` convolution that is
@@ -19,14 +19,13 @@ use burn::tensor::ops::ConvOptions;
 
 /// `conv.forward(x)`: `x` `[N, C_in, H, W]` -> `[N, C_out, H', W']`.
 pub(crate) fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
-    let weight = conv.weight.val();
-    let trains = weight.is_require_grad() || x.is_require_grad();
     if is_depthwise(conv) {
         return depthwise(conv, x);
     }
-    if !trains || !is_pointwise(conv) {
+    if !trains(conv, &x) || !is_pointwise(conv) {
         return conv.forward(x);
     }
+    let weight = conv.weight.val();
     let [n, c_in, h, w] = x.dims();
     let [c_out, ..] = weight.dims();
     let y = weight
@@ -37,6 +36,11 @@ pub(crate) fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         None => y,
     };
     y.reshape([n, c_out, h, w])
+}
+
+/// Whether a gradient flows through `conv` on `x` (its weight or `x` tracked).
+pub(crate) fn trains(conv: &Conv2d, x: &Tensor<4>) -> bool {
+    conv.weight.val().is_require_grad() || x.is_require_grad()
 }
 
 /// One filter per channel (`groups` = channels in = channels out).

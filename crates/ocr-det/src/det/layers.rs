@@ -7,7 +7,7 @@ use burn::nn::conv::Conv2d;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{hard_sigmoid, relu};
 
-use crate::conv::{conv2d, conv2d_unbiased, options};
+use crate::conv::{conv2d, conv2d_unbiased, options, trains};
 use crate::error::Result;
 use crate::graph::Cursor;
 
@@ -67,8 +67,7 @@ impl RepConv {
         if !self.activation {
             return conv2d(&self.conv, x);
         }
-        let trains = self.conv.weight.val().is_require_grad() || x.is_require_grad();
-        if let (false, Some(options)) = (trains, options(&self.conv)) {
+        if let (false, Some(options)) = (trains(&self.conv, &x), options(&self.conv)) {
             // Reading: the convolution without its bias, then bias, hard-swish and affine
             // in one pass (burn makes five: the bias, two for hard-swish, two for the affine).
             let y = conv2d_unbiased(&self.conv, x, options);
