@@ -1,6 +1,8 @@
 //! Augmentations in the ranges of Donut's SynthDoG (`synthdog/config_en.yaml`): geometric
 //! (rotation and perspective, with every ground-truth polygon moved exactly as the pixels
-//! are) and photometric (blur, noise, brightness, contrast, thermal fade, shadow, JPEG).
+//! are) and photometric (blur, noise, brightness, contrast, thermal fade, shadow, JPEG),
+//! plus what receipts people photograph have and SynthDoG lacks (`degrade`: print-head
+//! streaks, folds, stamps, low-resolution captures; off by default).
 
 use std::io::Cursor;
 
@@ -9,6 +11,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use whet_core::geom::Polygon;
 
+use crate::degrade;
 use crate::error::{Error, Result};
 use crate::render::Page;
 
@@ -38,6 +41,20 @@ pub struct AugmentConfig {
     /// displacement (SynthDoG's elastic distortion), polygons bent with the paper.
     #[serde(default)]
     pub crumple: (f64, f32),
+    /// Probability and largest number of thermal print-head streaks (vertical bands
+    /// where the ink faded); off by default.
+    #[serde(default)]
+    pub streaks: (f64, u32),
+    /// Probability and darkest crease of a fold across the page; off by default.
+    #[serde(default)]
+    pub fold: (f64, f32),
+    /// Probability of an ink stamp pressed over the page; off by default.
+    #[serde(default)]
+    pub stamp: f64,
+    /// Probability and smallest scale of a low-resolution capture (the page scaled down
+    /// and back up, before blur and JPEG); off by default.
+    #[serde(default)]
+    pub low_resolution: (f64, f32),
 }
 
 impl Default for AugmentConfig {
@@ -53,6 +70,10 @@ impl Default for AugmentConfig {
             shadow: (0.3, 0.4),
             jpeg_quality: Some((50, 95)),
             crumple: (0.3, 3.0),
+            streaks: (0.0, 0),
+            fold: (0.0, 0.0),
+            stamp: 0.0,
+            low_resolution: (0.0, 1.0),
         }
     }
 }
@@ -69,6 +90,10 @@ impl AugmentConfig {
             shadow: (0.0, 0.0),
             jpeg_quality: None,
             crumple: (0.0, 0.0),
+            streaks: (0.0, 0),
+            fold: (0.0, 0.0),
+            stamp: 0.0,
+            low_resolution: (0.0, 1.0),
             ..AugmentConfig::default()
         }
     }
@@ -112,6 +137,18 @@ impl AugmentConfig {
         }
         if !prob(self.crumple.0) || !(0.0..=20.0).contains(&self.crumple.1) {
             return bad("crumple", "probability in 0..1, amplitude in 0..20 px");
+        }
+        if !prob(self.streaks.0) || self.streaks.1 > 64 {
+            return bad("streaks", "probability in 0..1, at most 64 streaks");
+        }
+        if !prob(self.fold.0) || !(0.0..=1.0).contains(&self.fold.1) {
+            return bad("fold", "probability and strength within 0 to 1");
+        }
+        if !prob(self.stamp) {
+            return bad("stamp", "probability within 0 to 1");
+        }
+        if !prob(self.low_resolution.0) || !(0.1..=1.0).contains(&self.low_resolution.1) {
+            return bad("low_resolution", "probability in 0..1, scale in 0.1..1");
         }
         if let Some((lo, hi)) = self.jpeg_quality
             && (lo == 0 || lo > hi || hi > 100)
@@ -376,6 +413,18 @@ pub fn augment(page: &Page, cfg: &AugmentConfig, rng: &mut impl Rng) -> Result<P
         out = crumple(&out, rng.random_range(0.5..=cfg.crumple.1), rng);
     }
     let img = &mut out.image;
+    // The new degradations draw nothing when off, so older datasets stay byte-identical.
+    if cfg.streaks.0 > 0.0 && cfg.streaks.1 > 0 && rng.random_bool(cfg.streaks.0) {
+        let count = rng.random_range(1..=cfg.streaks.1);
+        degrade::streaks(img, count, rng);
+    }
+    if cfg.stamp > 0.0 && rng.random_bool(cfg.stamp) {
+        degrade::stamp(img, rng);
+    }
+    if cfg.fold.0 > 0.0 && cfg.fold.1 > 0.0 && rng.random_bool(cfg.fold.0) {
+        let strength = rng.random_range(0.0..=cfg.fold.1);
+        degrade::fold(img, strength, rng);
+    }
     let (w, h) = (img.width() as f32, img.height() as f32);
     if rng.random_bool(cfg.fade.0) && cfg.fade.1 > 0.0 {
         // Thermal fade: ink lightened, more towards one side.
@@ -417,6 +466,13 @@ pub fn augment(page: &Page, cfg: &AugmentConfig, rng: &mut impl Rng) -> Result<P
             }
             p.0[0] = v.round().clamp(0.0, 255.0) as u8;
         }
+    }
+    if cfg.low_resolution.0 > 0.0
+        && cfg.low_resolution.1 < 1.0
+        && rng.random_bool(cfg.low_resolution.0)
+    {
+        let scale = rng.random_range(cfg.low_resolution.1..=1.0);
+        degrade::low_resolution(img, scale);
     }
     if rng.random_bool(cfg.blur.0) && cfg.blur.1 > 0.0 {
         let sigma = rng.random_range(0.0..=cfg.blur.1);

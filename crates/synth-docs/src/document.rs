@@ -220,6 +220,22 @@ pub struct Document {
 }
 
 impl Document {
+    /// Every printed text of the document in capitals (names, addresses, item
+    /// descriptions, number, payment), as a printer in upper case prints it, so that
+    /// key fields match the print of a [`PrintStyle::upper_case`](crate::PrintStyle) receipt.
+    pub fn upper_case(&mut self) {
+        let parties = std::iter::once(&mut self.seller).chain(self.buyer.as_mut());
+        for p in parties {
+            p.name = p.name.to_uppercase();
+            p.address = p.address.to_uppercase();
+        }
+        for item in &mut self.items {
+            item.description = item.description.to_uppercase();
+        }
+        self.number = self.number.to_uppercase();
+        self.payment = self.payment.to_uppercase();
+    }
+
     /// Recomputes every amount from the items (the consistency invariant).
     pub fn expected_totals(&self) -> Totals {
         Totals::compute(&self.items, &self.locale.tax())

@@ -288,8 +288,13 @@ impl Synthesis {
             let template = self.layout.unwrap_or(i as usize % catalogue.len());
             let font = (i as usize / catalogue.len()) % fonts.len();
             let mut layout = catalogue[template].with_font(font);
-            if let (Layout::Receipt(r), true) = (&mut layout, sample.layout.font_px < 16.0) {
-                r.font_px = sample.layout.font_px; // the plan's small type
+            if let Layout::Receipt(r) = &mut layout {
+                // The plan's small type, and the large type of its dot-matrix printers.
+                if sample.layout.font_px < 16.0 || sample.layout.style.dot_matrix > 0 {
+                    r.font_px = sample.layout.font_px;
+                    r.width = r.width.max(sample.layout.width);
+                }
+                r.style = sample.layout.style; // the plan's printer
             }
             let mut page = layout.render(&sample.document, &fonts)?;
             if self.augment && sample.augment != AugmentConfig::default() {

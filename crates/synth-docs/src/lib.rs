@@ -20,6 +20,7 @@
 //! ```
 
 mod augment;
+mod degrade;
 mod document;
 mod error;
 mod export;
@@ -27,6 +28,7 @@ mod generate;
 mod locale;
 mod money;
 mod plan;
+mod print_style;
 mod render;
 mod sheet;
 
@@ -41,6 +43,7 @@ pub use generate::{Generator, GeneratorConfig};
 pub use locale::{Locale, TaxRule};
 pub use money::{Currency, Money};
 pub use plan::{DocFeature, DocFeatures, PlannedGenerator, PlannedSample, SynthesisPlan};
+pub use print_style::PrintStyle;
 pub use render::{
     FontSet, Page, ReceiptLayout, Region, SYSTEM_FONTS, TextLine, Word, render_receipt,
 };

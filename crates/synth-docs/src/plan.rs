@@ -36,6 +36,23 @@ pub enum DocFeature {
     Tagalog,
     /// A Philippine document with VAT-exempt lines.
     VatExempt,
+    /// Thermal print-head streaks: vertical bands where the ink faded.
+    ThermalStreaks,
+    /// Receipts: glyphs printed as dots by an impact (dot-matrix) printer, 9 to 11 dots per em, in
+    /// large type (26 to 30 pixels) on 80 mm paper.
+    DotMatrix,
+    /// Receipts: a condensed font (glyphs 70 to 85% of their width).
+    NarrowFont,
+    /// Everything printed in capitals (on sheets, the document's own texts).
+    UpperCase,
+    /// Receipts: a logo printed above the shop's name.
+    Logo,
+    /// An ink stamp pressed over the print.
+    Stamp,
+    /// A fold across the paper and a stronger curl.
+    Fold,
+    /// A low-resolution phone capture: scaled down to 40-100%, blurred, strong JPEG.
+    LowResCapture,
 }
 
 /// The features a document was made with (what the design calls `DocFeatures`).
@@ -175,12 +192,43 @@ impl PlannedGenerator {
         if has(DocFeature::SmallFont) {
             layout.font_px = 14.0;
         }
+        // Features added later draw from `rng` only when present, so plans without them
+        // make the same documents as before.
+        if has(DocFeature::UpperCase) {
+            layout.style.upper_case = true;
+            document.upper_case();
+        }
+        if has(DocFeature::NarrowFont) {
+            layout.style.width_scale = rng.random_range(0.7..=0.85);
+        }
+        if has(DocFeature::DotMatrix) {
+            // Impact printers print large: a 7-dot capital needs about 3 pixels a dot.
+            layout.style.dot_matrix = rng.random_range(9..=11);
+            layout.font_px = rng.random_range(26.0..=30.0);
+            layout.width = ReceiptLayout::THERMAL_80MM.width;
+        }
+        layout.style.logo = has(DocFeature::Logo);
         let mut augment = AugmentConfig::default();
         if has(DocFeature::FadedPrint) {
             augment.fade = (1.0, 0.8);
         }
         if has(DocFeature::Skew) {
             augment.max_rotation_deg = 8.0;
+        }
+        if has(DocFeature::ThermalStreaks) {
+            augment.streaks = (1.0, 8);
+        }
+        if has(DocFeature::Stamp) {
+            augment.stamp = 1.0;
+        }
+        if has(DocFeature::Fold) {
+            augment.fold = (1.0, 0.5);
+            augment.crumple = (1.0, 5.0);
+        }
+        if has(DocFeature::LowResCapture) {
+            augment.low_resolution = (1.0, 0.4);
+            augment.blur = (1.0, 1.5);
+            augment.jpeg_quality = Some((30, 70));
         }
         PlannedSample {
             document,
@@ -253,6 +301,48 @@ mod tests {
             assert!(s.document.is_consistent());
             assert_eq!(s, g.sample(i));
         }
+    }
+
+    #[test]
+    fn printer_and_capture_features_reach_the_layout_and_augmentations() {
+        let all = [
+            DocFeature::ThermalStreaks,
+            DocFeature::DotMatrix,
+            DocFeature::NarrowFont,
+            DocFeature::UpperCase,
+            DocFeature::Logo,
+            DocFeature::Stamp,
+            DocFeature::Fold,
+            DocFeature::LowResCapture,
+        ];
+        let plan = SynthesisPlan {
+            features: all.iter().map(|&f| (f, 1.0)).collect(),
+        };
+        let g = PlannedGenerator::new(5, GeneratorConfig::default(), plan).unwrap();
+        for i in 0..10 {
+            let s = g.sample(i);
+            assert_eq!(s.features.len(), all.len());
+            let style = s.layout.style;
+            assert!(style.upper_case && style.logo);
+            assert!((9..=11).contains(&style.dot_matrix));
+            assert!(s.layout.font_px >= 26.0);
+            assert!((0.7..=0.85).contains(&style.width_scale));
+            assert_eq!(
+                s.document.seller.name,
+                s.document.seller.name.to_uppercase()
+            );
+            assert!(s.document.is_consistent());
+            let a = &s.augment;
+            assert!(a.streaks.0 == 1.0 && a.stamp == 1.0 && a.fold.0 == 1.0);
+            assert_eq!(a.low_resolution, (1.0, 0.4));
+            assert!(a.validate().is_ok() && style.validate().is_ok());
+        }
+        // A plan without them leaves layouts plain and these augmentations off.
+        let plain = PlannedGenerator::new(5, GeneratorConfig::default(), SynthesisPlan::default())
+            .unwrap()
+            .sample(0);
+        assert_eq!(plain.layout.style, crate::PrintStyle::PLAIN);
+        assert_eq!(plain.augment, AugmentConfig::default());
     }
 
     #[test]

@@ -14,6 +14,7 @@ use whet_core::geom::Polygon;
 
 use crate::document::{DocKind, Document};
 use crate::error::{Error, Result};
+use crate::print_style::{PrintStyle, dot_matrix, draw_logo, grown};
 
 /// Fonts tried by [`FontSet::system`], monospace first (thermal printers are monospace).
 /// The first one found is also the fallback for characters another font lacks.
@@ -126,7 +127,8 @@ pub struct TextLine {
 /// A named block of the page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Region {
-    /// `vendor_block`, `document_info`, `line_items`, `totals_section`, `footer`.
+    /// `vendor_block`, `document_info`, `line_items`, `totals_section`, `footer`, and
+    /// `logo` (ink that is not text) when the receipt has one.
     pub name: String,
     /// The union of its lines' polygons.
     pub polygon: Polygon,
@@ -159,6 +161,9 @@ pub struct ReceiptLayout {
     pub font_px: f32,
     /// Which font of the set.
     pub font: usize,
+    /// How the printer prints (case, narrow glyphs, dot matrix, logo); plain by default.
+    #[serde(default)]
+    pub style: PrintStyle,
 }
 
 impl ReceiptLayout {
@@ -167,12 +172,14 @@ impl ReceiptLayout {
         width: 384,
         font_px: 20.0,
         font: 0,
+        style: PrintStyle::PLAIN,
     };
     /// 80 mm thermal paper.
     pub const THERMAL_80MM: ReceiptLayout = ReceiptLayout {
         width: 576,
         font_px: 22.0,
         font: 0,
+        style: PrintStyle::PLAIN,
     };
 }
 
@@ -487,23 +494,33 @@ pub fn render_receipt(doc: &Document, fonts: &FontSet, layout: ReceiptLayout) ->
             reason: "font_px must be in (0, 512) and width at least 64".into(),
         });
     }
-    let scale = PxScale::from(layout.font_px);
+    let style = layout.style;
+    style.validate()?;
+    let scale = PxScale {
+        x: layout.font_px * style.width_scale,
+        y: layout.font_px,
+    };
     let scaled = font.as_scaled(scale);
     let line_height = (scaled.height() + scaled.line_gap()).ceil() + 4.0;
     let margin = 12.0f32;
     let usable = layout.width as f32 - 2.0 * margin;
     let fallback = fonts.font(0).unwrap_or(font);
-    let rows = wrap_rows(document_rows(doc), usable, |t| {
-        text_width(font, fallback, scale, t)
-    });
-    let height = (margin * 2.0 + line_height * rows.len() as f32).ceil() as u32;
+    let mut rows = document_rows(doc);
+    if style.upper_case {
+        for (text, _) in rows.iter_mut().flat_map(|r| r.segments.iter_mut()) {
+            *text = text.to_uppercase();
+        }
+    }
+    let rows = wrap_rows(rows, usable, |t| text_width(font, fallback, scale, t));
+    let logo_band = if style.logo { 3.0 * line_height } else { 0.0 };
+    let height = (margin * 2.0 + logo_band + line_height * rows.len() as f32).ceil() as u32;
     let mut image = GrayImage::from_pixel(layout.width, height, image::Luma([255]));
     let mut words: Vec<Word> = Vec::new();
     let mut lines: Vec<TextLine> = Vec::new();
     let mut region_lines: Vec<(&'static str, Vec<usize>)> = Vec::new();
     let text_width = |t: &str| text_width(font, fallback, scale, t);
     for (r, row) in rows.iter().enumerate() {
-        let baseline = margin + line_height * r as f32 + scaled.ascent();
+        let baseline = margin + logo_band + line_height * r as f32 + scaled.ascent();
         // One text line per segment, as a detector sees them: a row's left-aligned label
         // and right-aligned amount are two lines (as they are in SROIE and PPOCRLabel
         // data), not one box across the gap.
@@ -544,7 +561,17 @@ pub fn render_receipt(doc: &Document, fonts: &FontSet, layout: ReceiptLayout) ->
             });
         }
     }
-    let regions = region_lines
+    if let Some(pitch) = style.dot_pitch(layout.font_px) {
+        // Dots can spill past the glyphs they replace: every polygon grows by as much.
+        let spill = dot_matrix(&mut image, pitch);
+        for w in &mut words {
+            w.polygon = grown(&w.polygon, spill);
+        }
+        for l in &mut lines {
+            l.polygon = grown(&l.polygon, spill);
+        }
+    }
+    let mut regions: Vec<Region> = region_lines
         .into_iter()
         .filter_map(|(name, ls)| {
             Polygon::union_bounds(ls.iter().map(|&i| &lines[i].polygon)).map(|polygon| Region {
@@ -553,6 +580,26 @@ pub fn render_receipt(doc: &Document, fonts: &FontSet, layout: ReceiptLayout) ->
             })
         })
         .collect();
+    if style.logo {
+        let band = [
+            margin,
+            margin,
+            layout.width as f32 - margin,
+            margin + logo_band,
+        ];
+        let seed = doc
+            .number
+            .bytes()
+            .fold(0u64, |h, b| h.wrapping_mul(31) ^ u64::from(b));
+        let polygon = draw_logo(&mut image, band, seed);
+        regions.insert(
+            0,
+            Region {
+                name: "logo".into(),
+                polygon,
+            },
+        );
+    }
     Ok(Page {
         image,
         words,

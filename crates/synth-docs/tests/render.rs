@@ -2,7 +2,9 @@
 //! word polygon holds ink, words and lines agree with the document, and the same document
 //! renders to the same bytes.
 
-use whet_synth_docs::{FontSet, Generator, GeneratorConfig, ReceiptLayout, render_receipt};
+use whet_synth_docs::{
+    FontSet, Generator, GeneratorConfig, PrintStyle, ReceiptLayout, render_receipt,
+};
 
 fn fonts() -> FontSet {
     FontSet::system().expect("a TrueType font (Debian: fonts-dejavu-core)")
@@ -12,14 +14,50 @@ fn fonts() -> FontSet {
 fn word_polygons_cover_all_ink_and_only_words() {
     let fonts = fonts();
     let g = Generator::new(11, GeneratorConfig::default()).unwrap();
-    for (i, doc) in g.documents(12).enumerate() {
-        let layout = if i % 2 == 0 {
+    // Every printer style too: capitals, condensed glyphs, dot matrix, a logo.
+    let styles = [
+        PrintStyle::PLAIN,
+        PrintStyle {
+            upper_case: true,
+            width_scale: 0.75,
+            ..PrintStyle::PLAIN
+        },
+        PrintStyle {
+            dot_matrix: 9,
+            ..PrintStyle::PLAIN
+        },
+        PrintStyle {
+            logo: true,
+            dot_matrix: 11,
+            width_scale: 0.8,
+            upper_case: true,
+        },
+    ];
+    for (i, doc) in g.documents(16).enumerate() {
+        let mut layout = if i % 2 == 0 {
             ReceiptLayout::THERMAL_58MM
         } else {
             ReceiptLayout::THERMAL_80MM
         };
+        layout.style = styles[(i / 2) % styles.len()];
         let page = render_receipt(&doc, &fonts, layout).unwrap();
         let mut uncovered = page.image.clone();
+        // A logo is the one ink that is not a word: it has a region of its own.
+        let logo = page.regions.iter().filter(|r| r.name == "logo");
+        assert_eq!(logo.clone().count(), usize::from(layout.style.logo));
+        for r in logo {
+            let [x0, y0, x1, y1] = r.polygon.bounds();
+            for y in (y0.max(0.0) as u32)..(y1.min(page.image.height() as f64) as u32) {
+                for x in (x0.max(0.0) as u32)..(x1.min(page.image.width() as f64) as u32) {
+                    uncovered.put_pixel(x, y, image::Luma([255]));
+                }
+            }
+        }
+        if layout.style.upper_case {
+            for l in &page.lines {
+                assert_eq!(l.text, l.text.to_uppercase(), "document {i}");
+            }
+        }
         for w in &page.words {
             let [x0, y0, x1, y1] = w.polygon.bounds();
             let mut ink = 0usize;
@@ -41,7 +79,8 @@ fn word_polygons_cover_all_ink_and_only_words() {
         let stray = uncovered.pixels().filter(|p| p.0[0] < 255).count();
         assert_eq!(
             stray, 0,
-            "document {i}: {stray} inked pixels outside every word polygon"
+            "document {i} ({:?}): {stray} inked pixels outside every word polygon",
+            layout.style
         );
         // The words are the document's text, in reading order.
         let text: Vec<&str> = page.lines.iter().map(|l| l.text.as_str()).collect();
