@@ -38,7 +38,7 @@ pub enum DocFeature {
     VatExempt,
     /// Thermal print-head streaks: vertical bands where the ink faded.
     ThermalStreaks,
-    /// Receipts: glyphs printed as dots by an impact (dot-matrix) printer, 9 to 11 dots per em, in
+    /// Receipts: glyphs printed as dots by an impact (dot-matrix) printer, 12 to 14 dots per em, in
     /// large type (26 to 30 pixels) on 80 mm paper.
     DotMatrix,
     /// Receipts: a condensed font (glyphs 70 to 85% of their width).
@@ -75,6 +75,35 @@ pub struct SynthesisPlan {
 }
 
 impl SynthesisPlan {
+    /// Receipts as people photograph and scan them, about a third of them clean: capitals
+    /// (20%), condensed fonts (15%), dot-matrix print (10%), logos (10%), thermal streaks,
+    /// faded print and low-resolution captures (10% each), folds and stamps (5% each).
+    /// What the OCR recipes train on to transfer to real receipts
+    /// (`crates/ocr-det/README.md` has the measurements).
+    ///
+    /// ```
+    /// use whet_synth_docs::{DocFeature, SynthesisPlan};
+    /// let plan = SynthesisPlan::photographed_receipts();
+    /// assert!(plan.validate().is_ok());
+    /// assert_eq!(plan.features[&DocFeature::DotMatrix], 0.1);
+    /// ```
+    pub fn photographed_receipts() -> Self {
+        use DocFeature as F;
+        SynthesisPlan {
+            features: BTreeMap::from([
+                (F::UpperCase, 0.2),
+                (F::NarrowFont, 0.15),
+                (F::DotMatrix, 0.1),
+                (F::Logo, 0.1),
+                (F::ThermalStreaks, 0.1),
+                (F::FadedPrint, 0.1),
+                (F::LowResCapture, 0.1),
+                (F::Fold, 0.05),
+                (F::Stamp, 0.05),
+            ]),
+        }
+    }
+
     /// Checks that every probability is within 0 and 1.
     ///
     /// # Errors
@@ -202,8 +231,8 @@ impl PlannedGenerator {
             layout.style.width_scale = rng.random_range(0.7..=0.85);
         }
         if has(DocFeature::DotMatrix) {
-            // Impact printers print large: a 7-dot capital needs about 3 pixels a dot.
-            layout.style.dot_matrix = rng.random_range(9..=11);
+            // Impact printers print large; a 24-pin head puts about 9 dots in a capital.
+            layout.style.dot_matrix = rng.random_range(12..=14);
             layout.font_px = rng.random_range(26.0..=30.0);
             layout.width = ReceiptLayout::THERMAL_80MM.width;
         }
@@ -324,7 +353,7 @@ mod tests {
             assert_eq!(s.features.len(), all.len());
             let style = s.layout.style;
             assert!(style.upper_case && style.logo);
-            assert!((9..=11).contains(&style.dot_matrix));
+            assert!((12..=14).contains(&style.dot_matrix));
             assert!(s.layout.font_px >= 26.0);
             assert!((0.7..=0.85).contains(&style.width_scale));
             assert_eq!(
