@@ -21,6 +21,12 @@ use whet_ocr_det::finetune::{RecData, RecFinetune, RecFinetuneConfig, RecTrainPa
 use whet_ocr_det::{Ocr, train::DetItem, train::RecItem};
 use whet_synth_docs::{GeneratorConfig, SynthesisPlan, synthesise_once};
 
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum TrainPlan {
+    Clean,
+    Photographed,
+}
+
 #[derive(Parser)]
 struct Args {
     #[arg(long, default_value = "assets/rapidocr-1.4.4")]
@@ -32,6 +38,10 @@ struct Args {
     train: u64,
     #[arg(long, default_value_t = 300)]
     steps: usize,
+    /// The training receipts: clean renders, or as people photograph and scan them
+    /// (`SynthesisPlan::photographed_receipts`). The held-out ones are always clean.
+    #[arg(long, value_enum, default_value_t = TrainPlan::Clean)]
+    plan: TrainPlan,
     /// Seed of the training order (the receipts keep theirs).
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -46,9 +56,16 @@ struct Args {
     sroie: Option<PathBuf>,
     #[arg(long, default_value_t = 0)]
     sroie_train: usize,
+    /// Cut the real training lines from the annotated boxes instead of the detector's
+    /// boxes matched to them.
+    #[arg(long)]
+    annotated_crops: bool,
     /// Detector steps (0: keep the pretrained detector).
     #[arg(long, default_value_t = 0)]
     det_steps: usize,
+    /// Detector peak learning rate.
+    #[arg(long, default_value_t = 2e-4)]
+    det_lr: f64,
     #[arg(long)]
     device: Option<String>,
     /// Abort at this recognizer step, a simulated crash (0: never).
@@ -65,8 +82,15 @@ fn main() -> anyhow::Result<()> {
         GeneratorConfig::philippine_receipts(),
         SynthesisPlan::default(),
     );
-    let train_dir = a.out.join(format!("train-11-{}", a.train));
-    synthesise_once(&train_dir, a.train, 11, receipts.clone(), plan.clone())?;
+    let (train_dir, train_plan) = match a.plan {
+        TrainPlan::Clean => (format!("train-11-{}", a.train), plan.clone()),
+        TrainPlan::Photographed => (
+            format!("train-photographed-11-{}", a.train),
+            SynthesisPlan::photographed_receipts(),
+        ),
+    };
+    let train_dir = a.out.join(train_dir);
+    synthesise_once(&train_dir, a.train, 11, receipts.clone(), train_plan)?;
     let test_dir = a.out.join("test-90001-40");
     let test = synthesise_once(&test_dir, 40, 90_001, receipts, plan)?;
     let mut sets = vec![EvalSet::new(test_dir, test)];
@@ -91,21 +115,51 @@ fn main() -> anyhow::Result<()> {
     let mut det = None;
     if a.det_steps > 0 {
         let mut data = DetData::from_labels(train_dir.join("det_gt.txt"), 10, 10)?;
-        data.add_train(&real, 3);
-        let recipe = DetFinetune::new(DetFinetuneConfig::new(a.det_steps, 2e-4));
-        det = recipe.run(&base, &data, run("detector")?)?.if_better();
+        // With real receipts, every 8th of them (at most 6) validates instead of the
+        // synthetic pages: the detector is kept only if it beats the pretrained one there.
+        let real_pages = DetData::split(real.clone(), 8, 6);
+        data.add_train(&real_pages.train, 3);
+        if !real_pages.valid.is_empty() {
+            data.valid = real_pages.valid;
+        }
+        let recipe = DetFinetune::new(DetFinetuneConfig::new(a.det_steps, a.det_lr));
+        let name = format!("detector-steps{}-sroie{}", a.det_steps, a.sroie_train);
+        det = recipe.run(&base, &data, run(&name)?)?.if_better();
     }
+    // Real lines are cut where the detector the pipeline will read with finds them.
+    let cutter = match &det {
+        Some(d) => base.clone().with_detector(d.clone()),
+        None => base.clone(),
+    };
     let mut data = RecData::from_labels(train_dir.join("rec_gt.txt"), 10)?;
+    // Real lines: every 10th validates (with the synthetic validation lines), the rest
+    // train, repeated 3 times among the synthetic ones.
+    let mut lines = Vec::new();
     for page in &real {
-        data.add_train(&RecItem::crops(&page.image, &page.regions), 3);
+        lines.extend(if a.annotated_crops {
+            RecItem::crops(&page.image, &page.regions)
+        } else {
+            RecItem::detected(&cutter, &page.image, &page.regions, 0.5)?
+        });
     }
+    let real_lines = RecData::split(lines, 10);
+    data.add_train(&real_lines.train, 3);
+    data.valid.extend(real_lines.valid);
     let mut config = RecFinetuneConfig::new(a.steps, 5e-4);
     config.part = a.rec_train;
     config.train.seed = a.seed;
     config.distill = (a.distill > 0.0).then(|| DistillConfig::new(a.distill));
     let name = format!(
-        "recognizer-train{}-steps{}-sroie{}-seed{}",
-        a.train, a.steps, a.sroie_train, a.seed
+        "recognizer-train{}{}-steps{}-sroie{}-seed{}",
+        a.train,
+        if a.plan == TrainPlan::Photographed {
+            "-photographed"
+        } else {
+            ""
+        },
+        a.steps,
+        a.sroie_train,
+        a.seed
     );
     let recipe = RecFinetune::new(config).on_step(whet_examples::crash_at(Some(a.kill_at)));
     let tuned = recipe.run(&base, &data, run(&name)?)?;

@@ -100,7 +100,7 @@ pub struct TextLine {
 }
 
 /// PP-OCRv4 detection and recognition.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Ocr {
     /// The detector.
     pub det: DbNet,
@@ -432,11 +432,14 @@ impl Ocr {
         )
     }
 
-    /// Finds and reads the text lines of an image.
+    /// The text lines the detector finds, each with its polygon in `img`'s pixels and
+    /// its crop as the recognizer is given it (`None` for a degenerate box), in reading
+    /// order: [`Ocr::read`] without the recognizer. Training crops cut this way look
+    /// like the ones the pipeline reads ([`RecItem::detected`](crate::train::RecItem::detected)).
     ///
     /// # Errors
     /// [`crate::Error::Readback`] when a result cannot be read from the device.
-    pub fn read(&self, img: &RgbImage) -> Result<Vec<TextLine>> {
+    pub fn detect_lines(&self, img: &RgbImage) -> Result<Vec<(Polygon, Option<RgbImage>)>> {
         // rapidocr first scales images whose longer side exceeds max_side_len
         // (`reduce_max_side`: both sides snapped to multiples of 32).
         let (w, h) = (img.width(), img.height());
@@ -451,30 +454,42 @@ impl Ocr {
         } else {
             (img.clone(), (1.0, 1.0))
         };
-        let boxes = self.detect(&work)?;
-        let crops: Vec<Option<RgbImage>> =
-            boxes.iter().map(|(q, _)| Self::crop(&work, q)).collect();
-        let present: Vec<RgbImage> = crops.iter().flatten().cloned().collect();
-        let mut texts = self.recognize(&present)?.into_iter();
-        Ok(boxes
+        Ok(self
+            .detect(&work)?
             .iter()
-            .zip(&crops)
-            .filter_map(|((q, _), c)| {
+            .map(|(q, _)| {
+                let polygon = Polygon {
+                    points: q
+                        .iter()
+                        .map(|p| {
+                            // Scaled in f32 as rapidocr does, then widened.
+                            [
+                                f64::from((p[0] * ratio.0 as f32).clamp(0.0, w as f32)),
+                                f64::from((p[1] * ratio.1 as f32).clamp(0.0, h as f32)),
+                            ]
+                        })
+                        .collect(),
+                };
+                (polygon, Self::crop(&work, q))
+            })
+            .collect())
+    }
+
+    /// Finds and reads the text lines of an image.
+    ///
+    /// # Errors
+    /// [`crate::Error::Readback`] when a result cannot be read from the device.
+    pub fn read(&self, img: &RgbImage) -> Result<Vec<TextLine>> {
+        let lines = self.detect_lines(img)?;
+        let present: Vec<RgbImage> = lines.iter().filter_map(|(_, c)| c.clone()).collect();
+        let mut texts = self.recognize(&present)?.into_iter();
+        Ok(lines
+            .into_iter()
+            .filter_map(|(polygon, crop)| {
                 // Only lines with a crop were recognised: take a text for those alone.
-                let (text, confidence) = c.as_ref().and_then(|_| texts.next())?;
-                (confidence >= self.config.text_score).then(|| TextLine {
-                    polygon: Polygon {
-                        points: q
-                            .iter()
-                            .map(|p| {
-                                // Scaled in f32 as rapidocr does, then widened.
-                                [
-                                    f64::from((p[0] * ratio.0 as f32).clamp(0.0, w as f32)),
-                                    f64::from((p[1] * ratio.1 as f32).clamp(0.0, h as f32)),
-                                ]
-                            })
-                            .collect(),
-                    },
+                let (text, confidence) = crop.and_then(|_| texts.next())?;
+                (confidence >= self.config.text_score).then_some(TextLine {
+                    polygon,
                     text,
                     confidence,
                 })

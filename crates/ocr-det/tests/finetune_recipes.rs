@@ -133,3 +133,29 @@ fn detector_recipe_validates_and_keeps_only_a_better_detector() {
     let (pretrained, tuned) = (done.pretrained_hmean, done.tuned_hmean);
     assert_eq!(done.if_better().is_some(), tuned > pretrained);
 }
+
+#[test]
+fn real_lines_are_cut_where_the_detector_finds_them() {
+    let base = base();
+    let page = &pages(1)[0];
+    let detected = RecItem::detected(&base, &page.image, &page.regions, 0.5).unwrap();
+    let annotated = RecItem::crops(&page.image, &page.regions);
+    // Every annotated line once, with its annotation's text.
+    let texts = |items: &[RecItem]| {
+        let mut t: Vec<String> = items.iter().map(|i| i.text.clone()).collect();
+        t.sort();
+        t
+    };
+    assert_eq!(texts(&detected), texts(&annotated));
+    // Most of them cut from the detector's boxes, as the pipeline will cut them.
+    let found = base.detect_lines(&page.image).unwrap();
+    let from_detector = detected
+        .iter()
+        .filter(|i| found.iter().any(|(_, c)| c.as_ref() == Some(&i.image)))
+        .count();
+    assert!(
+        from_detector * 10 >= detected.len() * 8,
+        "{from_detector} of {} lines cut from detected boxes",
+        detected.len()
+    );
+}

@@ -92,8 +92,9 @@ pub struct DetFinetuneConfig {
 }
 
 impl DetFinetuneConfig {
-    /// `steps` AdamW steps of 4 crops of 640 x 640 peaking at `lr`, 5% warm-up and cosine
-    /// decay to 1%, clipped at 5, validated by detection hmean every 100 steps (and at the
+    /// `steps` AdamW steps of 4 crops of 640 x 640 (at the scale the pipeline reads pages,
+    /// [`DetAugment::at_reading_scale`]) peaking at `lr`, 5% warm-up and cosine decay to
+    /// 1%, clipped at 5, validated by detection hmean every 100 steps (and at the
     /// end) keeping the best.
     pub fn new(steps: usize, lr: f64) -> Self {
         let mut train = TrainConfig::new(OptimizerConfig::adamw(lr), steps, 4);
@@ -113,7 +114,7 @@ impl DetFinetuneConfig {
         });
         DetFinetuneConfig {
             train,
-            augment: DetAugment::default(),
+            augment: DetAugment::at_reading_scale(),
             labels: DbLabelConfig::default(),
             train_backbone: false,
             train_statistics: false,

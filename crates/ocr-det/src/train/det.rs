@@ -87,8 +87,14 @@ pub struct DetAugment {
     /// Crop side (PaddleOCR: 640).
     pub size: u32,
     /// The page is first scaled so its longer side is this many times `size`, drawn
-    /// uniformly from the range.
+    /// uniformly from the range; with `reading_scale`, this many times the scale the
+    /// pipeline reads it at.
     pub scale: (f32, f32),
+    /// Scale pages relative to how the pipeline reads them: rapidocr's sizing (longer side
+    /// at most `.1`, then shorter side at least `.0`; 736 and 2,000 by default), so the
+    /// detector trains on text of the sizes it will see. `None`: relative to `size`.
+    #[serde(default)]
+    pub reading_scale: Option<(u32, u32)>,
     /// Brightness and contrast jitter (fraction, 0 for none).
     pub colour: f32,
     /// Largest rotation in degrees, drawn uniformly from `-rotate..=rotate` (PaddleOCR's
@@ -101,8 +107,23 @@ impl Default for DetAugment {
         DetAugment {
             size: 640,
             scale: (1.0, 2.0),
+            reading_scale: None,
             colour: 0.2,
             rotate: 10.0,
+        }
+    }
+}
+
+impl DetAugment {
+    /// Crops at 0.7 to 1.3 times the scale `Ocr::read` reads the page at (rapidocr's
+    /// defaults: longer side at most 2,000, shorter side at least 736), rotated up to 10
+    /// degrees, colour-jittered. Scaling to a fixed crop size instead (the default) trains
+    /// a detector on receipts of 1,000 x 2,000 pixels at half the size it reads them.
+    pub fn at_reading_scale() -> Self {
+        DetAugment {
+            scale: (0.7, 1.3),
+            reading_scale: Some((736, 2000)),
+            ..DetAugment::default()
         }
     }
 }
@@ -165,8 +186,15 @@ fn rotate_about_centre(img: &RgbImage, degrees: f32) -> RgbImage {
 pub fn det_crop(item: &DetItem, aug: &DetAugment, seed: u64) -> DetItem {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (w, h) = (item.image.width(), item.image.height());
-    let target = aug.size as f32 * rng.random_range(aug.scale.0..=aug.scale.1.max(aug.scale.0));
-    let s = target / w.max(h) as f32;
+    let draw = rng.random_range(aug.scale.0..=aug.scale.1.max(aug.scale.0));
+    let s = match aug.reading_scale {
+        Some((min_side, max_side)) => {
+            let shrink = (max_side as f32 / w.max(h) as f32).min(1.0);
+            let read = (min_side as f32 / (w.min(h) as f32 * shrink)).max(1.0) * shrink;
+            read * draw
+        }
+        None => aug.size as f32 * draw / w.max(h) as f32,
+    };
     let (sw, sh) = (
         ((w as f32 * s).round() as u32).max(1),
         ((h as f32 * s).round() as u32).max(1),

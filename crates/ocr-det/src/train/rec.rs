@@ -43,6 +43,52 @@ impl RecItem {
     }
 }
 
+impl RecItem {
+    /// The lines of a labelled page as the pipeline will see them: `ocr`'s detector runs
+    /// on the page, each detected box matched one-to-one to an annotated line (IoU at
+    /// least `min_iou`, best first, as the end-to-end evaluation pairs them) is cut as
+    /// [`Ocr::read`](crate::Ocr::read) cuts it and labelled with the annotation's text;
+    /// annotated lines no box matches are cut from their own polygon ([`RecItem::crops`]).
+    ///
+    /// Annotated boxes are usually tighter than the detector's (DB grows its regions by
+    /// 1.6x their area over perimeter), so crops cut from them alone teach the recognizer
+    /// margins it never sees when reading.
+    ///
+    /// # Errors
+    /// As [`Ocr::detect_lines`](crate::Ocr::detect_lines).
+    pub fn detected(
+        ocr: &crate::Ocr,
+        page: &RgbImage,
+        regions: &[whet_core::geom::TextRegion],
+        min_iou: f64,
+    ) -> Result<Vec<RecItem>> {
+        let found = ocr.detect_lines(page)?;
+        let boxes: Vec<whet_core::geom::TextRegion> = found
+            .iter()
+            .map(|(p, _)| whet_core::geom::TextRegion::new(p.clone(), ""))
+            .collect();
+        let mut matched = vec![false; regions.len()];
+        let mut items = Vec::with_capacity(regions.len());
+        for m in whet_eval_metrics::ocr::match_lines(regions, &boxes, min_iou) {
+            if let Some(image) = found[m.pred].1.clone() {
+                matched[m.truth] = true;
+                items.push(RecItem {
+                    image,
+                    text: regions[m.truth].text.clone(),
+                });
+            }
+        }
+        let rest: Vec<whet_core::geom::TextRegion> = regions
+            .iter()
+            .zip(&matched)
+            .filter(|(_, m)| !**m)
+            .map(|(r, _)| r.clone())
+            .collect();
+        items.extend(RecItem::crops(page, &rest));
+        Ok(items)
+    }
+}
+
 /// Reads a PaddleOCR recognition label file (`rec_gt.txt`: `crop<TAB>text` per line) and
 /// the images it names, relative to the file's folder.
 ///
