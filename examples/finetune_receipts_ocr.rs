@@ -66,6 +66,9 @@ struct Args {
     /// Detector peak learning rate.
     #[arg(long, default_value_t = 2e-4)]
     det_lr: f64,
+    /// Shrink ratio of the detector's DB targets (default: the recipe's).
+    #[arg(long)]
+    det_shrink: Option<f64>,
     #[arg(long)]
     device: Option<String>,
     /// Abort at this recognizer step, a simulated crash (0: never).
@@ -122,8 +125,15 @@ fn main() -> anyhow::Result<()> {
         if !real_pages.valid.is_empty() {
             data.valid = real_pages.valid;
         }
-        let recipe = DetFinetune::new(DetFinetuneConfig::new(a.det_steps, a.det_lr));
-        let name = format!("detector-steps{}-sroie{}", a.det_steps, a.sroie_train);
+        let mut config = DetFinetuneConfig::new(a.det_steps, a.det_lr);
+        if let Some(r) = a.det_shrink {
+            config.labels.shrink_ratio = r;
+        }
+        let recipe = DetFinetune::new(config);
+        let name = format!(
+            "detector-steps{}-sroie{}-shrink{:?}",
+            a.det_steps, a.sroie_train, a.det_shrink
+        );
         det = recipe.run(&base, &data, run(&name)?)?.if_better();
     }
     // Real lines are cut where the detector the pipeline will read with finds them.

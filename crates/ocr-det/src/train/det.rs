@@ -465,6 +465,7 @@ mod tests {
         let aug = DetAugment {
             size: 48,
             scale: (1.0, 1.0),
+            reading_scale: None,
             colour: 0.0,
             rotate: 0.0,
         };
@@ -482,11 +483,36 @@ mod tests {
     }
 
     #[test]
+    fn reading_scale_crops_show_text_at_the_size_the_pipeline_reads_it() {
+        let item = page();
+        let width = |aug: &DetAugment| {
+            let p = &det_crop(&item, aug, 5).regions[0].polygon.points;
+            p[1][0] - p[0][0]
+        };
+        // Shorter side raised to 96: the 48-pixel box is read 72 wide.
+        let aug = DetAugment {
+            size: 48,
+            scale: (1.0, 1.0),
+            reading_scale: Some((96, 2000)),
+            colour: 0.0,
+            rotate: 0.0,
+        };
+        assert!((width(&aug) - 72.0).abs() < 1e-9, "{}", width(&aug));
+        // Longer side capped at 32 (and the shorter one already at least 16): half size.
+        let aug = DetAugment {
+            reading_scale: Some((16, 32)),
+            ..aug
+        };
+        assert!((width(&aug) - 24.0).abs() < 1e-9, "{}", width(&aug));
+    }
+
+    #[test]
     fn rotated_crops_move_their_polygons_with_the_pixels() {
         let item = page();
         let aug = DetAugment {
             size: 64,
             scale: (1.0, 1.0),
+            reading_scale: None,
             colour: 0.0,
             rotate: 30.0,
         };
