@@ -137,10 +137,8 @@ fn main() -> anyhow::Result<()> {
         det = recipe.run(&base, &data, run(&name)?)?.if_better();
     }
     // Real lines are cut where the detector the pipeline will read with finds them.
-    let cutter = match &det {
-        Some(d) => base.clone().with_detector(d.clone()),
-        None => base.clone(),
-    };
+    let tuned_det = det.as_ref().map(|d| base.clone().with_detector(d.clone()));
+    let cutter = tuned_det.as_ref().unwrap_or(&base);
     let mut data = RecData::from_labels(train_dir.join("rec_gt.txt"), 10)?;
     // Real lines: every 10th validates (with the synthetic validation lines), the rest
     // train, repeated 3 times among the synthetic ones.
@@ -149,7 +147,7 @@ fn main() -> anyhow::Result<()> {
         lines.extend(if a.annotated_crops {
             RecItem::crops(&page.image, &page.regions)
         } else {
-            RecItem::detected(&cutter, &page.image, &page.regions, 0.5)?
+            RecItem::detected(cutter, &page.image, &page.regions, 0.5)?
         });
     }
     let real_lines = RecData::split(lines, 10);

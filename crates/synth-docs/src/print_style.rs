@@ -91,8 +91,9 @@ pub(crate) fn dot_matrix(image: &mut GrayImage, pitch: f32) -> f64 {
             let (mut sum, mut n, mut top) = (0.0f32, 0u32, 0.0f32);
             for y in y0..y1 {
                 for x in x0..x1 {
-                    sum += ink(x, y);
-                    top = top.max(ink(x, y));
+                    let v = ink(x, y);
+                    sum += v;
+                    top = top.max(v);
                     n += 1;
                 }
             }

@@ -62,15 +62,16 @@ impl RecItem {
         regions: &[whet_core::geom::TextRegion],
         min_iou: f64,
     ) -> Result<Vec<RecItem>> {
-        let found = ocr.detect_lines(page)?;
-        let boxes: Vec<whet_core::geom::TextRegion> = found
-            .iter()
-            .map(|(p, _)| whet_core::geom::TextRegion::new(p.clone(), ""))
-            .collect();
+        let (boxes, mut crops): (Vec<_>, Vec<_>) = ocr
+            .detect_lines(page)?
+            .into_iter()
+            .map(|(p, crop)| (whet_core::geom::TextRegion::new(p, ""), crop))
+            .unzip();
         let mut matched = vec![false; regions.len()];
         let mut items = Vec::with_capacity(regions.len());
         for m in whet_eval_metrics::ocr::match_lines(regions, &boxes, min_iou) {
-            if let Some(image) = found[m.pred].1.clone() {
+            // Matches are one-to-one: each crop is taken once.
+            if let Some(image) = crops[m.pred].take() {
                 matched[m.truth] = true;
                 items.push(RecItem {
                     image,
