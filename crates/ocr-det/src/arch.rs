@@ -17,9 +17,12 @@ use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::det::{
-    Affine, DbHead, DbNet, LcBlock, LcNetV3, RepConv, RseFpn, RseLayer, SqueezeExcite,
+    Affine, Backbone, DbHead, DbNet, HgStem, LcBlock, LcNetV3, RepConv, RepVitBlock, RepVitNet,
+    RseFpn, RseLayer, SqueezeExcite,
 };
-use crate::rec::{Attention, Block, ConvBnSwish, SvtrNeck, SvtrRecognizer};
+use crate::rec::{
+    Attention, Block, ConvBnSwish, RecNeck, ShortcutSvtrNeck, SvtrNeck, SvtrRecognizer,
+};
 
 /// A 2-D convolution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -322,9 +325,120 @@ impl LcNetV3Config {
     }
 }
 
+/// PP-OCRv6's stem.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HgStemSpec {
+    /// The five convolutions, in order.
+    pub convs: [ConvConfig; 5],
+}
+
+/// One PP-OCRv6 block.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepVitBlockSpec {
+    /// Depthwise conv.
+    pub dw: ConvConfig,
+    /// Squeeze-excitation.
+    pub se: Option<SqueezeExciteSpec>,
+    /// Expand.
+    pub expand: ConvConfig,
+    /// Project.
+    pub project: ConvConfig,
+    /// Residual.
+    pub residual: bool,
+}
+
+/// PP-OCRv6's backbone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepVitConfig {
+    /// The stem.
+    pub stem: HgStemSpec,
+    /// The blocks.
+    pub blocks: Vec<RepVitBlockSpec>,
+}
+
+impl RepVitConfig {
+    /// The config of `net`.
+    pub fn of(net: &RepVitNet) -> Self {
+        let st = &net.stem;
+        RepVitConfig {
+            stem: HgStemSpec {
+                convs: [&st.stem1, &st.stem2a, &st.stem2b, &st.stem3, &st.stem4]
+                    .map(ConvConfig::of),
+            },
+            blocks: net
+                .blocks
+                .iter()
+                .map(|b| RepVitBlockSpec {
+                    dw: ConvConfig::of(&b.dw),
+                    se: b.se.as_ref().map(SqueezeExciteSpec::of),
+                    expand: ConvConfig::of(&b.expand),
+                    project: ConvConfig::of(&b.project),
+                    residual: b.residual,
+                })
+                .collect(),
+        }
+    }
+
+    /// The network (placeholder weights).
+    pub fn init(&self, device: &Device) -> RepVitNet {
+        let [stem1, stem2a, stem2b, stem3, stem4] = self.stem.convs.each_ref().map(|c| c.init(device));
+        RepVitNet {
+            stem: HgStem {
+                stem1,
+                stem2a,
+                stem2b,
+                stem3,
+                stem4,
+            },
+            blocks: self
+                .blocks
+                .iter()
+                .map(|b| RepVitBlock {
+                    dw: b.dw.init(device),
+                    se: b.se.as_ref().map(|s| s.init(device)),
+                    expand: b.expand.init(device),
+                    project: b.project.init(device),
+                    residual: b.residual,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Either backbone (untagged in `config.json`: a PP-OCRv4 file reads as before).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum BackboneConfig {
+    /// PPLCNetV3.
+    LcNetV3(LcNetV3Config),
+    /// PP-OCRv6's.
+    RepVit(RepVitConfig),
+}
+
+impl BackboneConfig {
+    /// The config of `b`.
+    pub fn of(b: &Backbone) -> Self {
+        match b {
+            Backbone::LcNetV3(n) => BackboneConfig::LcNetV3(LcNetV3Config::of(n)),
+            Backbone::RepVit(n) => BackboneConfig::RepVit(RepVitConfig::of(n)),
+        }
+    }
+
+    /// The backbone (placeholder weights).
+    pub fn init(&self, device: &Device) -> Backbone {
+        match self {
+            BackboneConfig::LcNetV3(c) => Backbone::LcNetV3(c.init(device)),
+            BackboneConfig::RepVit(c) => Backbone::RepVit(c.init(device)),
+        }
+    }
+}
+
 /// [`RseLayer`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RseLayerSpec {
+    /// PP-OCRv6's depthwise convolution before `conv`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dw: Option<ConvConfig>,
     /// The convolution.
     pub conv: ConvConfig,
     /// Its squeeze-excitation.
@@ -337,11 +451,13 @@ pub struct DbHeadConfig {
     /// `3 x 3` convolution.
     pub conv: ConvConfig,
     /// Its batch norm.
-    pub bn1: BatchNormSpec,
+    #[serde(default)]
+    pub bn1: Option<BatchNormSpec>,
     /// First upsampling.
     pub up1: ConvTransposeConfig,
     /// Its batch norm.
-    pub bn2: BatchNormSpec,
+    #[serde(default)]
+    pub bn2: Option<BatchNormSpec>,
     /// Second upsampling.
     pub up2: ConvTransposeConfig,
 }
@@ -351,7 +467,7 @@ pub struct DbHeadConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DbNetConfig {
     /// PPLCNetV3.
-    pub backbone: LcNetV3Config,
+    pub backbone: BackboneConfig,
     /// RSE-FPN lateral layers.
     pub lateral: Vec<RseLayerSpec>,
     /// RSE-FPN output layers.
@@ -364,19 +480,20 @@ impl DbNetConfig {
     /// The config of `net`.
     pub fn of(net: &DbNet) -> Self {
         let rse = |l: &RseLayer| RseLayerSpec {
+            dw: l.dw.as_ref().map(ConvConfig::of),
             conv: ConvConfig::of(&l.conv),
             se: SqueezeExciteSpec::of(&l.se),
         };
         let h = &net.head;
         DbNetConfig {
-            backbone: LcNetV3Config::of(&net.backbone),
+            backbone: BackboneConfig::of(&net.backbone),
             lateral: net.neck.lateral.iter().map(rse).collect(),
             output: net.neck.output.iter().map(rse).collect(),
             head: DbHeadConfig {
                 conv: ConvConfig::of(&h.conv),
-                bn1: BatchNormSpec::of(&h.bn1),
+                bn1: h.bn1.as_ref().map(BatchNormSpec::of),
                 up1: ConvTransposeConfig::of(&h.up1),
-                bn2: BatchNormSpec::of(&h.bn2),
+                bn2: h.bn2.as_ref().map(BatchNormSpec::of),
                 up2: ConvTransposeConfig::of(&h.up2),
             },
         }
@@ -385,6 +502,7 @@ impl DbNetConfig {
     /// The detector, its weights placeholders until loaded.
     pub fn init(&self, device: &Device) -> DbNet {
         let rse = |s: &RseLayerSpec| RseLayer {
+            dw: s.dw.as_ref().map(|c| c.init(device)),
             conv: s.conv.init(device),
             se: s.se.init(device),
         };
@@ -397,9 +515,9 @@ impl DbNetConfig {
             },
             head: DbHead {
                 conv: h.conv.init(device),
-                bn1: h.bn1.init(device),
+                bn1: h.bn1.as_ref().map(|b| b.init(device)),
                 up1: h.up1.init(device),
-                bn2: h.bn2.init(device),
+                bn2: h.bn2.as_ref().map(|b| b.init(device)),
                 up2: h.up2.init(device),
             },
         }
@@ -454,23 +572,40 @@ pub struct BlockSpec {
     pub fc2: LinearSpec,
 }
 
-/// The recognizer's architecture: `SvtrRecognizerConfig::of(&rec).init(device)` builds
-/// the same network (its CTC head sized for the dictionary it was saved with).
+fn block_spec(b: &Block) -> BlockSpec {
+    BlockSpec {
+        norm_epsilon: b.norm_epsilon,
+        norm1: LayerNormSpec::of(&b.norm1),
+        qkv: LinearSpec::of(&b.attn.qkv),
+        proj: LinearSpec::of(&b.attn.proj),
+        heads: b.attn.heads,
+        scale: b.attn.scale,
+        norm2: LayerNormSpec::of(&b.norm2),
+        fc1: LinearSpec::of(&b.fc1),
+        fc2: LinearSpec::of(&b.fc2),
+    }
+}
+
+fn block_init(b: &BlockSpec, device: &Device) -> Block {
+    Block {
+        norm_epsilon: b.norm_epsilon,
+        norm1: b.norm1.init(b.norm_epsilon, device),
+        attn: Attention {
+            qkv: b.qkv.init(device),
+            proj: b.proj.init(device),
+            heads: b.heads,
+            scale: b.scale,
+        },
+        norm2: b.norm2.init(b.norm_epsilon, device),
+        fc1: b.fc1.init(device),
+        fc2: b.fc2.init(device),
+    }
+}
+
+/// PP-OCRv4's `EncoderWithSVTR`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SvtrRecognizerConfig {
-    /// PPLCNetV3 (recognition variant).
-    pub backbone: LcNetV3Config,
-    /// Average pooling: kernel.
-    pub pool_kernel: [usize; 2],
-    /// Average pooling: stride.
-    pub pool_stride: [usize; 2],
-    /// Average pooling: padding.
-    pub pool_padding: PaddingConfig2d,
-    /// Average pooling: whether padding counts in the mean.
-    pub pool_count_include_pad: bool,
-    /// Average pooling: ceil mode.
-    pub pool_ceil_mode: bool,
-    /// SVTR neck: local convolutions before the blocks.
+pub struct SvtrNeckSpec {
+    /// Local convolutions before the blocks.
     pub conv1: ConvBnSwishSpec,
     /// Second local convolution.
     pub conv2: ConvBnSwishSpec,
@@ -486,6 +621,105 @@ pub struct SvtrRecognizerConfig {
     pub conv4: ConvBnSwishSpec,
     /// Last `1 x 1` convolution.
     pub conv1x1: ConvBnSwishSpec,
+}
+
+/// PP-OCRv6's recognizer neck.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShortcutSvtrNeckSpec {
+    /// The shortcut.
+    pub shortcut: ConvBnSwishSpec,
+    /// The local `1 x 1`.
+    pub local: ConvBnSwishSpec,
+    /// The local `1 x 7` depthwise.
+    pub local_dw: ConvBnSwishSpec,
+    /// Transformer blocks.
+    pub blocks: Vec<BlockSpec>,
+    /// Final layer norm.
+    pub norm: LayerNormSpec,
+    /// Its epsilon.
+    pub norm_epsilon: f64,
+}
+
+/// Either neck (untagged and flattened into the recognizer's config: a PP-OCRv4 file
+/// reads as before).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RecNeckConfig {
+    /// PP-OCRv4's.
+    Svtr(SvtrNeckSpec),
+    /// PP-OCRv6's.
+    Shortcut(ShortcutSvtrNeckSpec),
+}
+
+impl RecNeckConfig {
+    /// The config of `neck`.
+    pub fn of(neck: &RecNeck) -> Self {
+        match neck {
+            RecNeck::Svtr(n) => RecNeckConfig::Svtr(SvtrNeckSpec {
+                conv1: ConvBnSwishSpec::of(&n.conv1),
+                conv2: ConvBnSwishSpec::of(&n.conv2),
+                blocks: n.blocks.iter().map(block_spec).collect(),
+                norm: LayerNormSpec::of(&n.norm),
+                norm_epsilon: n.norm_epsilon,
+                conv3: ConvBnSwishSpec::of(&n.conv3),
+                conv4: ConvBnSwishSpec::of(&n.conv4),
+                conv1x1: ConvBnSwishSpec::of(&n.conv1x1),
+            }),
+            RecNeck::Shortcut(n) => RecNeckConfig::Shortcut(ShortcutSvtrNeckSpec {
+                shortcut: ConvBnSwishSpec::of(&n.shortcut),
+                local: ConvBnSwishSpec::of(&n.local),
+                local_dw: ConvBnSwishSpec::of(&n.local_dw),
+                blocks: n.blocks.iter().map(block_spec).collect(),
+                norm: LayerNormSpec::of(&n.norm),
+                norm_epsilon: n.norm_epsilon,
+            }),
+        }
+    }
+
+    /// The neck (placeholder weights).
+    pub fn init(&self, device: &Device) -> RecNeck {
+        match self {
+            RecNeckConfig::Svtr(c) => RecNeck::Svtr(SvtrNeck {
+                norm_epsilon: c.norm_epsilon,
+                conv1: c.conv1.init(device),
+                conv2: c.conv2.init(device),
+                blocks: c.blocks.iter().map(|b| block_init(b, device)).collect(),
+                norm: c.norm.init(c.norm_epsilon, device),
+                conv3: c.conv3.init(device),
+                conv4: c.conv4.init(device),
+                conv1x1: c.conv1x1.init(device),
+            }),
+            RecNeckConfig::Shortcut(c) => RecNeck::Shortcut(ShortcutSvtrNeck {
+                norm_epsilon: c.norm_epsilon,
+                shortcut: c.shortcut.init(device),
+                local: c.local.init(device),
+                local_dw: c.local_dw.init(device),
+                blocks: c.blocks.iter().map(|b| block_init(b, device)).collect(),
+                norm: c.norm.init(c.norm_epsilon, device),
+            }),
+        }
+    }
+}
+
+/// The recognizer's architecture: `SvtrRecognizerConfig::of(&rec).init(device)` builds
+/// the same network (its CTC head sized for the dictionary it was saved with).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SvtrRecognizerConfig {
+    /// The backbone (recognition variant).
+    pub backbone: BackboneConfig,
+    /// Average pooling: kernel.
+    pub pool_kernel: [usize; 2],
+    /// Average pooling: stride.
+    pub pool_stride: [usize; 2],
+    /// Average pooling: padding.
+    pub pool_padding: PaddingConfig2d,
+    /// Average pooling: whether padding counts in the mean.
+    pub pool_count_include_pad: bool,
+    /// Average pooling: ceil mode.
+    pub pool_ceil_mode: bool,
+    /// The neck.
+    #[serde(flatten)]
+    pub neck: RecNeckConfig,
     /// CTC head.
     pub head: LinearSpec,
 }
@@ -493,41 +727,19 @@ pub struct SvtrRecognizerConfig {
 impl SvtrRecognizerConfig {
     /// The config of `rec`.
     pub fn of(rec: &SvtrRecognizer) -> Self {
-        let n = &rec.neck;
         SvtrRecognizerConfig {
-            backbone: LcNetV3Config::of(&rec.backbone),
+            backbone: BackboneConfig::of(&rec.backbone),
             pool_kernel: rec.pool.kernel_size,
             pool_stride: rec.pool.stride,
             pool_padding: rec.pool.padding.clone(),
             pool_count_include_pad: rec.pool.count_include_pad,
             pool_ceil_mode: rec.pool.ceil_mode,
-            conv1: ConvBnSwishSpec::of(&n.conv1),
-            conv2: ConvBnSwishSpec::of(&n.conv2),
-            blocks: n
-                .blocks
-                .iter()
-                .map(|b| BlockSpec {
-                    norm_epsilon: b.norm_epsilon,
-                    norm1: LayerNormSpec::of(&b.norm1),
-                    qkv: LinearSpec::of(&b.attn.qkv),
-                    proj: LinearSpec::of(&b.attn.proj),
-                    heads: b.attn.heads,
-                    scale: b.attn.scale,
-                    norm2: LayerNormSpec::of(&b.norm2),
-                    fc1: LinearSpec::of(&b.fc1),
-                    fc2: LinearSpec::of(&b.fc2),
-                })
-                .collect(),
-            norm: LayerNormSpec::of(&n.norm),
-            norm_epsilon: n.norm_epsilon,
-            conv3: ConvBnSwishSpec::of(&n.conv3),
-            conv4: ConvBnSwishSpec::of(&n.conv4),
-            conv1x1: ConvBnSwishSpec::of(&n.conv1x1),
+            neck: RecNeckConfig::of(&rec.neck),
             head: LinearSpec::of(&rec.head),
         }
     }
 
-    /// The recognizer, its weights placeholders until loaded.
+    /// The network (placeholder weights).
     pub fn init(&self, device: &Device) -> SvtrRecognizer {
         SvtrRecognizer {
             backbone: self.backbone.init(device),
@@ -537,32 +749,7 @@ impl SvtrRecognizerConfig {
                 .with_count_include_pad(self.pool_count_include_pad)
                 .with_ceil_mode(self.pool_ceil_mode)
                 .init(),
-            neck: SvtrNeck {
-                norm_epsilon: self.norm_epsilon,
-                conv1: self.conv1.init(device),
-                conv2: self.conv2.init(device),
-                blocks: self
-                    .blocks
-                    .iter()
-                    .map(|b| Block {
-                        norm_epsilon: b.norm_epsilon,
-                        norm1: b.norm1.init(b.norm_epsilon, device),
-                        attn: Attention {
-                            qkv: b.qkv.init(device),
-                            proj: b.proj.init(device),
-                            heads: b.heads,
-                            scale: b.scale,
-                        },
-                        norm2: b.norm2.init(b.norm_epsilon, device),
-                        fc1: b.fc1.init(device),
-                        fc2: b.fc2.init(device),
-                    })
-                    .collect(),
-                norm: self.norm.init(self.norm_epsilon, device),
-                conv3: self.conv3.init(device),
-                conv4: self.conv4.init(device),
-                conv1x1: self.conv1x1.init(device),
-            },
+            neck: self.neck.init(device),
             head: self.head.init(device),
         }
     }

@@ -17,19 +17,29 @@ use crate::onnx::{OnnxModel, OnnxNode};
 pub(crate) struct Cursor<'a> {
     model: &'a OnnxModel,
     nodes: Vec<&'a OnnxNode>,
+    /// `Identity` outputs and what they pass on (newer exports route every weight
+    /// through one).
+    alias: std::collections::HashMap<&'a str, &'a str>,
     at: usize,
     device: Device,
 }
 
 impl<'a> Cursor<'a> {
     pub(crate) fn new(model: &'a OnnxModel, device: &Device) -> Self {
+        let alias = model
+            .nodes
+            .iter()
+            .filter(|n| n.op_type == "Identity" && n.inputs.len() == 1 && n.outputs.len() == 1)
+            .map(|n| (n.outputs[0].as_str(), n.inputs[0].as_str()))
+            .collect();
         Cursor {
             model,
             nodes: model
                 .nodes
                 .iter()
-                .filter(|n| n.op_type != "Constant")
+                .filter(|n| n.op_type != "Constant" && n.op_type != "Identity")
                 .collect(),
+            alias,
             at: 0,
             device: device.clone(),
         }
@@ -73,7 +83,27 @@ impl<'a> Cursor<'a> {
         self.at == self.nodes.len()
     }
 
+    /// The value an `Identity` chain passes on as `name`.
+    fn resolve<'n>(&self, mut name: &'n str) -> &'n str
+    where
+        'a: 'n,
+    {
+        for _ in 0..64 {
+            match self.alias.get(name) {
+                Some(&up) => name = up,
+                None => break,
+            }
+        }
+        name
+    }
+
+    /// The stored tensor a node input names, through `Identity` nodes.
+    fn stored(&self, name: &str) -> Option<&'a crate::onnx::OnnxTensor> {
+        self.model.tensors.get(self.resolve(name))
+    }
+
     fn tensor<const D: usize>(&self, name: &str) -> Result<(Tensor<D>, Vec<usize>)> {
+        let name = self.resolve(name);
         let (dims, values) = self.model.f32(name)?;
         let t = Tensor::<1>::from_data(
             TensorData::new(values.to_vec(), [values.len()]),
@@ -93,7 +123,12 @@ impl<'a> Cursor<'a> {
         let model = self.model;
         node.inputs
             .iter()
-            .find_map(|i| model.tensors.get_key_value(i).map(|(k, _)| k.as_str()))
+            .find_map(|i| {
+                model
+                    .tensors
+                    .get_key_value(self.resolve(i))
+                    .map(|(k, _)| k.as_str())
+            })
             .ok_or_else(|| self.fail(format!("{} without {what}", node.op_type)))
     }
 
@@ -117,8 +152,24 @@ impl<'a> Cursor<'a> {
         let groups = n.int("group", 1) as usize;
         let k = n.ints("kernel_shape", &[dims[2] as i64, dims[3] as i64]);
         let s = n.ints("strides", &[1, 1]);
-        let p = n.ints("pads", &[0, 0, 0, 0]);
         let d = n.ints("dilations", &[1, 1]);
+        let p = match n.attributes.get("auto_pad") {
+            Some(crate::onnx::Attribute::Bytes(b)) if b.as_slice() == b"SAME_UPPER" => {
+                // Stride 1 only: the total padding k - 1, the odd pixel at the end.
+                if s.iter().any(|&v| v != 1) || d.iter().any(|&v| v != 1) {
+                    return Err(self.fail("SAME_UPPER padding with stride or dilation"));
+                }
+                let total = |i: usize| k.get(i).copied().unwrap_or(1) - 1;
+                vec![total(0) / 2, total(1) / 2, total(0) - total(0) / 2, total(1) - total(1) / 2]
+            }
+            Some(crate::onnx::Attribute::Bytes(b)) if !b.is_empty() && b.as_slice() != b"NOTSET" => {
+                return Err(self.fail(format!(
+                    "auto_pad {} is not supported",
+                    String::from_utf8_lossy(b)
+                )));
+            }
+            _ => n.ints("pads", &[0, 0, 0, 0]),
+        };
         let to = |v: &[i64], i: usize| v.get(i).copied().unwrap_or(0).max(0) as usize;
         let mut conv = Conv2dConfig::new([dims[1] * groups, dims[0]], [to(&k, 0), to(&k, 1)])
             .with_stride([to(&s, 0), to(&s, 1)])
@@ -136,8 +187,27 @@ impl<'a> Cursor<'a> {
         conv.weight = Param::from_tensor(weight.detach());
         if let Some(b) = n.inputs.get(2) {
             conv.bias = Some(Param::from_tensor(self.tensor::<1>(b)?.0.detach()));
+        } else if let Some(bias) = self.channel_bias(dims[0]) {
+            // Newer exports add the bias in a separate node: a stored `[1, C, 1, 1]`.
+            let (b, _) = self.tensor::<4>(bias)?;
+            self.at += 1;
+            conv.bias = Some(Param::from_tensor(b.reshape([dims[0]]).detach()));
         }
         Ok(conv)
+    }
+
+    /// When the next node is an `Add` of a stored `[1, channels, 1, 1]` tensor (a
+    /// convolution's bias written apart), that tensor's name.
+    fn channel_bias(&self, channels: usize) -> Option<&'a str> {
+        let n = self.nodes.get(self.at).filter(|n| n.op_type == "Add")?;
+        n.inputs.iter().find_map(|i| {
+            let name = self.resolve(i);
+            self.model
+                .tensors
+                .get_key_value(name)
+                .filter(|(_, t)| t.dims == [1, channels, 1, 1])
+                .map(|(k, _)| k.as_str())
+        })
     }
 
     /// A `ConvTranspose` node followed by the `Add` of its bias (paddle2onnx writes the
@@ -264,7 +334,7 @@ impl<'a> Cursor<'a> {
     pub(crate) fn scalar_input(&self, node: &OnnxNode) -> Result<f32> {
         node.inputs
             .iter()
-            .find_map(|i| match self.model.tensors.get(i) {
+            .find_map(|i| match self.stored(i) {
                 Some(t) => match &t.data {
                     crate::onnx::TensorData::F32(v) if v.len() == 1 => Some(v[0]),
                     _ => None,
@@ -312,18 +382,50 @@ impl<'a> Cursor<'a> {
         Ok((ln, f64::from(eps)))
     }
 
-    /// Swish as paddle2onnx writes it: `Mul` by 1, `Sigmoid`, `Mul`.
+    /// Swish as paddle2onnx writes it: `Mul` by 1 (older exports), `Sigmoid`, `Mul`.
     pub(crate) fn swish(&mut self) -> Result<()> {
-        for op in ["Mul", "Sigmoid", "Mul"] {
+        if self.next_is("Mul") {
+            self.expect("Mul")?;
+        }
+        for op in ["Sigmoid", "Mul"] {
             self.expect(op)?;
         }
         Ok(())
     }
 
-    /// A squeeze-excitation block: `GlobalAveragePool`, `Conv`, `Relu`, `Conv`,
-    /// `HardSigmoid` (its slope returned), `Mul`.
+    /// The exact GELU spelled out: `Div` by sqrt 2, `Erf`, `Add` 1, `Mul`, `Mul` 0.5.
+    pub(crate) fn gelu(&mut self) -> Result<()> {
+        for op in ["Div", "Erf", "Add", "Mul", "Mul"] {
+            self.expect(op)?;
+        }
+        Ok(())
+    }
+
+    /// Whether the next node is a `Conv` over every channel apart (depthwise).
+    pub(crate) fn next_is_depthwise(&self) -> bool {
+        self.nodes.get(self.at).is_some_and(|n| {
+            n.op_type == "Conv"
+                && n.int("group", 1) > 1
+                && n.inputs
+                    .get(1)
+                    .and_then(|w| self.stored(w))
+                    .is_some_and(|t| t.dims.get(1) == Some(&1) && t.dims.first() == Some(&(n.int("group", 1) as usize)))
+        })
+    }
+
+    /// The operator `k` nodes ahead (0: the next one).
+    pub(crate) fn peek(&self, k: usize) -> Option<&'a str> {
+        self.nodes.get(self.at + k).map(|n| n.op_type.as_str())
+    }
+
+    /// A squeeze-excitation block: `GlobalAveragePool` (or `ReduceMean` over height and
+    /// width), `Conv`, `Relu`, `Conv`, `HardSigmoid` (its slope returned), `Mul`.
     pub(crate) fn squeeze_excite(&mut self) -> Result<(Conv2d, Conv2d, f64)> {
-        self.expect("GlobalAveragePool")?;
+        if self.next_is("ReduceMean") {
+            self.expect("ReduceMean")?;
+        } else {
+            self.expect("GlobalAveragePool")?;
+        }
         let reduce = self.conv()?;
         self.expect("Relu")?;
         let expand = self.conv()?;

@@ -25,6 +25,21 @@ use crate::rec::SvtrRecognizer;
 pub const DET_FILE: &str = "ch_PP-OCRv4_det_infer.onnx";
 /// The recognizer's file (its dictionary is in its metadata).
 pub const REC_FILE: &str = "ch_PP-OCRv4_rec_infer.onnx";
+/// File names of the PP-OCRv6 small models (`scripts/assets.sh` fetches them from
+/// `rapidocr==3.10.0` into `assets/rapidocr-3.10.0`).
+pub const V6_DET_FILE: &str = "PP-OCRv6_det_small.onnx";
+/// PP-OCRv6's recognizer (its 18,708-character dictionary in its metadata).
+pub const V6_REC_FILE: &str = "PP-OCRv6_rec_small.onnx";
+
+/// The detector and recognizer files of a weights folder: PP-OCRv6's when it holds them,
+/// else PP-OCRv4's.
+pub fn model_files(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    if dir.join(V6_DET_FILE).exists() || dir.join(V6_REC_FILE).exists() {
+        (dir.join(V6_DET_FILE), dir.join(V6_REC_FILE))
+    } else {
+        (dir.join(DET_FILE), dir.join(REC_FILE))
+    }
+}
 
 /// How the detector's input size is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,16 +204,18 @@ fn snap32(v: u32, ratio: f64) -> u32 {
 }
 
 impl Ocr {
-    /// Loads the detector and recognizer from a folder holding [`DET_FILE`] and
-    /// [`REC_FILE`].
+    /// Loads the detector and recognizer from a weights folder: PP-OCRv6's
+    /// ([`V6_DET_FILE`], [`V6_REC_FILE`]: `assets/rapidocr-3.10.0`) or PP-OCRv4's
+    /// ([`DET_FILE`], [`REC_FILE`]: `assets/rapidocr-1.4.4`), as [`model_files`] finds them.
     ///
     /// # Errors
     /// [`crate::Error::Core`] for a missing or unreadable file, [`crate::Error::Weights`]
     /// for a corrupt one or another architecture.
     pub fn from_pretrained(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
         let dir = dir.as_ref();
-        let det = DbNet::from_onnx(dir.join(DET_FILE), device)?;
-        let (rec, dict) = SvtrRecognizer::from_onnx(dir.join(REC_FILE), device)?;
+        let (det_file, rec_file) = model_files(dir);
+        let det = DbNet::from_onnx(det_file, device)?;
+        let (rec, dict) = SvtrRecognizer::from_onnx(rec_file, device)?;
         Ok(Ocr {
             det,
             rec,
@@ -324,11 +341,11 @@ impl Ocr {
     ) -> Result<Self> {
         let (pretrained, dir) = (pretrained.as_ref(), dir.as_ref());
         if dir.join(crate::rec::FINETUNED_WEIGHTS).exists() {
-            let (rec, dict) = SvtrRecognizer::load(pretrained.join(REC_FILE), dir, &self.device)?;
+            let (rec, dict) = SvtrRecognizer::load(model_files(pretrained).1, dir, &self.device)?;
             self = self.with_recognizer(rec, dict);
         }
         if dir.join(crate::det::FINETUNED_WEIGHTS).exists() {
-            let det = DbNet::load(pretrained.join(DET_FILE), dir, &self.device)?;
+            let det = DbNet::load(model_files(pretrained).0, dir, &self.device)?;
             self = self.with_detector(det);
         }
         Ok(self)

@@ -21,7 +21,9 @@ pub(crate) fn save<M: Module + Clone>(module: &M, path: &Path) -> Result<()> {
         .file_name()
         .map_or_else(|| "weights".into(), |n| n.to_string_lossy());
     let partial = path.with_file_name(format!(".{name}.partial"));
-    let mut store = SafetensorsStore::from_file(&partial).metadata("format", "pt");
+    let mut store = SafetensorsStore::from_file(&partial)
+        .metadata("format", "pt")
+        .skip_enum_variants(true);
     module
         .clone()
         .save_into(&mut store)
@@ -45,7 +47,7 @@ pub(crate) fn load<M: Module>(mut module: M, path: &Path) -> Result<M> {
         )
         .into());
     }
-    let mut store = SafetensorsStore::from_file(path);
+    let mut store = SafetensorsStore::from_file(path).skip_enum_variants(true);
     let applied = module
         .load_from(&mut store)
         .map_err(|e| Error::weights(path, e.to_string()))?;

@@ -9,9 +9,12 @@ use crate::conv::conv2d;
 use crate::error::Result;
 use crate::graph::Cursor;
 
-/// `RSELayer` with shortcut: `y = conv(x); y + se(y)`.
+/// `RSELayer` with shortcut: `y = conv(x); y + se(y)`; in PP-OCRv6's output layers a
+/// large depthwise convolution comes first.
 #[derive(Module, Debug)]
 pub struct RseLayer {
+    /// PP-OCRv6's output layers: a `7 x 7` depthwise convolution (with bias) before `conv`.
+    pub dw: Option<Conv2d>,
     /// The convolution (no bias).
     pub conv: Conv2d,
     /// Its squeeze-excitation.
@@ -21,15 +24,24 @@ pub struct RseLayer {
 impl RseLayer {
     /// `x`: `[N, C_in, H, W]` -> `[N, C_out, H, W]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let x = match &self.dw {
+            Some(dw) => conv2d(dw, x),
+            None => x,
+        };
         let y = conv2d(&self.conv, x);
         y.clone().add(self.se.forward(y))
     }
 
     fn read(g: &mut Cursor<'_>) -> Result<Self> {
+        let dw = if g.next_is_depthwise() {
+            Some(g.conv()?)
+        } else {
+            None
+        };
         let conv = g.conv()?;
         let se = SqueezeExcite::read(g)?;
         g.expect("Add")?;
-        Ok(RseLayer { conv, se })
+        Ok(RseLayer { dw, conv, se })
     }
 }
 

@@ -11,9 +11,9 @@ use burn::nn::pool::{AvgPool2d, AvgPool2dConfig};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Tensor};
 
-pub use svtr::{Attention, Block, ConvBnSwish, SvtrNeck};
+pub use svtr::{Attention, Block, ConvBnSwish, ShortcutSvtrNeck, SvtrNeck};
 
-use crate::det::LcNetV3;
+use crate::det::Backbone;
 use crate::dict::CharDict;
 use crate::error::{Error, Result};
 use crate::graph::Cursor;
@@ -24,15 +24,34 @@ pub const FINETUNED_WEIGHTS: &str = "rec.safetensors";
 /// File name of a fine-tuned recognizer's dictionary.
 pub const FINETUNED_DICT: &str = "rec_dict.txt";
 
+/// The recognizer's neck.
+#[derive(Module, Debug)]
+pub enum RecNeck {
+    /// PP-OCRv4's `EncoderWithSVTR`.
+    Svtr(SvtrNeck),
+    /// PP-OCRv6's.
+    Shortcut(ShortcutSvtrNeck),
+}
+
+impl RecNeck {
+    /// `[N, C, 1, T]` -> `[N, T, D]`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<3> {
+        match self {
+            RecNeck::Svtr(n) => n.forward(x),
+            RecNeck::Shortcut(n) => n.forward(x),
+        }
+    }
+}
+
 /// The recognizer.
 #[derive(Module, Debug)]
 pub struct SvtrRecognizer {
-    /// PPLCNetV3 (recognition variant).
-    pub backbone: LcNetV3,
+    /// PPLCNetV3, recognition variant (PP-OCRv4), or PP-OCRv6's backbone.
+    pub backbone: Backbone,
     /// `3 x 2` average pooling that brings the height to 1.
     pub pool: AvgPool2d,
-    /// `EncoderWithSVTR`.
-    pub neck: SvtrNeck,
+    /// The neck.
+    pub neck: RecNeck,
     /// CTC head: `120 -> classes`.
     pub head: Linear,
 }
@@ -175,7 +194,7 @@ impl SvtrRecognizer {
     /// [`Error::Weights`] when the graph is not this architecture.
     pub(crate) fn from_model(model: &OnnxModel, device: &Device) -> Result<Self> {
         let mut g = Cursor::new(model, device);
-        let backbone = LcNetV3::read(&mut g, false)?;
+        let backbone = Backbone::read(&mut g, false)?;
         let pool_node = g.expect("AveragePool")?;
         let k = pool_node.ints("kernel_shape", &[3, 2]);
         let s = pool_node.ints("strides", &k);
@@ -183,13 +202,16 @@ impl SvtrRecognizer {
         let pool = AvgPool2dConfig::new([to(&k, 0), to(&k, 1)])
             .with_strides([to(&s, 0), to(&s, 1)])
             .init();
-        let neck = SvtrNeck::read(&mut g)?;
+        let neck = match backbone {
+            Backbone::LcNetV3(_) => RecNeck::Svtr(SvtrNeck::read(&mut g)?),
+            Backbone::RepVit(_) => RecNeck::Shortcut(ShortcutSvtrNeck::read(&mut g)?),
+        };
         let head = g.linear()?;
         g.expect("Softmax")?;
         if !g.finished() {
             return Err(Error::weights(
                 &model.path,
-                "nodes left after the CTC head: not the PP-OCRv4 recognizer",
+                "nodes left after the CTC head: not a PP-OCR v4 or v6 recognizer",
             ));
         }
         Ok(SvtrRecognizer {

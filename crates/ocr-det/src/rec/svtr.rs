@@ -81,6 +81,13 @@ impl Attention {
         g.skip_plumbing();
         let mul = g.expect("Mul")?;
         let scale = f64::from(g.scalar_input(mul)?);
+        // Newer exports add 0 after the scaling.
+        if g.next_is("Add") {
+            let add = g.expect("Add")?;
+            if g.scalar_input(add)? != 0.0 {
+                return Err(g.fail("the query's scaling adds something other than 0"));
+            }
+        }
         g.skip_plumbing();
         g.expect("MatMul")?;
         g.expect("Softmax")?;
@@ -223,6 +230,70 @@ impl SvtrNeck {
             conv3,
             conv4,
             conv1x1,
+        })
+    }
+}
+
+/// PP-OCRv6's recognizer neck: a `1 x 1` shortcut beside a `1 x 1` and a `1 x 7`
+/// depthwise local branch (summed), global-attention blocks over the time steps, and the
+/// shortcut added back. Every convolution with batch norm and swish.
+#[derive(Module, Debug)]
+pub struct ShortcutSvtrNeck {
+    /// The final norm's epsilon.
+    #[module(skip)]
+    pub norm_epsilon: f64,
+    /// `1 x 1`, `C_in -> D`: the shortcut.
+    pub shortcut: ConvBnSwish,
+    /// `1 x 1`, `C_in -> D`.
+    pub local: ConvBnSwish,
+    /// `1 x 7` depthwise over `local`'s output, added to it.
+    pub local_dw: ConvBnSwish,
+    /// Transformer blocks.
+    pub blocks: Vec<Block>,
+    /// The final norm.
+    pub norm: LayerNorm,
+}
+
+impl ShortcutSvtrNeck {
+    /// `x`: `[N, C_in, 1, T]` -> `[N, T, D]`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<3> {
+        let short = self.shortcut.forward(x.clone());
+        let z = self.local.forward(x);
+        let z = z.clone().add(self.local_dw.forward(z));
+        let [n, c, hh, w] = z.dims();
+        let mut seq = z.reshape([n, c, hh * w]).swap_dims(1, 2);
+        for b in &self.blocks {
+            seq = b.forward(seq);
+        }
+        let seq = self.norm.forward(seq);
+        let z = seq.reshape([n, hh, w, c]).permute([0, 3, 1, 2]).add(short);
+        z.reshape([n, c, hh * w]).swap_dims(1, 2)
+    }
+
+    pub(crate) fn read(g: &mut Cursor<'_>) -> Result<Self> {
+        let shortcut = ConvBnSwish::read(g)?;
+        let local = ConvBnSwish::read(g)?;
+        let local_dw = ConvBnSwish::read(g)?;
+        g.expect("Add")?;
+        g.skip_plumbing();
+        let mut blocks = Vec::new();
+        while g.next_are(&["ReduceMean", "Sub"]) && blocks.len() < 16 {
+            if !g.norm_then_attention() {
+                break;
+            }
+            blocks.push(Block::read(g)?);
+        }
+        let (norm, norm_epsilon) = g.layer_norm()?;
+        g.skip_plumbing();
+        g.expect("Add")?;
+        g.skip_plumbing();
+        Ok(ShortcutSvtrNeck {
+            norm_epsilon,
+            shortcut,
+            local,
+            local_dw,
+            blocks,
+            norm,
         })
     }
 }
