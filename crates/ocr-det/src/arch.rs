@@ -381,7 +381,8 @@ impl RepVitConfig {
 
     /// The network (placeholder weights).
     pub fn init(&self, device: &Device) -> RepVitNet {
-        let [stem1, stem2a, stem2b, stem3, stem4] = self.stem.convs.each_ref().map(|c| c.init(device));
+        let [stem1, stem2a, stem2b, stem3, stem4] =
+            self.stem.convs.each_ref().map(|c| c.init(device));
         RepVitNet {
             stem: HgStem {
                 stem1,

@@ -160,9 +160,16 @@ impl<'a> Cursor<'a> {
                     return Err(self.fail("SAME_UPPER padding with stride or dilation"));
                 }
                 let total = |i: usize| k.get(i).copied().unwrap_or(1) - 1;
-                vec![total(0) / 2, total(1) / 2, total(0) - total(0) / 2, total(1) - total(1) / 2]
+                vec![
+                    total(0) / 2,
+                    total(1) / 2,
+                    total(0) - total(0) / 2,
+                    total(1) - total(1) / 2,
+                ]
             }
-            Some(crate::onnx::Attribute::Bytes(b)) if !b.is_empty() && b.as_slice() != b"NOTSET" => {
+            Some(crate::onnx::Attribute::Bytes(b))
+                if !b.is_empty() && b.as_slice() != b"NOTSET" =>
+            {
                 return Err(self.fail(format!(
                     "auto_pad {} is not supported",
                     String::from_utf8_lossy(b)
@@ -409,7 +416,10 @@ impl<'a> Cursor<'a> {
                 && n.inputs
                     .get(1)
                     .and_then(|w| self.stored(w))
-                    .is_some_and(|t| t.dims.get(1) == Some(&1) && t.dims.first() == Some(&(n.int("group", 1) as usize)))
+                    .is_some_and(|t| {
+                        t.dims.get(1) == Some(&1)
+                            && t.dims.first() == Some(&(n.int("group", 1) as usize))
+                    })
         })
     }
 

@@ -65,7 +65,7 @@ pub use det::DbNet;
 pub use dict::{CharDict, look_alike};
 pub use error::{Error, Result};
 pub use ocr::{
-    DET_FILE, LimitType, Ocr, OcrConfig, REC_FILE, TextLine, V6_DET_FILE, V6_REC_FILE,
-    model_files, recognize_lines,
+    DET_FILE, LimitType, Ocr, OcrConfig, REC_FILE, TextLine, V6_DET_FILE, V6_REC_FILE, model_files,
+    recognize_lines,
 };
 pub use rec::SvtrRecognizer;

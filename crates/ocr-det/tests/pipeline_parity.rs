@@ -1,8 +1,9 @@
-//! The whole pipeline against rapidocr-onnxruntime 1.4.4 run in Python
-//! (`scripts/golden/ocr-pipeline.sh`; direction classifier off on both sides) on 20 real
-//! SROIE receipts and 8 synthetic Philippine receipts (`tests/golden/synth`, one per
-//! synth-docs template): boxes with IoU >= 0.95 against rapidocr's, and the same text.
-//! The bar: at least 98% of lines with the same box and text.
+//! The whole pipeline against rapidocr run in Python on 20 real SROIE receipts and 8
+//! synthetic Philippine receipts (`tests/golden/synth`, one per synth-docs template),
+//! direction classifier off on both sides: PP-OCRv4 against rapidocr-onnxruntime 1.4.4
+//! (`scripts/golden/ocr-pipeline.sh`), PP-OCRv6 small against rapidocr 3.10.0
+//! (`scripts/golden/ocr-pipeline-v6.sh`). A line matches when its box has IoU >= 0.95
+//! against rapidocr's and its text is the same. The issues' bar: at least 98% of lines.
 //!
 //! What makes this possible is following OpenCV and pyclipper to the bit where rapidocr
 //! truncates floats to pixels (`min_area_rect`: `cv2.minAreaRect` in single precision;
@@ -23,13 +24,22 @@ fn root() -> PathBuf {
 
 #[test]
 fn pipeline_matches_rapidocr_on_28_receipts() {
+    matches_rapidocr("assets/rapidocr-1.4.4", "pipeline.json");
+}
+
+#[test]
+fn ppocr_v6_pipeline_matches_rapidocr_3_10_on_28_receipts() {
+    matches_rapidocr("assets/rapidocr-3.10.0", "pipeline_v6.json");
+}
+
+fn matches_rapidocr(weights: &str, fixture: &str) {
     let sroie = root().join("../shared/data/sroie-dev/img");
     let synth = root().join("crates/ocr-det/tests/golden");
     let golden: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("crates/ocr-det/tests/golden/pipeline.json")).unwrap(),
+        &std::fs::read_to_string(root().join("crates/ocr-det/tests/golden").join(fixture)).unwrap(),
     )
     .unwrap();
-    let ocr = Ocr::from_pretrained(root().join("assets/rapidocr-1.4.4"), &Device::flex()).unwrap();
+    let ocr = Ocr::from_pretrained(root().join(weights), &Device::flex()).unwrap();
     let (mut want_lines, mut got_lines, mut same_box, mut same_text) = (0, 0, 0, 0);
     // Lines and lines with the same box and text, for SROIE and for synthetic receipts.
     let mut by_source = [[0usize; 2]; 2];
