@@ -84,6 +84,7 @@ fn main() -> anyhow::Result<()> {
     let a = Args::parse();
     let device = DeviceSpec::from_arg_or_env(a.device.as_deref())?.device()?;
     let base = Ocr::from_pretrained(&a.weights, &device)?;
+    let base_generation = base.det.backbone.generation();
     let (receipts, plan) = (
         GeneratorConfig::philippine_receipts(),
         SynthesisPlan::default(),
@@ -191,9 +192,14 @@ fn main() -> anyhow::Result<()> {
         meta = meta.metric(&format!("{set}_line_accuracy"), f.rec.acc);
     }
     let registry = Registry::open(a.out.join("registry"))?;
-    let version = registry.register_written("ppocrv4-receipts", meta, |dir| ocr.save(dir))?;
+    // "ppocrv4-receipts" or "ppocrv6-receipts", after the base.
+    let model = format!(
+        "{}-receipts",
+        base_generation.to_lowercase().replace('-', "")
+    );
+    let version = registry.register_written(&model, meta, |dir| ocr.save(dir))?;
     let rule = PromotionRule::new("synthetic_line_accuracy", Goal::Maximize, 0.0);
-    let decision = registry.promote_if_improved("ppocrv4-receipts", version.version, &rule)?;
+    let decision = registry.promote_if_improved(&model, version.version, &rule)?;
     println!("registered v{}: {decision:?}", version.version);
     Ok(())
 }

@@ -31,7 +31,8 @@ struct Args {
     /// The SROIE folder (`img/*.jpg`, `box/*.csv`).
     #[arg(long, default_value = "../shared/data/sroie-dev")]
     sroie: PathBuf,
-    /// The PP-OCRv4 weights folder.
+    /// The weights folder: PP-OCRv4 (`assets/rapidocr-1.4.4`) or PP-OCRv6
+    /// (`assets/rapidocr-3.10.0`).
     #[arg(long, default_value = "assets/rapidocr-1.4.4")]
     weights: PathBuf,
     /// Score on a synth-docs dataset folder (its `det_gt.txt`) instead, case kept: how
@@ -49,6 +50,10 @@ struct Args {
     /// `{"box": [[x, y] x 4], "text": ...}`.
     #[arg(long = "other")]
     others: Vec<String>,
+    /// Read with this weights folder's detector instead (PP-OCRv4's detector with
+    /// PP-OCRv6's recognizer, say).
+    #[arg(long)]
+    det_weights: Option<PathBuf>,
     /// A fine-tuned model folder (a registry version): it replaces the pretrained parts.
     #[arg(long)]
     finetuned: Option<PathBuf>,
@@ -86,6 +91,10 @@ fn main() -> anyhow::Result<()> {
         Some(dir) => Ocr::load(dir, &device)?,
         None => Ocr::from_pretrained(&args.weights, &device)?,
     };
+    let ocr = match &args.det_weights {
+        Some(dir) => ocr.with_detector(Ocr::from_pretrained(dir, &device)?.det),
+        None => ocr,
+    };
     let started = Instant::now();
     let ours = read_pages(&ocr, root, &gt)?;
     let per_image = started.elapsed().as_secs_f64() / gt.len().max(1) as f64;
@@ -112,7 +121,13 @@ fn main() -> anyhow::Result<()> {
             println!("  {n:>4}  {edit:?}");
         }
     }
-    let mut systems = vec![("whetstone (PP-OCRv4 in burn)".to_owned(), ours)];
+    let (det, rec) = (ocr.det.backbone.generation(), ocr.rec.backbone.generation());
+    let name = if det == rec {
+        format!("whetstone ({det} in burn)")
+    } else {
+        format!("whetstone ({det} det, {rec} rec)")
+    };
+    let mut systems = vec![(name, ours)];
     for o in &args.others {
         let (name, path) = o.split_once('=').context("--other takes name=path.json")?;
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
