@@ -409,6 +409,10 @@ impl RepVitConfig {
 /// Either backbone (untagged in `config.json`: a PP-OCRv4 file reads as before).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per network, built once: the size difference costs nothing"
+)]
 pub enum BackboneConfig {
     /// PPLCNetV3.
     LcNetV3(LcNetV3Config),
@@ -645,6 +649,10 @@ pub struct ShortcutSvtrNeckSpec {
 /// reads as before).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per network, built once: the size difference costs nothing"
+)]
 pub enum RecNeckConfig {
     /// PP-OCRv4's.
     Svtr(SvtrNeckSpec),

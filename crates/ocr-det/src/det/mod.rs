@@ -28,6 +28,10 @@ pub const FINETUNED_WEIGHTS: &str = "det.safetensors";
 /// A PP-OCR backbone: PP-OCRv4's PPLCNetV3 or PP-OCRv6's RepViT-style network. (Saved
 /// weights leave the variant out of their names: `backbone.stem...` either way.)
 #[derive(Module, Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per network, built once: the size difference costs nothing"
+)]
 pub enum Backbone {
     /// PPLCNetV3 (PP-OCRv4).
     LcNetV3(LcNetV3),

@@ -26,6 +26,10 @@ pub const FINETUNED_DICT: &str = "rec_dict.txt";
 
 /// The recognizer's neck.
 #[derive(Module, Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per network, built once: the size difference costs nothing"
+)]
 pub enum RecNeck {
     /// PP-OCRv4's `EncoderWithSVTR`.
     Svtr(SvtrNeck),
