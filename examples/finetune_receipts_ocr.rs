@@ -69,6 +69,9 @@ struct Args {
     /// Shrink ratio of the detector's DB targets (default: the recipe's).
     #[arg(long)]
     det_shrink: Option<f64>,
+    /// The detector's probability-map loss: the DB paper's balanced BCE instead of dice.
+    #[arg(long)]
+    det_bce: bool,
     /// Train the detector on the real receipts alone (without the synthetic pages).
     #[arg(long)]
     det_real_only: bool,
@@ -136,13 +139,17 @@ fn main() -> anyhow::Result<()> {
         if let Some(r) = a.det_shrink {
             config.labels.shrink_ratio = r;
         }
+        if a.det_bce {
+            config.shrink_loss = whet_ocr_det::train::ShrinkLoss::BalancedBce;
+        }
         let recipe = DetFinetune::new(config);
         let name = format!(
-            "detector-steps{}-sroie{}-shrink{:?}{}",
+            "detector-steps{}-sroie{}-shrink{:?}{}{}",
             a.det_steps,
             a.sroie_train,
             a.det_shrink,
-            if a.det_real_only { "-real" } else { "" }
+            if a.det_real_only { "-real" } else { "" },
+            if a.det_bce { "-bce" } else { "" }
         );
         det = recipe.run(&base, &data, run(&name)?)?.if_better();
     }

@@ -19,7 +19,8 @@ use crate::det::DbNet;
 use crate::error::{Error, Result};
 use crate::ocr::Ocr;
 use crate::train::{
-    DbLabelConfig, DbTrainNet, DetAugment, DetItem, det_batch, det_crop, det_step, load_det_labels,
+    DbLabelConfig, DbTrainNet, DetAugment, DetItem, ShrinkLoss, det_batch, det_crop, det_step,
+    load_det_labels,
 };
 
 /// Labelled pages to train on and to validate with.
@@ -89,6 +90,9 @@ pub struct DetFinetuneConfig {
     /// Let batch norms re-estimate their statistics (kept by default).
     #[serde(default)]
     pub train_statistics: bool,
+    /// The loss on the probability map (dice, as PaddleOCR trains PP-OCRv4's detector).
+    #[serde(default)]
+    pub shrink_loss: ShrinkLoss,
 }
 
 impl DetFinetuneConfig {
@@ -128,6 +132,7 @@ impl DetFinetuneConfig {
             },
             train_backbone: false,
             train_statistics: false,
+            shrink_loss: ShrinkLoss::Dice,
         }
     }
 }
@@ -234,6 +239,7 @@ impl<'a> DetFinetune<'a> {
 
         let train_device = device.clone().autodiff();
         let mut model = DbTrainNet::new(base.det.clone().to_device(&train_device).train());
+        model.shrink_loss = cfg.shrink_loss;
         if !cfg.train_statistics {
             model = freeze_statistics(model);
         }

@@ -28,8 +28,8 @@ pub(crate) fn open_image(path: &std::path::Path) -> crate::error::Result<image::
 pub use augment::{augment_line, augment_lines};
 pub use db_labels::{DbLabelConfig, DbTargets, db_targets};
 pub use det::{
-    DbTrainNet, DetAugment, DetBatch, DetItem, db_loss, det_batch, det_crop, det_samples, det_step,
-    load_det_labels,
+    DbTrainNet, DetAugment, DetBatch, DetItem, ShrinkLoss, db_loss, det_batch, det_crop,
+    det_samples, det_step, load_det_labels,
 };
 
 pub use rec::{
