@@ -1,5 +1,6 @@
-//! The PP-OCRv4 text detector (DBNet): PPLCNetV3 backbone, RSE-FPN neck, DB head, as
-//! ordinary burn modules loaded from PaddleOCR's ONNX export.
+//! The PP-OCR text detector (DBNet): a backbone (PP-OCRv4's PPLCNetV3 or PP-OCRv6's
+//! RepViT-style network), RSE-FPN neck, DB head, as ordinary burn modules loaded from
+//! PaddleOCR's ONNX export.
 
 mod backbone;
 mod head;

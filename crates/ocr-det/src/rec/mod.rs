@@ -1,5 +1,5 @@
-//! The PP-OCRv4 text recognizer (SVTR-LCNet): PPLCNetV3 backbone, SVTR neck and a CTC
-//! head, as ordinary burn modules loaded from PaddleOCR's ONNX export.
+//! The PP-OCR text recognizer: a backbone (PP-OCRv4's PPLCNetV3 or PP-OCRv6's), an SVTR
+//! neck and a CTC head, as ordinary burn modules loaded from PaddleOCR's ONNX export.
 
 mod svtr;
 
