@@ -50,8 +50,9 @@ struct Args {
     /// `{"box": [[x, y] x 4], "text": ...}`.
     #[arg(long = "other")]
     others: Vec<String>,
-    /// Read with this weights folder's detector instead (PP-OCRv4's detector with
-    /// PP-OCRv6's recognizer, say).
+    /// Read with this folder's detector instead: a weights folder (PP-OCRv4's detector
+    /// with PP-OCRv6's recognizer, say) or a saved pipeline (a fine-tuned detector with
+    /// the pretrained recognizer).
     #[arg(long)]
     det_weights: Option<PathBuf>,
     /// A fine-tuned model folder (a registry version): it replaces the pretrained parts.
@@ -92,6 +93,9 @@ fn main() -> anyhow::Result<()> {
         None => Ocr::from_pretrained(&args.weights, &device)?,
     };
     let ocr = match &args.det_weights {
+        Some(dir) if dir.join("config.json").exists() => {
+            ocr.with_detector(Ocr::load(dir, &device)?.det)
+        }
         Some(dir) => ocr.with_detector(Ocr::from_pretrained(dir, &device)?.det),
         None => ocr,
     };
