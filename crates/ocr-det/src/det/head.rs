@@ -12,7 +12,7 @@ use crate::graph::Cursor;
 
 /// `3 x 3` conv + BN + ReLU, 2x transposed conv + BN + ReLU, 2x transposed conv, sigmoid
 /// (PP-OCRv6's export folds the batch norms into the convolutions: the first is taken
-/// apart again when read, [`unfold_batch_norm`]; the second stays `None`).
+/// apart again when read, `unfold_batch_norm`; the second stays `None`).
 #[derive(Module, Debug)]
 pub struct DbHead {
     /// `96 -> 24`, no bias.
