@@ -205,15 +205,7 @@ impl SvtrNeck {
         let conv1 = ConvBnSwish::read(g)?;
         let conv2 = ConvBnSwish::read(g)?;
         g.skip_plumbing();
-        let mut blocks = Vec::new();
-        while g.next_are(&["ReduceMean", "Sub"]) && blocks.len() < 16 {
-            // A block starts with a norm; the final norm is followed by plumbing, not
-            // attention, which `Block::read` would refuse: look ahead past the norm.
-            if !g.norm_then_attention() {
-                break;
-            }
-            blocks.push(Block::read(g)?);
-        }
+        let blocks = read_blocks(g)?;
         let (norm, norm_epsilon) = g.layer_norm()?;
         g.skip_plumbing();
         let conv3 = ConvBnSwish::read(g)?;
@@ -276,13 +268,7 @@ impl ShortcutSvtrNeck {
         let local_dw = ConvBnSwish::read(g)?;
         g.expect("Add")?;
         g.skip_plumbing();
-        let mut blocks = Vec::new();
-        while g.next_are(&["ReduceMean", "Sub"]) && blocks.len() < 16 {
-            if !g.norm_then_attention() {
-                break;
-            }
-            blocks.push(Block::read(g)?);
-        }
+        let blocks = read_blocks(g)?;
         let (norm, norm_epsilon) = g.layer_norm()?;
         g.skip_plumbing();
         g.expect("Add")?;
@@ -296,4 +282,18 @@ impl ShortcutSvtrNeck {
             norm,
         })
     }
+}
+
+/// The transformer blocks up to the neck's final norm.
+fn read_blocks(g: &mut Cursor<'_>) -> Result<Vec<Block>> {
+    let mut blocks = Vec::new();
+    while g.next_are(&["ReduceMean", "Sub"]) && blocks.len() < 16 {
+        // A block starts with a norm; the final norm is followed by plumbing, not
+        // attention, which `Block::read` would refuse: look ahead past the norm.
+        if !g.norm_then_attention() {
+            break;
+        }
+        blocks.push(Block::read(g)?);
+    }
+    Ok(blocks)
 }
