@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use whet_core::registry::{NewVersion, PromotionRule, Registry};
-use whet_core::{DeviceSpec, Goal, data::sroie, run::RunDir};
+use whet_core::{DeviceSpec, Goal, run::RunDir};
 use whet_ocr_det::finetune::{DetData, DetFinetune, DetFinetuneConfig, DistillConfig, EvalSet};
 use whet_ocr_det::finetune::{RecData, RecFinetune, RecFinetuneConfig, RecTrainPart};
 use whet_ocr_det::{Ocr, train::DetItem, train::RecItem};
@@ -66,15 +66,6 @@ struct Args {
     /// Detector peak learning rate.
     #[arg(long, default_value_t = 2e-4)]
     det_lr: f64,
-    /// Shrink ratio of the detector's DB targets (default: the recipe's).
-    #[arg(long)]
-    det_shrink: Option<f64>,
-    /// The detector's probability-map loss: the DB paper's balanced BCE instead of dice.
-    #[arg(long)]
-    det_bce: bool,
-    /// Train the detector on the real receipts alone (without the synthetic pages).
-    #[arg(long)]
-    det_real_only: bool,
     #[arg(long)]
     device: Option<String>,
     /// Abort at this recognizer step, a simulated crash (0: never).
@@ -106,11 +97,7 @@ fn main() -> anyhow::Result<()> {
     let mut sets = vec![EvalSet::new(test_dir, test)];
     let mut real = Vec::new();
     if let Some(dir) = &a.sroie {
-        let mut trained = sroie::read_folder(dir)?;
-        let held_out = match trained.keys().nth(a.sroie_train).cloned() {
-            Some(first_held_out) => trained.split_off(&first_held_out),
-            None => Default::default(),
-        };
+        let (trained, held_out) = whet_examples::sroie_split(dir, a.sroie_train)?;
         real = DetItem::open_all(dir, &trained)?;
         sets.push(EvalSet::new(dir, held_out).upper_case());
     }
@@ -125,36 +112,20 @@ fn main() -> anyhow::Result<()> {
     let mut det = None;
     if a.det_steps > 0 {
         let mut data = DetData::from_labels(train_dir.join("det_gt.txt"), 10, 10)?;
-        if a.det_real_only && !real.is_empty() {
-            data.train.clear();
-        }
         // With real receipts, every 8th of them (at most 6) validates instead of the
         // synthetic pages: the detector is kept only if it beats the pretrained one there.
+        // (`finetune_detector` has the detector recipe's other settings.)
         let real_pages = DetData::split(real.clone(), 8, 6);
         data.add_train(&real_pages.train, 3);
         if !real_pages.valid.is_empty() {
             data.valid = real_pages.valid;
         }
-        let mut config = DetFinetuneConfig::new(a.det_steps, a.det_lr);
-        if let Some(r) = a.det_shrink {
-            config.labels.shrink_ratio = r;
-        }
-        if a.det_bce {
-            config.shrink_loss = whet_ocr_det::train::ShrinkLoss::BalancedBce;
-        }
-        let recipe = DetFinetune::new(config);
-        let name = format!(
-            "detector-steps{}-sroie{}-shrink{:?}{}{}",
-            a.det_steps,
-            a.sroie_train,
-            a.det_shrink,
-            if a.det_real_only { "-real" } else { "" },
-            if a.det_bce { "-bce" } else { "" }
-        );
+        let recipe = DetFinetune::new(DetFinetuneConfig::new(a.det_steps, a.det_lr));
+        let name = format!("detector-steps{}-sroie{}", a.det_steps, a.sroie_train);
         det = recipe.run(&base, &data, run(&name)?)?.if_better();
     }
     // Real lines are cut where the detector the pipeline will read with finds them.
-    let tuned_det = det.as_ref().map(|d| base.clone().with_detector(d.clone()));
+    let tuned_det = det.as_ref().map(|d| d.pipeline(&base));
     let cutter = tuned_det.as_ref().unwrap_or(&base);
     let mut data = RecData::from_labels(train_dir.join("rec_gt.txt"), 10)?;
     // Real lines: every 10th validates (with the synthetic validation lines), the rest
@@ -188,10 +159,9 @@ fn main() -> anyhow::Result<()> {
     );
     let recipe = RecFinetune::new(config).on_step(whet_examples::crash_at(Some(a.kill_at)));
     let tuned = recipe.run(&base, &data, run(&name)?)?;
-    let mut ocr = base.with_recognizer(tuned.recognizer, tuned.dict);
-    if let Some(det) = det {
-        ocr = ocr.with_detector(det);
-    }
+    let ocr = tuned_det
+        .unwrap_or(base)
+        .with_recognizer(tuned.recognizer, tuned.dict);
     let mut meta = NewVersion::new();
     for ((b, f), set) in before.iter().zip(scores(&ocr)?).zip(["synthetic", "sroie"]) {
         let (hmean, acc) = ((b.det.hmean, f.det.hmean), (b.rec.acc, f.rec.acc));

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use whet_core::DeviceSpec;
 use whet_core::data::sroie;
 use whet_core::geom::{Polygon, TextRegion};
-use whet_eval_metrics::ocr::{EndToEndOptions, Pages, end_to_end};
+use whet_eval_metrics::ocr::{DetImage, EndToEndOptions, Pages, detection_errors, end_to_end};
 use whet_hard_mining::mining::CharConfusion;
 use whet_ocr_det::Ocr;
 use whet_ocr_det::finetune::read_pages;
@@ -52,7 +52,7 @@ struct Args {
     others: Vec<String>,
     /// Read with this folder's detector instead: a weights folder (PP-OCRv4's detector
     /// with PP-OCRv6's recognizer, say) or a saved pipeline (a fine-tuned detector with
-    /// the pretrained recognizer).
+    /// the pretrained recognizer; its post-processing settings come with it).
     #[arg(long)]
     det_weights: Option<PathBuf>,
     /// A fine-tuned model folder (a registry version): it replaces the pretrained parts.
@@ -94,7 +94,11 @@ fn main() -> anyhow::Result<()> {
     };
     let ocr = match &args.det_weights {
         Some(dir) if dir.join("config.json").exists() => {
-            ocr.with_detector(Ocr::load(dir, &device)?.det)
+            // A saved pipeline's detector, with the post-processing it was tuned with.
+            let saved = Ocr::load(dir, &device)?;
+            let mut ocr = ocr.with_detector(saved.det);
+            ocr.config.db = saved.config.db;
+            ocr
         }
         Some(dir) => ocr.with_detector(Ocr::from_pretrained(dir, &device)?.det),
         None => ocr,
@@ -162,6 +166,26 @@ fn main() -> anyhow::Result<()> {
         println!(
             "{name:<30} {:>9.4} {:>9.4} {:>9.4} {n:>8} {exact:>12.4} {:>12.4}",
             d.precision, d.recall, d.hmean, r.rec.acc
+        );
+    }
+    println!("unmatched annotated lines and boxes by cause (whet-eval-metrics' detection_errors):");
+    for (name, out) in &systems {
+        let images: Vec<DetImage> = gt
+            .iter()
+            .map(|(page, lines)| DetImage {
+                gt: lines.clone(),
+                det: out
+                    .get(page)
+                    .into_iter()
+                    .flatten()
+                    .map(|l| l.polygon.clone())
+                    .collect(),
+            })
+            .collect();
+        let e = detection_errors(&images);
+        println!(
+            "{name:<30} lines: merged {} cut {} missed {} misplaced {}; boxes: spurious {} overlapping {}",
+            e.merged, e.cut, e.missed, e.misplaced, e.spurious, e.overlapping
         );
     }
     Ok(())

@@ -28,3 +28,20 @@ pub fn crash_at(
         whet_core::train::Control::Continue
     }
 }
+
+/// The receipts of a SROIE folder (`img/`, `box/`) split in name order: the first
+/// `train` for training, the rest held out (image paths relative to `dir`).
+///
+/// # Errors
+/// As [`whet_core::data::sroie::read_folder`].
+pub fn sroie_split(
+    dir: &std::path::Path,
+    train: usize,
+) -> whet_core::Result<(whet_eval_metrics::ocr::Pages, whet_eval_metrics::ocr::Pages)> {
+    let mut trained = whet_core::data::sroie::read_folder(dir)?;
+    let held_out = match trained.keys().nth(train).cloned() {
+        Some(first_held_out) => trained.split_off(&first_held_out),
+        None => Default::default(),
+    };
+    Ok((trained, held_out))
+}

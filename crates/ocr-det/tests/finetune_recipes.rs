@@ -122,6 +122,11 @@ fn detector_recipe_validates_and_keeps_only_a_better_detector() {
         size: 320,
         ..DetAugment::default()
     };
+    let candidates = [
+        config.unclip_ratios.clone(),
+        vec![base.config.db.unclip_ratio],
+    ]
+    .concat();
     let tmp = tempfile::tempdir().unwrap();
     let run = RunDir::create(tmp.path(), "recipes", "det").unwrap();
     let done = DetFinetune::new(config)
@@ -130,6 +135,18 @@ fn detector_recipe_validates_and_keeps_only_a_better_detector() {
         .unwrap();
     assert_eq!(done.steps, 2);
     assert!(done.pretrained_hmean > 0.8, "{}", done.pretrained_hmean);
+    // The unclip ratio that goes with the detector is one of those tried, and the
+    // pipeline it makes reads with it.
+    assert!(
+        candidates.contains(&done.unclip_ratio),
+        "{}",
+        done.unclip_ratio
+    );
+    assert!(candidates.contains(&done.pretrained_unclip_ratio));
+    assert_eq!(
+        done.pipeline(&base).config.db.unclip_ratio,
+        done.unclip_ratio
+    );
     let (pretrained, tuned) = (done.pretrained_hmean, done.tuned_hmean);
     assert_eq!(done.if_better().is_some(), tuned > pretrained);
 }

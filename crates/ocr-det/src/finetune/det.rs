@@ -18,6 +18,7 @@ use super::Hooks;
 use crate::det::DbNet;
 use crate::error::{Error, Result};
 use crate::ocr::Ocr;
+use crate::postprocess::{DbPostConfig, db_boxes};
 use crate::train::{
     DbLabelConfig, DbTrainNet, DetAugment, DetItem, ShrinkLoss, det_batch, det_crop, det_step,
     load_det_labels,
@@ -93,14 +94,21 @@ pub struct DetFinetuneConfig {
     /// The loss on the probability map (dice, as PaddleOCR trains PP-OCRv4's detector).
     #[serde(default)]
     pub shrink_loss: ShrinkLoss,
+    /// Unclip ratios tried at each validation (besides the pipeline's own): the one with
+    /// the best hmean goes with the detector, since how far a kernel must grow back
+    /// depends on the shrink ratio it was trained with and on how sharp training made
+    /// the map. Empty: the pipeline's ratio only.
+    #[serde(default)]
+    pub unclip_ratios: Vec<f64>,
 }
 
 impl DetFinetuneConfig {
     /// `steps` AdamW steps of 4 crops of 640 x 640 (at the scale the pipeline reads pages,
     /// [`DetAugment::at_reading_scale`]; DB targets with shrink ratio 0.5, dice on the
     /// probability map) peaking at `lr`,
-    /// 5% warm-up and cosine decay to 1%, clipped at 5, validated by detection hmean every 100 steps (and at the
-    /// end) keeping the best.
+    /// 5% warm-up and cosine decay to 1%, clipped at 5, validated by detection hmean every
+    /// 100 steps (and at the end) keeping the best, with the best of the unclip ratios
+    /// 1.4, 1.5, .., 2.4.
     pub fn new(steps: usize, lr: f64) -> Self {
         let mut train = TrainConfig::new(OptimizerConfig::adamw(lr), steps, 4);
         train.schedule = ScheduleConfig::WarmupCosine {
@@ -134,6 +142,7 @@ impl DetFinetuneConfig {
             train_backbone: false,
             train_statistics: false,
             shrink_loss: ShrinkLoss::Dice,
+            unclip_ratios: (14..=24).map(|i| f64::from(i) / 10.0).collect(),
         }
     }
 }
@@ -143,8 +152,13 @@ impl DetFinetuneConfig {
 pub struct DetFinetuned {
     /// The best validated detector, for inference.
     pub detector: DbNet,
-    /// The pretrained detector's hmean on the validation pages (DB protocol).
+    /// The unclip ratio that goes with it (the best on the validation pages).
+    pub unclip_ratio: f64,
+    /// The pretrained detector's hmean on the validation pages (DB protocol), with the
+    /// best of the same unclip ratios.
     pub pretrained_hmean: f64,
+    /// The unclip ratio of that hmean.
+    pub pretrained_unclip_ratio: f64,
     /// The fine-tuned detector's.
     pub tuned_hmean: f64,
     /// Why training stopped.
@@ -154,10 +168,17 @@ pub struct DetFinetuned {
 }
 
 impl DetFinetuned {
-    /// The fine-tuned detector when it beats the pretrained one on the validation pages,
-    /// else `None` (keep the pretrained detector).
-    pub fn if_better(self) -> Option<DbNet> {
-        (self.tuned_hmean > self.pretrained_hmean).then_some(self.detector)
+    /// The result when the fine-tuned detector beats the pretrained one on the validation
+    /// pages, else `None` (keep the pretrained detector).
+    pub fn if_better(self) -> Option<Self> {
+        (self.tuned_hmean > self.pretrained_hmean).then_some(self)
+    }
+
+    /// `base` reading with the fine-tuned detector and its unclip ratio.
+    pub fn pipeline(&self, base: &Ocr) -> Ocr {
+        let mut ocr = base.clone().with_detector(self.detector.clone());
+        ocr.config.db.unclip_ratio = self.unclip_ratio;
+        ocr
     }
 }
 
@@ -208,7 +229,13 @@ impl<'a> DetFinetune<'a> {
             });
         }
         let device = base.device().clone();
-        let hmean_of = |net: &DbNet| -> Result<f64> {
+        let mut ratios = cfg.unclip_ratios.clone();
+        ratios.push(base.config.db.unclip_ratio);
+        ratios.sort_by(f64::total_cmp);
+        ratios.dedup();
+        // The best (hmean, unclip ratio) of `net` on the validation pages: one probability
+        // map per page, post-processed with each ratio.
+        let hmean_of = |net: &DbNet| -> Result<(f64, f64)> {
             let probe = Ocr::new(
                 net.clone(),
                 base.rec.clone(),
@@ -216,25 +243,43 @@ impl<'a> DetFinetune<'a> {
                 base.config.clone(),
                 &device,
             );
-            let images = data
+            let maps = data
                 .valid
                 .iter()
-                .map(|page| {
-                    Ok(DetImage {
-                        gt: page.regions.clone(),
-                        det: probe
-                            .detect(&page.image)?
-                            .iter()
-                            .map(|(q, _)| whet_core::geom::Polygon::from_f32(q))
-                            .collect(),
-                    })
-                })
+                .map(|page| probe.probability_map(&page.image))
                 .collect::<Result<Vec<_>>>()?;
-            Ok(detection_db(&images).hmean)
+            let mut best = (f64::NEG_INFINITY, base.config.db.unclip_ratio);
+            for &unclip_ratio in &ratios {
+                let post = DbPostConfig {
+                    unclip_ratio,
+                    ..base.config.db.clone()
+                };
+                let images: Vec<DetImage> = data
+                    .valid
+                    .iter()
+                    .zip(&maps)
+                    .map(|(page, (prob, w, h))| {
+                        let (dw, dh) = (page.image.width() as usize, page.image.height() as usize);
+                        DetImage {
+                            gt: page.regions.clone(),
+                            det: db_boxes(prob, *w, *h, dw, dh, &post)
+                                .iter()
+                                .map(|(q, _)| whet_core::geom::Polygon::from_f32(q))
+                                .collect(),
+                        }
+                    })
+                    .collect();
+                let hmean = detection_db(&images).hmean;
+                if hmean > best.0 {
+                    best = (hmean, unclip_ratio);
+                }
+            }
+            Ok(best)
         };
-        let pretrained_hmean = hmean_of(&base.det)?;
+        let (pretrained_hmean, pretrained_unclip_ratio) = hmean_of(&base.det)?;
         tracing::info!(
             hmean = pretrained_hmean,
+            unclip_ratio = pretrained_unclip_ratio,
             "pretrained detector on the validation pages"
         );
 
@@ -265,8 +310,9 @@ impl<'a> DetFinetune<'a> {
             },
         );
         let valid = |model: &DbTrainNet| -> Metrics {
-            let hmean = hmean_of(&model.net).expect("detections read back from the device");
-            Metrics::from([("hmean".to_owned(), hmean)])
+            let (hmean, unclip) =
+                hmean_of(&model.net).expect("detections read back from the device");
+            Metrics::from([("hmean".to_owned(), hmean), ("unclip".to_owned(), unclip)])
         };
         let outcome = trainer.fit(model, &pages, &batcher, &det_step, Some(&valid))?;
         let model = match &outcome.best_checkpoint {
@@ -274,16 +320,19 @@ impl<'a> DetFinetune<'a> {
             None => outcome.model,
         };
         let detector = model.valid().net;
-        let tuned_hmean = hmean_of(&detector)?;
+        let (tuned_hmean, unclip_ratio) = hmean_of(&detector)?;
         tracing::info!(
             pretrained_hmean,
             tuned_hmean,
+            unclip_ratio,
             stop = ?outcome.stop,
             "detector fine-tuned"
         );
         Ok(DetFinetuned {
             detector,
+            unclip_ratio,
             pretrained_hmean,
+            pretrained_unclip_ratio,
             tuned_hmean,
             stop: outcome.stop,
             steps: outcome.state.step,
