@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use whet_core::registry::{NewVersion, PromotionRule, Registry};
 use whet_core::{DeviceSpec, Goal, run::RunDir};
+use whet_eval_metrics::ocr::EndToEndReport;
 use whet_ocr_det::finetune::{DetData, DetFinetune, DetFinetuneConfig, DistillConfig, EvalSet};
 use whet_ocr_det::finetune::{RecData, RecFinetune, RecFinetuneConfig, RecTrainPart};
 use whet_ocr_det::{Ocr, train::DetItem, train::RecItem};
@@ -106,7 +107,21 @@ fn main() -> anyhow::Result<()> {
             .map(|s| s.evaluate(ocr))
             .collect::<Result<Vec<_>, _>>()
     };
-    let before = scores(&base)?;
+    // The pretrained scores are measured once per output folder: a resumed run reuses them.
+    let cached = a.out.join(format!(
+        "pretrained-{}-sroie{}-{}.json",
+        a.weights.file_name().unwrap_or_default().to_string_lossy(),
+        a.sroie_train,
+        sets.len()
+    ));
+    let before: Vec<EndToEndReport> = match std::fs::read(&cached) {
+        Ok(bytes) => serde_json::from_slice(&bytes)?,
+        Err(_) => {
+            let before = scores(&base)?;
+            whet_core::data::atomic_write(&cached, &serde_json::to_vec(&before)?)?;
+            before
+        }
+    };
     let run =
         |name: &str| RunDir::resume_or_create(a.out.join("mlruns"), "finetune-receipts-ocr", name);
     let mut det = None;
