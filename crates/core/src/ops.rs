@@ -645,7 +645,14 @@ mod tests {
             let (ours, theirs) = (run(true), run(false));
             for (a, b) in ours.iter().zip(&theirs) {
                 assert_eq!(a.shape(), b.shape());
-                a.assert_approx_eq::<f32>(b, Tolerance::relative(1e-4).set_absolute(1e-4));
+                // The weight and bias gradients sum N x H x W products (11,520 for the
+                // 40 x 96 map) in another order than burn's: an element that cancels to
+                // near zero differs by the f32 rounding of partial sums as large as the
+                // tensor's largest values, so the absolute bound scales with those
+                // (1e-5 of the largest; an indexing error is off by its whole size).
+                let scale = b.iter::<f32>().fold(0.0f32, |m, v| m.max(v.abs()));
+                let absolute = (1e-5 * scale).max(1e-4);
+                a.assert_approx_eq::<f32>(b, Tolerance::relative(1e-4).set_absolute(absolute));
             }
         }
     }
