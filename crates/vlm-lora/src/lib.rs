@@ -37,7 +37,11 @@ mod ggml_ops;
 mod gguf_load;
 mod hf_load;
 mod kv_cache;
+mod layout;
 mod model;
+mod pairs;
+mod sft;
+mod target;
 mod tokenizer;
 
 pub use attention::Attention;
@@ -50,5 +54,18 @@ pub use generate::{
 };
 pub use gguf_load::{Precision, rope_rows};
 pub use kv_cache::KvCache;
+pub use layout::{DEFAULT_BUCKETS, OcrPage};
 pub use model::{DecoderLayer, LayerParts, LlamaForCausalLM, Mlp, RmsNorm, TokenEmbedding};
+pub use pairs::{
+    FULL_QUESTION, InstructionPair, PairKind, instruction_pairs, read_chat_jsonl, user_message,
+    write_chat_jsonl,
+};
+pub use sft::{
+    IGNORE_INDEX, LLAMA_PROJECTIONS, SftBatch, SftConfig, SftExample, completion_loss, finetune,
+    finetune_with,
+};
+pub use target::{
+    GroundedValue, document_schema, field_order, grounded_target, grounded_value_schema,
+    grounded_values, is_grounded_value, partial_schema, strip_grounding,
+};
 pub use tokenizer::{ChatMessage, Tokenizer};
