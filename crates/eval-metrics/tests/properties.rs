@@ -163,7 +163,7 @@ proptest! {
     #[test]
     fn a_consistent_receipt_has_no_violations(prices in prop::collection::vec((1u32..5, 100i64..100_000), 1..6)) {
         let lines: Vec<LineAmounts> = prices.iter().map(|&(q, p)| LineAmounts {
-            quantity: Some(f64::from(q)), unit_price: Some(p), amount: Some(i64::from(q) * p),
+            quantity: Some(f64::from(q)), unit_price: Some(p), amount: Some(i64::from(q) * p), discount: None,
         }).collect();
         let subtotal: i64 = lines.iter().filter_map(|l| l.amount).sum();
         let vatable = (subtotal as f64 / 1.12).round() as i64;

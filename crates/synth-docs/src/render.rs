@@ -14,6 +14,7 @@ use whet_core::geom::Polygon;
 
 use crate::document::{DocKind, Document};
 use crate::error::{Error, Result};
+use crate::money::Money;
 use crate::print_style::{PrintStyle, dot_matrix, draw_logo, grown};
 
 /// Fonts tried by [`FontSet::system`], monospace first (thermal printers are monospace).
@@ -253,6 +254,17 @@ fn document_rows(doc: &Document) -> Vec<Row> {
                 (item.amount.plain(), Align::Right),
             ],
         ));
+        // A discount is printed under its line (the amount above is net of it), so the
+        // page's own arithmetic adds up: quantity x price - discount = amount.
+        if item.discount != Money::ZERO {
+            rows.push(row(
+                "line_items",
+                vec![
+                    ("Discount".into(), Align::Left),
+                    (format!("-{}", item.discount.plain()), Align::Right),
+                ],
+            ));
+        }
     }
     for (label, m) in doc.totals.printed_rows(&doc.locale.tax()) {
         rows.push(row(

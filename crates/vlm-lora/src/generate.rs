@@ -82,6 +82,10 @@ pub struct Generation {
     pub text: String,
     /// Why it stopped.
     pub stop: StopReason,
+    /// The natural log of each new token's probability under the model's distribution
+    /// at temperature 1, over the tokens the constraint allowed (renormalised among
+    /// them when there is a constraint): what a confidence is made of.
+    pub logprobs: Vec<f32>,
     /// Seconds spent on the prompt (its forward pass, to the first token's logits).
     pub prompt_seconds: f64,
     /// Seconds spent generating after that, until this sequence stopped.
@@ -281,6 +285,18 @@ pub fn generate_batch(
     )
 }
 
+/// `ln softmax(logits)[token]`, masked (`-inf`) logits left out.
+fn log_prob(logits: &[f32], token: u32) -> f32 {
+    let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    if !max.is_finite() {
+        return f32::NEG_INFINITY;
+    }
+    let sum: f64 = logits.iter().map(|&l| f64::from(l - max).exp()).sum();
+    logits.get(token as usize).map_or(f32::NEG_INFINITY, |&l| {
+        ((f64::from(l - max)) - sum.ln()) as f32
+    })
+}
+
 /// Runs `f` on one of rayon's threads, which then works on the products it splits
 /// (`PackedMatrix::matmul`) instead of waiting for them: called from another thread, the
 /// caller would wait while the pool's threads, idle between products, spin on the cores
@@ -296,6 +312,7 @@ struct Row<'c> {
     rng: rand_chacha::ChaCha8Rng,
     seq: Vec<u32>,
     tokens: Vec<u32>,
+    logprobs: Vec<f32>,
     text: String,
     constraint: Option<&'c mut Constraint>,
     done: Option<(StopReason, f64)>,
@@ -327,6 +344,7 @@ fn run(
             rng: rand_chacha::ChaCha8Rng::seed_from_u64(config.seed.wrapping_add(i as u64)),
             seq: p.clone(),
             tokens: Vec::new(),
+            logprobs: Vec::new(),
             text: String::new(),
             constraint,
             done: None,
@@ -353,7 +371,9 @@ fn run(
                     c.apply(row_logits)?;
                 }
             }
+            let masked = row_logits.clone();
             let next = choose(row_logits, &row.seq, config, &mut row.rng);
+            row.logprobs.push(log_prob(&masked, next));
             if let Some(c) = row.constraint.as_deref_mut()
                 && !stops.contains(&next)
             {
@@ -413,6 +433,7 @@ fn run(
             let (stop, decode_seconds) = row.done.expect("every row stopped");
             Generation {
                 tokens: row.tokens,
+                logprobs: row.logprobs,
                 text: row.text,
                 stop,
                 prompt_seconds,

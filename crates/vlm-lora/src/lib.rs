@@ -32,6 +32,7 @@ mod attention;
 mod config;
 mod constrain;
 mod error;
+mod extract;
 mod generate;
 mod ggml_ops;
 mod gguf_load;
@@ -48,6 +49,9 @@ pub use attention::Attention;
 pub use config::LlamaConfig;
 pub use constrain::{Constraint, ConstraintStats, Grammars, JsonLayout, receipt_schema};
 pub use error::{Error, Result};
+pub use extract::{
+    ExtractConfig, ExtractedValue, Extraction, Flag, check_answer, extract, extraction_prompt,
+};
 pub use generate::{
     Generation, GenerationConfig, StopReason, choose, generate, generate_batch,
     generate_constrained,

@@ -16,8 +16,15 @@ use crate::layout::OcrPage;
 pub const SELLER_FIELDS: [&str; 3] = ["seller_name", "seller_address", "seller_tin"];
 /// The scalar fields of the document-information block, in printed order.
 pub const INFO_FIELDS: [&str; 4] = ["document_type", "document_number", "date", "buyer_name"];
-/// The fields of one line item, in printed order.
-pub const ITEM_FIELDS: [&str; 4] = ["description", "quantity", "unit_price", "amount"];
+/// The fields of one line item, in printed order (a discount, when there is one, is
+/// printed under the amount, which is net of it).
+pub const ITEM_FIELDS: [&str; 5] = [
+    "description",
+    "quantity",
+    "unit_price",
+    "amount",
+    "discount",
+];
 /// The totals, in printed order.
 pub const TOTAL_FIELDS: [&str; 5] = ["subtotal", "vatable_sales", "vat", "vat_exempt", "total"];
 /// The footer's field.
@@ -49,10 +56,16 @@ fn find_word(hay: &str, needle: &str) -> Option<(usize, usize)> {
             break;
         }
         if (0..n.len()).all(|k| low(h[s + k].1) == n[k]) {
-            let before_ok = s == 0 || !h[s - 1].1.is_alphanumeric() || !n[0].is_alphanumeric();
             let e = s + n.len();
-            let after_ok =
-                e == h.len() || !h[e].1.is_alphanumeric() || !n[n.len() - 1].is_alphanumeric();
+            // A letter or digit continues a word; so does a decimal point or thousands
+            // separator between digits (`5` is not found in `5.00`).
+            let joined = |i: usize, j: usize| {
+                h[i].1.is_alphanumeric()
+                    || (matches!(h[i].1, '.' | ',')
+                        && h.get(j).is_some_and(|x| x.1.is_ascii_digit()))
+            };
+            let before_ok = s == 0 || !n[0].is_alphanumeric() || !joined(s - 1, s.wrapping_sub(2));
+            let after_ok = e == h.len() || !n[n.len() - 1].is_alphanumeric() || !joined(e, e + 1);
             if before_ok && after_ok {
                 let end = h.get(e).map_or(hay.len(), |x| x.0);
                 return Some((h[s].0, end));
@@ -178,6 +191,8 @@ pub fn grounded_target(doc: &Document, page: &OcrPage) -> Value {
         o.insert("quantity".into(), w.find(Some(&item.quantity_text()), true));
         o.insert("unit_price".into(), w.next(Some(&item.unit_price.plain())));
         o.insert("amount".into(), w.next(Some(&item.amount.plain())));
+        let discount = (item.discount != Money::ZERO).then(|| item.discount.plain());
+        o.insert("discount".into(), w.next(discount.as_deref()));
         items.push(Value::Object(o));
     }
     out.insert("items".into(), Value::Array(items));
@@ -314,7 +329,7 @@ pub fn document_schema(kind: DocKind) -> Value {
             "items" => {
                 let mut item = Map::new();
                 for f in ITEM_FIELDS {
-                    item.insert(f.into(), v(false));
+                    item.insert(f.into(), v(f == "discount"));
                 }
                 json!({
                     "type": "array",
@@ -364,6 +379,8 @@ mod tests {
     fn words_are_found_whole_and_case_insensitively() {
         assert_eq!(find_word("5 x 356.01", "5"), Some((0, 1)));
         assert_eq!(find_word("15 x 5.00", "5"), None);
+        assert_eq!(find_word("1,5 x 2", "5"), None);
+        assert_eq!(find_word("TOTAL 5. ", "5"), Some((6, 7)));
         assert_eq!(find_word("₱1,780.05", "1,780.05"), Some((3, 11)));
         assert_eq!(find_word("GOLDEN Harvest", "golden harvest"), Some((0, 14)));
         assert_eq!(find_word("100.00", "0.00"), None);

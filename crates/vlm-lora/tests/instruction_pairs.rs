@@ -87,6 +87,11 @@ fn every_printed_field_is_found_on_the_lines_that_print_it() {
             assert_eq!(got["quantity"], want.quantity_text().as_str());
             assert_eq!(got["unit_price"], want.unit_price.plain().as_str());
             assert_eq!(got["amount"], want.amount.plain().as_str());
+            if want.discount.minor == 0 {
+                assert!(got["discount"].is_null());
+            } else {
+                assert_eq!(got["discount"], want.discount.plain().as_str());
+            }
         }
         // Every value is printed on the lines it cites, and needs each of them.
         for v in grounded_values(&target) {

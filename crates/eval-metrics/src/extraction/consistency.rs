@@ -17,8 +17,11 @@ pub struct LineAmounts {
     pub quantity: Option<f64>,
     /// Price of one unit, minor units.
     pub unit_price: Option<i64>,
-    /// The line's amount, minor units.
+    /// The line's amount, minor units (net of its discount).
     pub amount: Option<i64>,
+    /// The line's discount, minor units, positive (subtracted from quantity x price).
+    #[serde(default)]
+    pub discount: Option<i64>,
 }
 
 /// The numbers of a receipt or invoice, as extracted (any may be missing).
@@ -82,6 +85,7 @@ impl Totals {
                         }),
                         unit_price: amount(first(it, &["unit_price", "price"])),
                         amount: amount(first(it, &["amount", "total"])),
+                        discount: amount(it.get("discount")).map(i64::abs),
                     })
                     .collect()
             })
@@ -161,7 +165,7 @@ impl ConsistencyRules {
 /// Which rule a document broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Rule {
-    /// `quantity x unit_price = amount` for line `index`.
+    /// `quantity x unit_price - discount = amount` for line `index`.
     LineAmount {
         /// 0-based line index.
         index: usize,
@@ -247,7 +251,12 @@ pub fn check_consistency(doc: &Totals, rules: &ConsistencyRules) -> Vec<Violatio
     };
     for (index, line) in doc.lines.iter().enumerate() {
         if let (Some(q), Some(p), Some(a)) = (line.quantity, line.unit_price, line.amount) {
-            check(Rule::LineAmount { index }, (q * p as f64).round() as i64, a);
+            let gross = (q * p as f64).round() as i64;
+            check(
+                Rule::LineAmount { index },
+                gross - line.discount.unwrap_or(0),
+                a,
+            );
         }
     }
     let line_amounts: Option<Vec<i64>> = doc.lines.iter().map(|l| l.amount).collect();
@@ -284,6 +293,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_printed_discount_makes_a_line_add_up() {
+        let line = |discount| Totals {
+            lines: vec![LineAmounts {
+                quantity: Some(4.0),
+                unit_price: Some(27_692),
+                amount: Some(109_677),
+                discount,
+            }],
+            ..Totals::default()
+        };
+        let rules = ConsistencyRules::philippines();
+        assert!(check_consistency(&line(Some(1_091)), &rules).is_empty());
+        let v = check_consistency(&line(None), &rules);
+        assert_eq!(v[0].rule, Rule::LineAmount { index: 0 });
+        assert_eq!((v[0].expected, v[0].found), (110_768, 109_677));
+        let read = Totals::from_json(&serde_json::json!({"items": [
+            {"quantity": "4", "unit_price": "276.92", "amount": "1,096.77", "discount": "-10.91"}
+        ]}));
+        assert_eq!(read.lines[0].discount, Some(1_091));
+        assert!(check_consistency(&read, &rules).is_empty());
+    }
+
+    #[test]
     fn every_broken_rule_is_reported() {
         let doc = Totals {
             lines: vec![
@@ -291,11 +323,13 @@ mod tests {
                     quantity: Some(3.0),
                     unit_price: Some(1_000),
                     amount: Some(3_100),
+                    discount: None,
                 },
                 LineAmounts {
                     quantity: Some(1.5),
                     unit_price: Some(2_000),
                     amount: Some(3_000),
+                    discount: None,
                 },
             ],
             subtotal: Some(7_000),
