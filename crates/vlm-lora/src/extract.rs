@@ -23,7 +23,7 @@ use whet_core::geom::Polygon;
 use whet_eval_metrics::extraction::{ConsistencyRules, Rule, Totals, check_consistency};
 use whet_synth_docs::DocKind;
 
-use crate::constrain::Grammars;
+use crate::constrain::{Grammars, JsonLayout};
 use crate::error::{Error, Result};
 use crate::generate::{GenerationConfig, generate_constrained};
 use crate::layout::OcrPage;
@@ -305,7 +305,7 @@ pub fn extract(
     device: &Device,
 ) -> Result<Extraction> {
     let prompt = extraction_prompt(tokenizer, page)?;
-    let mut constraint = grammars.json_schema(&document_schema(kind))?;
+    let mut constraint = grammars.json_schema_with(&document_schema(kind), JsonLayout::Compact)?;
     let generation = GenerationConfig {
         max_new_tokens: config.max_new_tokens,
         temperature: 0.0,

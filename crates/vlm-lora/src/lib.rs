@@ -31,6 +31,7 @@
 mod attention;
 mod config;
 mod constrain;
+mod dataset;
 mod error;
 mod extract;
 mod generate;
@@ -48,6 +49,7 @@ mod tokenizer;
 pub use attention::Attention;
 pub use config::LlamaConfig;
 pub use constrain::{Constraint, ConstraintStats, Grammars, JsonLayout, receipt_schema};
+pub use dataset::{ExtractionDoc, ExtractionReport, ExtractionSet};
 pub use error::{Error, Result};
 pub use extract::{
     ExtractConfig, ExtractedValue, Extraction, Flag, check_answer, extract, extraction_prompt,

@@ -43,14 +43,14 @@ pub struct SftExample {
 }
 
 impl SftExample {
-    /// Tokenises `messages` (the last one is the completion) as TRL's `SFTTrainer` does
-    /// for conversational prompt-completion data, truncated to `max_length` tokens (from
-    /// the end, as TRL truncates).
+    /// Tokenises `messages` (the last one is the completion) as TRL's `SFTTrainer` (1.16)
+    /// does for conversational prompt-completion data: the completion starts where the
+    /// tokens of the prompt (rendered with the assistant's turn opened) and of the whole
+    /// conversation part (normally the prompt's end; logged when not), and the first
+    /// `max_length` tokens are kept (TRL's `truncation_mode="keep_start"`).
     ///
     /// # Errors
-    /// [`Error::Input`] for fewer than two messages, or a conversation whose rendering
-    /// does not begin with the prompt's (a chat template that renders the prompt
-    /// differently inside the conversation); as the tokenizer.
+    /// [`Error::Input`] for fewer than two messages; as the tokenizer.
     pub fn from_messages(
         tokenizer: &Tokenizer,
         messages: &[ChatMessage],
@@ -65,13 +65,20 @@ impl SftExample {
         let whole = tokenizer.apply_chat_template(messages, false)?;
         let prompt_ids = tokenizer.encode(&prompt, true)?;
         let mut input_ids = tokenizer.encode(&whole, true)?;
-        if !input_ids.starts_with(&prompt_ids) {
-            return Err(Error::Input {
-                reason: "the conversation's tokens do not begin with the prompt's".into(),
-            });
+        let prompt_len = prompt_ids
+            .iter()
+            .zip(&input_ids)
+            .take_while(|(a, b)| a == b)
+            .count();
+        if prompt_len < prompt_ids.len() {
+            tracing::warn!(
+                prompt_tokens = prompt_ids.len(),
+                shared = prompt_len,
+                "the prompt's tokens are not a prefix of the conversation's: the completion starts where they part"
+            );
         }
         let mut labels: Vec<i64> = input_ids.iter().map(|&t| i64::from(t)).collect();
-        labels[..prompt_ids.len()].fill(IGNORE_INDEX);
+        labels[..prompt_len].fill(IGNORE_INDEX);
         if let Some(max) = max_length {
             input_ids.truncate(max);
             labels.truncate(max);
@@ -239,8 +246,9 @@ pub fn finetune(
 /// so a stopped run resumed on the same run folder continues bit-exactly.
 ///
 /// # Errors
-/// [`Error::Input`] without examples, an example without completion tokens, or a
-/// Trainer whose device has no autodiff; [`Error::Core`] from LoRA or the Trainer.
+/// [`Error::Input`] without examples (or none with a completion token left after
+/// truncation; those are left out, as TRL drops them), or a Trainer whose device has no
+/// autodiff; [`Error::Core`] from LoRA or the Trainer.
 pub fn finetune_with(
     mut model: LlamaForCausalLM,
     examples: Vec<SftExample>,
@@ -256,9 +264,21 @@ pub fn finetune_with(
             ),
         });
     }
-    if let Some(i) = examples.iter().position(|e| e.scored_tokens() == 0) {
+    // As TRL: an example whose completion was cut away entirely trains nothing.
+    let given = examples.len();
+    let examples: Vec<SftExample> = examples
+        .into_iter()
+        .filter(|e| e.scored_tokens() > 0)
+        .collect();
+    if examples.len() < given {
+        tracing::warn!(
+            dropped = given - examples.len(),
+            "examples without completion tokens (cut by max_length) left out"
+        );
+    }
+    if examples.is_empty() {
         return Err(Error::Input {
-            reason: format!("example {i} has no completion tokens (cut by max_length?)"),
+            reason: "no example keeps a completion token".into(),
         });
     }
     whet_core::seed::Seed::new(config.train.seed).apply(&device);

@@ -179,3 +179,38 @@ fn training_lowers_the_loss_and_a_stopped_run_resumes_bit_exactly() {
     let joined: Vec<f64> = before.into_iter().chain(after).collect();
     assert_eq!(joined, losses);
 }
+
+#[derive(serde::Deserialize)]
+struct TrlCase {
+    messages: Vec<ChatMessage>,
+    max_length: Option<usize>,
+    input_ids: Option<Vec<u32>>,
+    labels: Option<Vec<i64>>,
+}
+
+#[derive(serde::Deserialize)]
+struct TrlFixture {
+    cases: Vec<TrlCase>,
+}
+
+/// `scripts/golden/trl.sh`: what TRL 1.16.0's `SFTTrainer` prepares for prompt-completion
+/// conversations (system prompts, several turns, Tagalog, `₱`, emoji, a completion ending
+/// in spaces, truncation that cuts the completion or leaves none, which TRL drops).
+#[test]
+fn input_ids_and_labels_are_trls() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden/trl_labels.json");
+    let fixture: TrlFixture = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let file = Gguf::open(gguf()).unwrap();
+    let tokenizer = Tokenizer::from_gguf(&file).unwrap();
+    assert!(fixture.cases.len() >= 6);
+    for (i, case) in fixture.cases.iter().enumerate() {
+        let ex = SftExample::from_messages(&tokenizer, &case.messages, case.max_length).unwrap();
+        match (&case.input_ids, &case.labels) {
+            (Some(ids), Some(labels)) => {
+                assert_eq!(&ex.input_ids, ids, "case {i}: input ids");
+                assert_eq!(&ex.labels, labels, "case {i}: labels");
+            }
+            _ => assert_eq!(ex.scored_tokens(), 0, "case {i}: TRL dropped it"),
+        }
+    }
+}
