@@ -29,7 +29,9 @@ use crate::generate::{GenerationConfig, generate_constrained};
 use crate::layout::OcrPage;
 use crate::model::LlamaForCausalLM;
 use crate::pairs::{FULL_QUESTION, user_message};
-use crate::target::{document_schema, grounded_values, is_grounded_value, locate, strip_grounding};
+use crate::target::{
+    bound_lines, document_schema, grounded_values, is_grounded_value, locate, strip_grounding,
+};
 use crate::tokenizer::{ChatMessage, Tokenizer};
 
 /// How [`extract`] decodes and checks.
@@ -37,6 +39,10 @@ use crate::tokenizer::{ChatMessage, Tokenizer};
 pub struct ExtractConfig {
     /// Most new tokens.
     pub max_new_tokens: usize,
+    /// The last this many of them may only close what is open, so that an answer cut
+    /// short still parses (with fewer values).
+    #[serde(default)]
+    pub closing_reserve: usize,
     /// Below this confidence a value sends its document to review.
     pub review_threshold: f64,
     /// The most confidence a value keeps when it is found on lines other than those it
@@ -52,6 +58,7 @@ impl Default for ExtractConfig {
     fn default() -> Self {
         ExtractConfig {
             max_new_tokens: 1024,
+            closing_reserve: 128,
             review_threshold: 0.85,
             regrounded_cap: 0.5,
             inconsistent_factor: 0.5,
@@ -290,7 +297,8 @@ pub fn extraction_prompt(tokenizer: &Tokenizer, page: &OcrPage) -> Result<Vec<u3
 }
 
 /// Extracts a document of `kind` from its OCR lines: greedy decoding held to the
-/// grounded schema of `kind` ([`document_schema`]), then [`check_answer`].
+/// grounded schema of `kind` ([`document_schema`]) with line numbers bounded by the
+/// page's ([`bound_lines`]), then [`check_answer`].
 ///
 /// # Errors
 /// As generation; [`Error::Grammar`] for an answer that does not parse (a generation
@@ -305,9 +313,13 @@ pub fn extract(
     device: &Device,
 ) -> Result<Extraction> {
     let prompt = extraction_prompt(tokenizer, page)?;
-    let mut constraint = grammars.json_schema_with(&document_schema(kind), JsonLayout::Compact)?;
+    let mut constraint = grammars.json_schema_with(
+        &bound_lines(&document_schema(kind), page.lines.len()),
+        JsonLayout::Compact,
+    )?;
     let generation = GenerationConfig {
         max_new_tokens: config.max_new_tokens,
+        closing_reserve: config.closing_reserve,
         temperature: 0.0,
         ..GenerationConfig::default()
     };

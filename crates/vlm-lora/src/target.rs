@@ -353,6 +353,25 @@ pub fn document_schema(kind: DocKind) -> Value {
     })
 }
 
+/// `schema` with every line number bounded by the page's `lines` (`maximum: lines - 1`):
+/// constrained decoding then cannot cite a line the page does not have.
+pub fn bound_lines(schema: &Value, lines: usize) -> Value {
+    match schema {
+        Value::Object(o) => {
+            let mut o: Map<String, Value> = o
+                .iter()
+                .map(|(k, v)| (k.clone(), bound_lines(v, lines)))
+                .collect();
+            if o.get("type") == Some(&json!("integer")) && o.get("minimum") == Some(&json!(0)) {
+                o.insert("maximum".into(), json!(lines.saturating_sub(1)));
+            }
+            Value::Object(o)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|v| bound_lines(v, lines)).collect()),
+        other => other.clone(),
+    }
+}
+
 /// The schema of an answer holding only `keys` of [`document_schema`] (a region's or a
 /// single field's question).
 pub fn partial_schema(kind: DocKind, keys: &[&str]) -> Value {

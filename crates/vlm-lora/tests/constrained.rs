@@ -242,3 +242,46 @@ fn a_regex_constraint_holds_and_bad_grammars_are_typed_errors() {
         Err(Error::Grammar { .. })
     ));
 }
+
+#[test]
+fn an_extraction_cut_short_parses_and_cites_only_lines_the_page_has() {
+    let (model, tok, device) = load();
+    let grammars = Grammars::new(&tok, model.config().vocab_size).unwrap();
+    let fonts = whet_synth_docs::FontSet::system().unwrap();
+    let config = whet_synth_docs::GeneratorConfig::philippine_receipts();
+    let set = whet_vlm_lora::ExtractionSet::synthetic(4, 1, &config, &fonts).unwrap();
+    let doc = &set.docs[0];
+    let check = whet_vlm_lora::ExtractConfig {
+        max_new_tokens: 260,
+        closing_reserve: 200,
+        ..Default::default()
+    };
+    // The base model, untrained for this: whatever it writes must parse and be grounded
+    // to real lines or flagged.
+    let x = whet_vlm_lora::extract(
+        &model,
+        &tok,
+        &grammars,
+        &doc.page,
+        doc.document.kind,
+        &check,
+        &device,
+    )
+    .unwrap();
+    assert!(!x.values.is_empty(), "{}", x.raw);
+    let answer: serde_json::Value = serde_json::from_str(&x.raw).unwrap();
+    for v in whet_vlm_lora::grounded_values(&answer) {
+        assert!(
+            v.lines.iter().all(|&l| l < doc.page.lines.len()),
+            "{}",
+            x.raw
+        );
+    }
+    for v in &x.values {
+        assert!((0.0..=1.0).contains(&v.confidence));
+        assert!(
+            v.flags.is_empty() || v.confidence <= check.regrounded_cap,
+            "{v:?}"
+        );
+    }
+}
