@@ -61,15 +61,7 @@ fn bench(c: &mut Criterion) {
     let train = device.clone().autodiff();
     let mut model = LlamaForCausalLM::from_gguf(model_file(), Precision::F32, &train)
         .expect("scripts/assets.sh");
-    let targets = [
-        "q_proj",
-        "k_proj",
-        "v_proj",
-        "o_proj",
-        "gate_proj",
-        "up_proj",
-        "down_proj",
-    ];
+    let targets = whet_vlm_lora::LLAMA_PROJECTIONS;
     let config = LoraConfig::new(
         16,
         32.0,

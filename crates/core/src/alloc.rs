@@ -14,7 +14,8 @@
 //! every time: a language model's attention scores at 1,300 tokens (61 MB a layer) and its
 //! logits are. So `mmap` is turned off for `malloc` altogether (`M_MMAP_MAX` 0) and every
 //! block comes from the heap, which keeps it: a SmolLM2-135M forward and backward pass over
-//! 1,300 tokens went from 30 s to 15 s (`clear_page_erms` had been 44% of it).
+//! 1,300 tokens went from 30 s to 15 s (`clear_page_erms` had been 44% of it; measured with a
+//! throw-away program, `docs/benchmarks.md`).
 
 use std::sync::OnceLock;
 

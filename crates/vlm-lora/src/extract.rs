@@ -29,9 +29,7 @@ use crate::generate::{GenerationConfig, generate_constrained};
 use crate::layout::OcrPage;
 use crate::model::LlamaForCausalLM;
 use crate::pairs::{FULL_QUESTION, user_message};
-use crate::target::{
-    bound_lines, document_schema, grounded_values, is_grounded_value, locate, strip_grounding,
-};
+use crate::target::{bound_lines, document_schema, grounded_values, locate, strip_grounding};
 use crate::tokenizer::{ChatMessage, Tokenizer};
 
 /// How [`extract`] decodes and checks.
@@ -41,7 +39,7 @@ pub struct ExtractConfig {
     pub max_new_tokens: usize,
     /// The last this many of them may only close what is open, so that an answer cut
     /// short still parses (with fewer values).
-    #[serde(default)]
+    #[serde(default = "default_closing_reserve")]
     pub closing_reserve: usize,
     /// Below this confidence a value sends its document to review.
     pub review_threshold: f64,
@@ -54,11 +52,15 @@ pub struct ExtractConfig {
     pub rules: ConsistencyRules,
 }
 
+fn default_closing_reserve() -> usize {
+    128
+}
+
 impl Default for ExtractConfig {
     fn default() -> Self {
         ExtractConfig {
             max_new_tokens: 1024,
-            closing_reserve: 128,
+            closing_reserve: default_closing_reserve(),
             review_threshold: 0.85,
             regrounded_cap: 0.5,
             inconsistent_factor: 0.5,
@@ -137,11 +139,9 @@ fn token_ends(tokenizer: &Tokenizer, tokens: &[u32]) -> Result<Vec<usize>> {
 fn value_confidences(raw: &str, answer: &Value, ends: &[usize], logprobs: &[f32]) -> Vec<f64> {
     let mut out = Vec::new();
     let mut cursor = 0;
-    let mut walk_values = Vec::new();
-    collect_grounded(answer, &mut walk_values);
-    for v in walk_values {
-        // Compact answers write `["x",3]`; allow spaces after separators too.
-        let head = format!("[{}", serde_json::to_string(&v[0]).unwrap_or_default());
+    for v in grounded_values(answer) {
+        // Compact answers write `["x",3]`.
+        let head = format!("[{}", Value::String(v.text));
         let Some(rel) = raw[cursor..].find(&head) else {
             out.push(0.0);
             continue;
@@ -160,18 +160,6 @@ fn value_confidences(raw: &str, answer: &Value, ends: &[usize], logprobs: &[f32]
         cursor = end;
     }
     out
-}
-
-fn collect_grounded(v: &Value, out: &mut Vec<Value>) {
-    if is_grounded_value(v) {
-        out.push(v.clone());
-        return;
-    }
-    match v {
-        Value::Object(o) => o.values().for_each(|x| collect_grounded(x, out)),
-        Value::Array(a) => a.iter().for_each(|x| collect_grounded(x, out)),
-        _ => {}
-    }
 }
 
 fn rule_paths(rule: &Rule, items: usize) -> Vec<String> {
