@@ -327,6 +327,20 @@ impl Constraint {
         Ok(())
     }
 
+    /// Takes the tokens the grammar forces next (none where it allows a choice), at most
+    /// `limit` of them, and advances past them.
+    ///
+    /// # Errors
+    /// [`Error::Grammar`] when the matcher cannot take them.
+    pub fn fast_forward(&mut self, limit: usize) -> Result<Vec<u32>> {
+        let mut forced = self.matcher.compute_ff_tokens();
+        forced.truncate(limit);
+        for &t in &forced {
+            self.consume(t)?;
+        }
+        Ok(forced)
+    }
+
     /// Whether the grammar is complete (only end-of-sequence may follow).
     pub fn is_finished(&self) -> bool {
         self.matcher.is_stopped()

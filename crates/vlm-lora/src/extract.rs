@@ -23,13 +23,14 @@ use whet_core::geom::Polygon;
 use whet_eval_metrics::extraction::{ConsistencyRules, Rule, Totals, check_consistency};
 use whet_synth_docs::DocKind;
 
-use crate::constrain::{Grammars, JsonLayout};
+use crate::constrain::Grammars;
+use crate::grounded_grammar::grounded_grammar;
 use crate::error::{Error, Result};
 use crate::generate::{GenerationConfig, generate_constrained};
 use crate::layout::OcrPage;
 use crate::model::LlamaForCausalLM;
 use crate::pairs::{FULL_QUESTION, user_message};
-use crate::target::{bound_lines, document_schema, grounded_values, locate, strip_grounding};
+use crate::target::{grounded_values, locate, strip_grounding};
 use crate::tokenizer::{ChatMessage, Tokenizer};
 
 /// How [`extract`] decodes and checks.
@@ -285,8 +286,9 @@ pub fn extraction_prompt(tokenizer: &Tokenizer, page: &OcrPage) -> Result<Vec<u3
 }
 
 /// Extracts a document of `kind` from its OCR lines: greedy decoding held to the
-/// grounded schema of `kind` ([`document_schema`]) with line numbers bounded by the
-/// page's ([`bound_lines`]), then [`check_answer`].
+/// grounded answers of `kind` on `page` ([`grounded_grammar`]: the shape of
+/// [`crate::document_schema`], every value printed on the lines it cites, items in printed
+/// order), then [`check_answer`].
 ///
 /// # Errors
 /// As generation; [`Error::Grammar`] for an answer that does not parse (a generation
@@ -301,14 +303,17 @@ pub fn extract(
     device: &Device,
 ) -> Result<Extraction> {
     let prompt = extraction_prompt(tokenizer, page)?;
-    let mut constraint = grammars.json_schema_with(
-        &bound_lines(&document_schema(kind), page.lines.len()),
-        JsonLayout::Compact,
-    )?;
+    if page.lines.is_empty() {
+        return Err(Error::Input {
+            reason: "the page has no lines to extract from".into(),
+        });
+    }
+    let mut constraint = grammars.lark(&grounded_grammar(kind, page))?;
     let generation = GenerationConfig {
         max_new_tokens: config.max_new_tokens,
         closing_reserve: config.closing_reserve,
         temperature: 0.0,
+        fast_forward: true,
         ..GenerationConfig::default()
     };
     let out = generate_constrained(

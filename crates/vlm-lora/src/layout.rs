@@ -1,10 +1,12 @@
 //! Layout-aware prompts: OCR lines with quantised coordinates (LMDX, Perot et al. 2023),
 //! numbered so that an answer cites the lines it read a value from.
 //!
-//! Each line is written `{n}: {text} {x}|{y}`: its number, its text, and the centre of
-//! its box quantised to `0..buckets` of the page's width and height (LMDX's
-//! "`XX|YY`" segment identifiers, 100 buckets). The number is what answers cite: a
-//! value's grounding is the polygon of the line(s) it names.
+//! Each line is written `{n}: {x}|{y} {text}`: its number, the centre of its box
+//! quantised to `0..buckets` of the page's width and height (LMDX's "`XX|YY`" segment
+//! identifiers, 100 buckets), and its text. The coordinates come before the text (LMDX
+//! writes them after it) so that a value copied from the end of a line is followed by the
+//! line's end, not by numbers a small model copies on into it. The number is what answers
+//! cite: a value's grounding is the polygon of the line(s) it names.
 
 use whet_core::geom::TextRegion;
 
@@ -76,7 +78,7 @@ impl OcrPage {
         ])
     }
 
-    /// The prompt's text: one line per OCR line, `{n}: {text} {x}|{y}`.
+    /// The prompt's text: one line per OCR line, `{n}: {x}|{y} {text}`.
     ///
     /// ```
     /// use whet_core::geom::{Polygon, TextRegion};
@@ -86,7 +88,7 @@ impl OcrPage {
     ///      TextRegion::new(Polygon::rect(60.0, 180.0, 95.0, 190.0), "1,780.05")],
     ///     [100.0, 200.0],
     /// );
-    /// assert_eq!(layout.text(), "0: GOLDEN HARVEST 50|5\n1: 1,780.05 77|92");
+    /// assert_eq!(layout.text(), "0: 50|5 GOLDEN HARVEST\n1: 77|92 1,780.05");
     /// ```
     pub fn text(&self) -> String {
         let mut out = String::new();
@@ -95,7 +97,7 @@ impl OcrPage {
             if n > 0 {
                 out.push('\n');
             }
-            out.push_str(&format!("{n}: {} {x}|{y}", l.text));
+            out.push_str(&format!("{n}: {x}|{y} {}", l.text));
         }
         out
     }

@@ -35,6 +35,7 @@ mod dataset;
 mod error;
 mod extract;
 mod generate;
+mod grounded_grammar;
 mod ggml_ops;
 mod gguf_load;
 mod hf_load;
@@ -59,6 +60,7 @@ pub use generate::{
     generate_constrained,
 };
 pub use gguf_load::{Precision, rope_rows};
+pub use grounded_grammar::grounded_grammar;
 pub use kv_cache::KvCache;
 pub use layout::{DEFAULT_BUCKETS, OcrPage};
 pub use model::{DecoderLayer, LayerParts, LlamaForCausalLM, Mlp, RmsNorm, TokenEmbedding};

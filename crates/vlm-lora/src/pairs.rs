@@ -83,7 +83,7 @@ fn kind_word(kind: DocKind) -> &'static str {
 /// The user message: the page's lines, then the question.
 pub fn user_message(page: &OcrPage, question: &str) -> String {
     format!(
-        "Document lines (line: text x|y):\n{}\n\n{question}",
+        "Document lines (line: x|y text):\n{}\n\n{question}",
         page.text()
     )
 }

@@ -145,11 +145,25 @@ impl Walker<'_> {
     }
 }
 
-fn kind_name(kind: DocKind) -> &'static str {
+pub(crate) fn kind_name(kind: DocKind) -> &'static str {
     match kind {
         DocKind::Receipt => "receipt",
         DocKind::Invoice => "invoice",
         DocKind::PurchaseOrder => "purchase_order",
+    }
+}
+
+/// The lines that print `kind`'s name (`OFFICIAL RECEIPT` for a receipt), which a
+/// `document_type` cites; every line when none does (a title the OCR missed).
+pub(crate) fn title_lines(kind: DocKind, page: &OcrPage) -> Vec<usize> {
+    let name = kind_name(kind).replace('_', " ");
+    let found: Vec<usize> = (0..page.lines.len())
+        .filter(|&i| find_word(&page.lines[i].text, &name).is_some())
+        .collect();
+    if found.is_empty() {
+        (0..page.lines.len()).collect()
+    } else {
+        found
     }
 }
 

@@ -1,0 +1,77 @@
+//! The grounded grammar of a page lets through every true answer of synth-docs'
+//! documents (so decoding under it can write them) and nothing a model could get wrong
+//! about the page: a value with a line's coordinates copied on, a value the page does not
+//! print, a line cited for a value it does not hold, an item repeated.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+use whet_core::gguf::Gguf;
+use whet_synth_docs::{FontSet, GeneratorConfig};
+use whet_vlm_lora::{Grammars, ExtractionSet, Tokenizer, grounded_grammar};
+
+fn tokenizer() -> Tokenizer {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../assets/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf");
+    let file = Gguf::open(path).expect("scripts/assets.sh fetches SmolLM2-135M-Instruct");
+    Tokenizer::from_gguf(&file).unwrap()
+}
+
+/// Whether the grammar of `doc`'s page takes `answer` (serialised compactly) whole.
+fn accepts(
+    grammars: &Grammars,
+    tok: &Tokenizer,
+    doc: &whet_vlm_lora::ExtractionDoc,
+    answer: &Value,
+) -> bool {
+    let mut c = grammars
+        .lark(&grounded_grammar(doc.document.kind, &doc.page))
+        .unwrap();
+    let text = serde_json::to_string(answer).unwrap();
+    for t in tok.encode(&text, false).unwrap() {
+        if c.consume(t).is_err() {
+            return false;
+        }
+    }
+    c.is_accepting()
+}
+
+#[test]
+fn true_answers_pass_and_ungrounded_ones_do_not() {
+    let tok = tokenizer();
+    let grammars = Grammars::new(&tok, tok.vocab_size()).unwrap();
+    let fonts = FontSet::system().expect("a TrueType font (Debian: fonts-dejavu-core)");
+    let set = ExtractionSet::synthetic(77, 40, &GeneratorConfig::philippine_receipts(), &fonts)
+        .unwrap();
+    let mut wrapped = 0;
+    for doc in &set.docs {
+        assert!(accepts(&grammars, &tok, doc, &doc.target), "{}", doc.target);
+        wrapped += usize::from(doc.target["seller_address"].as_array().is_some_and(|a| a.len() > 2));
+
+        // The seller's name with its line's coordinates copied on.
+        let mut bad = doc.target.clone();
+        let line = bad["seller_name"][1].as_u64().unwrap() as usize;
+        let [x, y] = doc.page.centre(line).unwrap();
+        let name = bad["seller_name"][0].as_str().unwrap().to_owned();
+        bad["seller_name"][0] = json!(format!("{name} {x}|{y}"));
+        assert!(!accepts(&grammars, &tok, doc, &bad), "{bad}");
+
+        // A total the page does not print.
+        let mut bad = doc.target.clone();
+        bad["total"][0] = json!("123,456.78");
+        assert!(!accepts(&grammars, &tok, doc, &bad));
+
+        // The right total cited to the seller's line.
+        let mut bad = doc.target.clone();
+        bad["total"][1] = json!(line);
+        assert!(!accepts(&grammars, &tok, doc, &bad));
+
+        // The first item written again at the end.
+        let mut bad = doc.target.clone();
+        let items = bad["items"].as_array_mut().unwrap();
+        let first = items[0].clone();
+        items.push(first);
+        assert!(!accepts(&grammars, &tok, doc, &bad));
+    }
+    assert!(wrapped > 0, "no wrapped address among the 40: the runs went untested");
+}
