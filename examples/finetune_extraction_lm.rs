@@ -2,7 +2,8 @@
 //! as grounded JSON (every value with the OCR lines it is read from), on the CPU:
 //! synthesise documents, build instruction pairs, measure the base model on held-out
 //! documents of another seed, fine-tune (completion-only loss), measure again, and
-//! register the adapter (PEFT and GGUF files) only if its field F1 is better.
+//! register the adapter (PEFT and GGUF files) and the merged model (safetensors folder,
+//! Q8_0 GGUF) only if its field F1 is better.
 //!
 //! ```sh
 //! scripts/assets.sh
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use rand::{Rng, SeedableRng};
 use whet_core::registry::{NewVersion, PromotionRule, Registry};
+use whet_core::quant::GgmlType;
 use whet_core::{DeviceSpec, Goal, gguf::Gguf, run::RunDir};
 use whet_synth_docs::{FontSet, GeneratorConfig};
 use whet_vlm_lora::{
@@ -136,12 +138,16 @@ fn main() -> anyhow::Result<()> {
             .metric("base_field_f1", before.f1.f1.unwrap_or(0.0));
         let version = registry.register_written(name, meta, |dir| {
             whet_core::lora::save_peft(&tuned, &config.adapter, dir.join("peft"))?;
-            whet_core::lora::save_gguf(&tuned, &config.adapter, dir.join("adapter.gguf"))
+            whet_core::lora::save_gguf(&tuned, &config.adapter, dir.join("adapter.gguf"))?;
+            // The adapter merged: for transformers, and for llama.cpp with INT8 weights.
+            tuned.save_pretrained(dir.join("merged"), &device)?;
+            tokenizer.save_pretrained(dir.join("merged"))?;
+            tuned.save_merged_gguf(&file, GgmlType::Q8_0, dir.join("merged.q8_0.gguf"), &device)
         })?;
         let rule = PromotionRule::new("field_f1", Goal::Maximize, 0.0);
         let decision = registry.promote_if_improved(name, version.version, &rule)?;
         println!(
-            "registered {name} v{} (PEFT and GGUF adapters): {decision:?}",
+            "registered {name} v{} (PEFT and GGUF adapters, merged model as safetensors and Q8_0 GGUF): {decision:?}",
             version.version
         );
     } else {

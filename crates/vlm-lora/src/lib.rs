@@ -33,6 +33,7 @@ mod config;
 mod constrain;
 mod dataset;
 mod error;
+mod export;
 mod extract;
 mod generate;
 mod grounded_grammar;

@@ -97,6 +97,15 @@ impl TokenEmbedding {
         }
     }
 
+    /// The rows `[vocab, hidden]` as floats on `device` (decoded when packed).
+    pub fn weight(&self, device: &Device) -> Tensor<2> {
+        match (&self.weight, &self.packed) {
+            (Some(w), _) => w.val(),
+            (None, Some(p)) => p.to_tensor(device),
+            (None, None) => unreachable!("an embedding has a weight"),
+        }
+    }
+
     /// `[batch, seq]` token ids -> `[batch, seq, hidden]`.
     ///
     /// # Errors
@@ -281,6 +290,11 @@ impl LlamaForCausalLM {
     /// Its shape.
     pub fn config(&self) -> &LlamaConfig {
         &self.config
+    }
+
+    /// Whether the output head is the token embedding (no weight of its own).
+    pub fn is_tied(&self) -> bool {
+        self.tied
     }
 
     /// The final hidden states `[batch, seq, hidden]` of `ids`, continuing the positions
