@@ -31,14 +31,15 @@
 mod attention;
 mod config;
 mod constrain;
+mod corrections;
 mod dataset;
 mod error;
 mod export;
 mod extract;
 mod generate;
-mod grounded_grammar;
 mod ggml_ops;
 mod gguf_load;
+mod grounded_grammar;
 mod hf_load;
 mod kv_cache;
 mod layout;
@@ -51,6 +52,7 @@ mod tokenizer;
 pub use attention::Attention;
 pub use config::LlamaConfig;
 pub use constrain::{Constraint, ConstraintStats, Grammars, JsonLayout, receipt_schema};
+pub use corrections::{page_from_prompt, reground, reground_pair};
 pub use dataset::{ExtractionDoc, ExtractionReport, ExtractionSet};
 pub use error::{Error, Result};
 pub use extract::{
