@@ -80,18 +80,17 @@ impl LlamaForCausalLM {
             host(embed, "model.embed_tokens.weight")?,
         ));
         for (i, l) in self.layers.iter().enumerate() {
-            let norm = |w: &Tensor<1>, name: &str| -> Result<(String, Vec<usize>, Vec<f32>)> {
-                let name = format!("model.layers.{i}.{name}.weight");
-                let v = w
-                    .clone()
-                    .into_data()
-                    .try_into_vec::<f32>()
-                    .map_err(|e| Error::Weights {
-                        tensor: name.clone(),
-                        reason: format!("read back: {e:?}"),
+            let norm =
+                |w: &Tensor<1>, name: &str| -> Result<(String, Vec<usize>, Vec<f32>)> {
+                    let name = format!("model.layers.{i}.{name}.weight");
+                    let v = w.clone().into_data().try_into_vec::<f32>().map_err(|e| {
+                        Error::Weights {
+                            tensor: name.clone(),
+                            reason: format!("read back: {e:?}"),
+                        }
                     })?;
-                Ok((name, vec![v.len()], v))
-            };
+                    Ok((name, vec![v.len()], v))
+                };
             out.push(norm(&l.input_layernorm.weight.val(), "input_layernorm")?);
             out.push(norm(
                 &l.post_attention_layernorm.weight.val(),

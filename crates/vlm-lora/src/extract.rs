@@ -24,9 +24,9 @@ use whet_eval_metrics::extraction::{ConsistencyRules, Rule, Totals, check_consis
 use whet_synth_docs::DocKind;
 
 use crate::constrain::Grammars;
-use crate::grounded_grammar::grounded_grammar;
 use crate::error::{Error, Result};
 use crate::generate::{GenerationConfig, generate_constrained};
+use crate::grounded_grammar::grounded_grammar;
 use crate::layout::OcrPage;
 use crate::model::LlamaForCausalLM;
 use crate::pairs::{FULL_QUESTION, user_message};

@@ -155,7 +155,10 @@ pub fn grounded_grammar(kind: DocKind, page: &OcrPage) -> String {
             lit(&format!("{{\"{}\":", ITEM_FIELDS[0]))
         ));
         if i + 1 < n {
-            g.push_str(&format!("items_from_{i}: item_{i} | items_from_{}\n", i + 1));
+            g.push_str(&format!(
+                "items_from_{i}: item_{i} | items_from_{}\n",
+                i + 1
+            ));
         } else {
             g.push_str(&format!("items_from_{i}: item_{i}\n"));
         }

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 use whet_core::gguf::Gguf;
 use whet_synth_docs::{FontSet, GeneratorConfig};
-use whet_vlm_lora::{Grammars, ExtractionSet, Tokenizer, grounded_grammar};
+use whet_vlm_lora::{ExtractionSet, Grammars, Tokenizer, grounded_grammar};
 
 fn tokenizer() -> Tokenizer {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -41,12 +41,16 @@ fn true_answers_pass_and_ungrounded_ones_do_not() {
     let tok = tokenizer();
     let grammars = Grammars::new(&tok, tok.vocab_size()).unwrap();
     let fonts = FontSet::system().expect("a TrueType font (Debian: fonts-dejavu-core)");
-    let set = ExtractionSet::synthetic(77, 40, &GeneratorConfig::philippine_receipts(), &fonts)
-        .unwrap();
+    let set =
+        ExtractionSet::synthetic(77, 40, &GeneratorConfig::philippine_receipts(), &fonts).unwrap();
     let mut wrapped = 0;
     for doc in &set.docs {
         assert!(accepts(&grammars, &tok, doc, &doc.target), "{}", doc.target);
-        wrapped += usize::from(doc.target["seller_address"].as_array().is_some_and(|a| a.len() > 2));
+        wrapped += usize::from(
+            doc.target["seller_address"]
+                .as_array()
+                .is_some_and(|a| a.len() > 2),
+        );
 
         // The seller's name with its line's coordinates copied on.
         let mut bad = doc.target.clone();
@@ -73,5 +77,8 @@ fn true_answers_pass_and_ungrounded_ones_do_not() {
         items.push(first);
         assert!(!accepts(&grammars, &tok, doc, &bad));
     }
-    assert!(wrapped > 0, "no wrapped address among the 40: the runs went untested");
+    assert!(
+        wrapped > 0,
+        "no wrapped address among the 40: the runs went untested"
+    );
 }

@@ -35,7 +35,10 @@ fn a_merged_hugging_face_folder_gives_the_adapted_logits() {
     let base = model.forward(&seq, None, &device).unwrap();
     adapt(&mut model, &device);
     let want = model.forward(&seq, None, &device).unwrap();
-    assert!(max_diff(base, want.clone()) > 1e-2, "the adapter changes nothing");
+    assert!(
+        max_diff(base, want.clone()) > 1e-2,
+        "the adapter changes nothing"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     model.save_pretrained(dir.path(), &device).unwrap();
@@ -68,16 +71,27 @@ fn a_merged_gguf_and_the_saved_tokenizer_read_back_as_they_were() {
     let back = LlamaForCausalLM::from_gguf_file(&merged, Precision::F32, &device).unwrap();
     let diff = max_diff(back.forward(&seq, None, &device).unwrap(), want.clone());
     assert!(diff < 1e-3, "merged GGUF logits differ by {diff}");
-    assert_eq!(Tokenizer::from_gguf(&merged).unwrap().encode(&prompt, true).unwrap(), seq[0]);
+    assert_eq!(
+        Tokenizer::from_gguf(&merged)
+            .unwrap()
+            .encode(&prompt, true)
+            .unwrap(),
+        seq[0]
+    );
 
     // INT8 weight-only: a quarter of the projections' f32 bytes, the same next token.
     let q8 = dir.path().join("merged.q8_0.gguf");
-    model.save_merged_gguf(&file, GgmlType::Q8_0, &q8, &device).unwrap();
+    model
+        .save_merged_gguf(&file, GgmlType::Q8_0, &q8, &device)
+        .unwrap();
     assert!(std::fs::metadata(&q8).unwrap().len() * 3 < std::fs::metadata(&out).unwrap().len());
     let int8 = LlamaForCausalLM::from_gguf(&q8, Precision::Packed, &device).unwrap();
     let last = |t: Tensor<3>| {
         let [_, s, v] = t.dims();
-        t.narrow(1, s - 1, 1).reshape([v]).argmax(0).into_scalar::<i64>()
+        t.narrow(1, s - 1, 1)
+            .reshape([v])
+            .argmax(0)
+            .into_scalar::<i64>()
     };
     assert_eq!(last(int8.forward(&seq, None, &device).unwrap()), last(want));
 
