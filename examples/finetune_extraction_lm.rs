@@ -7,7 +7,7 @@
 //!
 //! ```sh
 //! scripts/assets.sh
-//! cargo run --release -p whet-examples --example finetune_extraction_lm -- --steps 80
+//! cargo run --release -p whet-examples --example finetune_extraction_lm
 //! ```
 
 #![allow(clippy::print_stdout)] // a program: it prints its results
@@ -43,7 +43,7 @@ struct Args {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Optimiser steps of one conversation each.
-    #[arg(long, default_value_t = 80)]
+    #[arg(long, default_value_t = 180)]
     steps: usize,
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,

@@ -51,10 +51,18 @@ pub struct ExtractConfig {
     pub inconsistent_factor: f64,
     /// The arithmetic rules (the Philippines' by default: 12% VAT inside prices).
     pub rules: ConsistencyRules,
+    /// Take the tokens the grammar forces (keys, punctuation) without asking the model
+    /// ([`crate::GenerationConfig::fast_forward`]).
+    #[serde(default = "yes")]
+    pub fast_forward: bool,
 }
 
 fn default_closing_reserve() -> usize {
     128
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for ExtractConfig {
@@ -66,6 +74,7 @@ impl Default for ExtractConfig {
             regrounded_cap: 0.5,
             inconsistent_factor: 0.5,
             rules: ConsistencyRules::philippines(),
+            fast_forward: true,
         }
     }
 }
@@ -313,7 +322,7 @@ pub fn extract(
         max_new_tokens: config.max_new_tokens,
         closing_reserve: config.closing_reserve,
         temperature: 0.0,
-        fast_forward: true,
+        fast_forward: config.fast_forward,
         ..GenerationConfig::default()
     };
     let out = generate_constrained(

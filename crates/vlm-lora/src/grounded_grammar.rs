@@ -12,7 +12,10 @@
 use whet_synth_docs::DocKind;
 
 use crate::layout::OcrPage;
-use crate::target::{ITEM_FIELDS, field_order, kind_name, title_lines};
+use crate::target::{ITEM_FIELDS, NUMBER_FIELDS, NUMBER_PATTERN, field_order, kind_name, title_lines};
+
+/// The field whose cited line the items are printed above.
+const ITEMS_BOUND: &str = "subtotal";
 
 /// The longest run of consecutive lines a value may span (as [`crate::grounded_target`]
 /// looks values up).
@@ -56,32 +59,47 @@ fn json_chunks(text: &str) -> Vec<String> {
 pub fn grounded_grammar(kind: DocKind, page: &OcrPage) -> String {
     let n = page.lines.len();
     let mut g = String::new();
-    // Fields, in the schema's order.
-    let fields: Vec<String> = field_order()
-        .into_iter()
-        .map(|key| {
-            let name = lit(&format!("\"{key}\":"));
-            let body = match key {
-                "document_type" => format!(
-                    "{} title {}",
-                    lit(&format!("[\"{}\",", kind_name(kind))),
-                    lit("]")
-                ),
-                "buyer_name" if kind == DocKind::Receipt => lit("null"),
-                "buyer_name" | "seller_tin" | "vat_exempt" | "vatable_sales" | "vat" => {
-                    format!("(value | {})", lit("null"))
-                }
-                "items" => format!("{} items", lit("[")),
-                _ => "value".to_owned(),
-            };
-            format!("{name} {body}")
-        })
-        .collect();
+    // Fields, in the schema's order; the subtotal, the fields after it and the items
+    // come as one rule per line the subtotal may cite, which bounds the items above it.
+    let order = field_order();
+    let body = |key: &str| -> String {
+        let name = lit(&format!("\"{key}\":"));
+        let body = match key {
+            "document_type" => format!(
+                "{} title {}",
+                lit(&format!("[\"{}\",", kind_name(kind))),
+                lit("]")
+            ),
+            "buyer_name" if kind == DocKind::Receipt => lit("null"),
+            "buyer_name" | "seller_tin" => format!("(value | {})", lit("null")),
+            "vat_exempt" | "vatable_sales" | "vat" => format!("(number | {})", lit("null")),
+            "total" => "number".to_owned(),
+            _ => "value".to_owned(),
+        };
+        format!("{name} {body}")
+    };
+    let sub = order
+        .iter()
+        .position(|k| *k == ITEMS_BOUND)
+        .expect("the subtotal is a field");
+    let items = order
+        .iter()
+        .position(|k| *k == "items")
+        .expect("items are a field");
+    debug_assert!(sub < items && items + 1 == order.len(), "{order:?}");
+    let head: Vec<String> = order[..sub].iter().map(|k| body(k)).collect();
+    let middle: Vec<String> = order[sub + 1..items].iter().map(|k| body(k)).collect();
     g.push_str(&format!(
-        "start: {} {} {}\n",
+        "start: {} {} {} {} bounded {}\n",
         lit("{"),
-        fields.join(&format!(" {} ", lit(","))),
+        head.join(&format!(" {} ", lit(","))),
+        lit(","),
+        lit(&format!("\"{ITEMS_BOUND}\":")),
         lit("}")
+    ));
+    g.push_str(&format!(
+        "middle: {}\n",
+        middle.join(&format!(" {} ", lit(",")))
     ));
     let titles: Vec<String> = title_lines(kind, page)
         .iter()
@@ -127,6 +145,27 @@ pub fn grounded_grammar(kind: DocKind, page: &OcrPage) -> String {
         value_alts.push(format!("from_{i}"));
     }
     g.push_str(&format!("value: {}\n", value_alts.join(" | ")));
+    // A number is printed on one line: a part of it that is a number.
+    let numbers_at: Vec<usize> = (0..n)
+        .filter(|&i| page.lines[i].text.chars().any(|c| c.is_ascii_digit()))
+        .collect();
+    let numbers: Vec<String> = numbers_at
+        .iter()
+        .map(|&i| {
+            g.push_str(&format!(
+                "NUMBER_{i}: TEXT_{i}_1 & /{NUMBER_PATTERN}/\nnumber_{i}: {} NUMBER_{i} {}\n",
+                lit("[\""),
+                lit(&format!("\",{i}]"))
+            ));
+            format!("number_{i}")
+        })
+        .collect();
+    if numbers.is_empty() {
+        // No digit on the page (an OCR that read none): any printed text.
+        g.push_str("number: value\n");
+    } else {
+        g.push_str(&format!("number: {}\n", numbers.join(" | ")));
+    }
 
     // Items: `items_from_i` is a non-empty list whose first description starts on line
     // i or later; after an item described from line i, the next starts after i.
@@ -134,35 +173,61 @@ pub fn grounded_grammar(kind: DocKind, page: &OcrPage) -> String {
         .iter()
         .skip(1)
         .map(|f| {
-            let v = if *f == "discount" {
-                format!("(value | {})", lit("null"))
+            let rule = if NUMBER_FIELDS.contains(f) {
+                "number"
             } else {
-                "value".to_owned()
+                "value"
+            };
+            let v = if *f == "discount" {
+                format!("({rule} | {})", lit("null"))
+            } else {
+                rule.to_owned()
             };
             format!("{} {v}", lit(&format!(",\"{f}\":")))
         })
         .collect();
     g.push_str(&format!("item_rest: {} {}\n", rest.join(" "), lit("}")));
-    g.push_str(&format!("items: {} | items_from_0\n", lit("]")));
-    for i in 0..n {
-        let after = if i + 1 < n {
-            format!("{} | {} items_from_{}", lit("]"), lit(","), i + 1)
-        } else {
-            lit("]")
-        };
+    // `bounded`: the subtotal cited at line `s`, the fields after it, then the items,
+    // each described on a line above `s` and below the one before it.
+    let bounds: Vec<(usize, String)> = if numbers.is_empty() {
+        vec![(n, "value".to_owned())]
+    } else {
+        numbers_at.iter().map(|&s| (s, format!("number_{s}"))).collect()
+    };
+    let mut alts = Vec::new();
+    for (s, subtotal) in bounds {
+        alts.push(format!("sub_{s}"));
         g.push_str(&format!(
-            "item_{i}: {} from_{i} item_rest ({after})\n",
-            lit(&format!("{{\"{}\":", ITEM_FIELDS[0]))
+            "sub_{s}: {subtotal} {} middle {} below_{s}\n",
+            lit(","),
+            lit(",\"items\":[")
         ));
-        if i + 1 < n {
+        if s == 0 {
+            g.push_str(&format!("below_0: {}\n", lit("]")));
+            continue;
+        }
+        g.push_str(&format!("below_{s}: {} | chain_0_{s}\n", lit("]")));
+        for i in 0..s {
+            let after = if i + 1 < s {
+                format!("{} | {} chain_{}_{s}", lit("]"), lit(","), i + 1)
+            } else {
+                lit("]")
+            };
             g.push_str(&format!(
-                "items_from_{i}: item_{i} | items_from_{}\n",
-                i + 1
+                "item_{i}_{s}: {} from_{i} item_rest ({after})\n",
+                lit(&format!("{{\"{}\":", ITEM_FIELDS[0]))
             ));
-        } else {
-            g.push_str(&format!("items_from_{i}: item_{i}\n"));
+            if i + 1 < s {
+                g.push_str(&format!(
+                    "chain_{i}_{s}: item_{i}_{s} | chain_{}_{s}\n",
+                    i + 1
+                ));
+            } else {
+                g.push_str(&format!("chain_{i}_{s}: item_{i}_{s}\n"));
+            }
         }
     }
+    g.push_str(&format!("bounded: {}\n", alts.join(" | ")));
     g
 }
 

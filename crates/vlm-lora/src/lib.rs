@@ -76,7 +76,7 @@ pub use sft::{
     finetune_with,
 };
 pub use target::{
-    GroundedValue, bound_lines, document_schema, field_order, grounded_target,
+    GroundedValue, NUMBER_FIELDS, NUMBER_PATTERN, bound_lines, document_schema, field_order, grounded_target,
     grounded_value_schema, grounded_values, is_grounded_value, partial_schema, strip_grounding,
 };
 pub use tokenizer::{ChatMessage, Tokenizer};

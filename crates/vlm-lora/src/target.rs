@@ -29,16 +29,33 @@ pub const ITEM_FIELDS: [&str; 5] = [
 pub const TOTAL_FIELDS: [&str; 5] = ["subtotal", "vatable_sales", "vat", "vat_exempt", "total"];
 /// The footer's field.
 pub const FOOTER_FIELDS: [&str; 1] = ["payment_method"];
+/// The fields whose values are numbers, as printed (`1,076.50`; a discount without its
+/// minus sign, an amount without its currency sign).
+pub const NUMBER_FIELDS: [&str; 9] = [
+    "quantity",
+    "unit_price",
+    "amount",
+    "discount",
+    "subtotal",
+    "vatable_sales",
+    "vat",
+    "vat_exempt",
+    "total",
+];
+/// What a number field's value matches ([`NUMBER_FIELDS`]).
+pub const NUMBER_PATTERN: &str = "[0-9][0-9,]*(\\.[0-9]+)?";
 
-/// Every top-level key of an extraction, in the order it is written.
+/// Every top-level key of an extraction, in the order it is written: the document's
+/// information, its totals and payment, then its items (last, so that a decoder knows the
+/// subtotal's line, which the items are printed above, before it writes them).
 pub fn field_order() -> Vec<&'static str> {
     let mut keys: Vec<&str> = Vec::new();
     keys.extend(INFO_FIELDS.iter().take(1));
     keys.extend(SELLER_FIELDS);
     keys.extend(INFO_FIELDS.iter().skip(1));
-    keys.push("items");
     keys.extend(TOTAL_FIELDS);
     keys.extend(FOOTER_FIELDS);
+    keys.push("items");
     keys
 }
 
@@ -222,7 +239,14 @@ pub fn grounded_target(doc: &Document, page: &OcrPage) -> Value {
     out.insert("vat_exempt".into(), w.next(exempt.as_deref()));
     out.insert("total".into(), w.next(Some(&money(t.total))));
     out.insert("payment_method".into(), w.next(Some(&doc.payment)));
-    Value::Object(out)
+    // Looked up in printed order; written in the schema's (the totals before the items,
+    // which a decoder can then bound above the subtotal's line).
+    Value::Object(
+        field_order()
+            .into_iter()
+            .map(|k| (k.to_owned(), out.remove(k).unwrap_or(Value::Null)))
+            .collect(),
+    )
 }
 
 /// Whether `v` is a grounded value: a string followed by one or more line numbers.
@@ -309,9 +333,17 @@ pub fn grounded_values(v: &Value) -> Vec<GroundedValue> {
 
 /// The JSON schema of one grounded value (`["text", line, ...]`), nullable or not.
 pub fn grounded_value_schema(nullable: bool) -> Value {
+    grounded_schema(nullable, None)
+}
+
+fn grounded_schema(nullable: bool, pattern: Option<&str>) -> Value {
+    let text = match pattern {
+        Some(p) => json!({"type": "string", "pattern": format!("^{p}$")}),
+        None => json!({"type": "string"}),
+    };
     let value = json!({
         "type": "array",
-        "prefixItems": [{"type": "string"}],
+        "prefixItems": [text],
         "items": {"type": "integer", "minimum": 0},
         "minItems": 2,
         "maxItems": 4
@@ -329,6 +361,7 @@ pub fn grounded_value_schema(nullable: bool) -> Value {
 pub fn document_schema(kind: DocKind) -> Value {
     let mut props = Map::new();
     let v = |n| grounded_value_schema(n);
+    let num = |n| grounded_schema(n, Some(NUMBER_PATTERN));
     for key in field_order() {
         let schema = match key {
             "document_type" => json!({
@@ -339,11 +372,19 @@ pub fn document_schema(kind: DocKind) -> Value {
                 "maxItems": 2
             }),
             "buyer_name" if kind == DocKind::Receipt => json!({"type": "null"}),
-            "buyer_name" | "seller_tin" | "vat_exempt" | "vatable_sales" | "vat" => v(true),
+            "buyer_name" | "seller_tin" => v(true),
+            "vat_exempt" | "vatable_sales" | "vat" => num(true),
+            "subtotal" | "total" => num(false),
             "items" => {
                 let mut item = Map::new();
                 for f in ITEM_FIELDS {
-                    item.insert(f.into(), v(f == "discount"));
+                    let nullable = f == "discount";
+                    let schema = if NUMBER_FIELDS.contains(&f) {
+                        num(nullable)
+                    } else {
+                        v(nullable)
+                    };
+                    item.insert(f.into(), schema);
                 }
                 json!({
                     "type": "array",

@@ -1,7 +1,8 @@
 //! The grounded grammar of a page lets through every true answer of synth-docs'
 //! documents (so decoding under it can write them) and nothing a model could get wrong
-//! about the page: a value with a line's coordinates copied on, a value the page does not
-//! print, a line cited for a value it does not hold, an item repeated.
+//! about the page: a value with a line's coordinates copied on, an item below the
+//! subtotal, a number field holding
+//! more than a number, a value the page does not print, a line cited for a value it does not hold, an item repeated.
 
 use std::path::Path;
 
@@ -60,6 +61,15 @@ fn true_answers_pass_and_ungrounded_ones_do_not() {
         bad["seller_name"][0] = json!(format!("{name} {x}|{y}"));
         assert!(!accepts(&grammars, &tok, doc, &bad), "{bad}");
 
+        // A quantity with its unit price copied on (`4 x 16.25`): on the page, not a number.
+        let mut bad = doc.target.clone();
+        let q = &bad["items"][0]["quantity"];
+        let row = doc.page.lines[q[1].as_u64().unwrap() as usize].text.clone();
+        if row != q[0].as_str().unwrap() {
+            bad["items"][0]["quantity"][0] = json!(row);
+            assert!(!accepts(&grammars, &tok, doc, &bad), "{bad}");
+        }
+
         // A total the page does not print.
         let mut bad = doc.target.clone();
         bad["total"][0] = json!("123,456.78");
@@ -69,6 +79,15 @@ fn true_answers_pass_and_ungrounded_ones_do_not() {
         let mut bad = doc.target.clone();
         bad["total"][1] = json!(line);
         assert!(!accepts(&grammars, &tok, doc, &bad));
+
+        // An item described from the total's line, below the subtotal.
+        let mut bad = doc.target.clone();
+        let total = bad["total"].clone();
+        let items = bad["items"].as_array_mut().unwrap();
+        let mut extra = items[items.len() - 1].clone();
+        extra["description"] = total;
+        items.push(extra);
+        assert!(!accepts(&grammars, &tok, doc, &bad), "{bad}");
 
         // The first item written again at the end.
         let mut bad = doc.target.clone();
