@@ -112,6 +112,54 @@ impl Positions {
     }
 }
 
+impl Positions {
+    /// One row holding sequences of `lengths` back to back (padding-free packing): each
+    /// one's positions start at 0 and it attends only within itself, causally; in
+    /// transformers' arithmetic (for training).
+    pub(crate) fn packed(lengths: &[usize], head_dim: usize, theta: f64, device: &Device) -> Self {
+        let s: usize = lengths.iter().sum();
+        let half = head_dim / 2;
+        let (mut cos, mut sin) = (Vec::with_capacity(s * half), Vec::with_capacity(s * half));
+        // Each position's sequence start.
+        let mut starts = Vec::with_capacity(s);
+        let mut at = 0;
+        for &len in lengths {
+            for p in 0..len {
+                starts.push(at);
+                for i in 0..half {
+                    let inv = 1.0 / (theta as f32).powf((2 * i) as f32 / head_dim as f32);
+                    let angle = p as f32 * inv;
+                    cos.push(angle.cos());
+                    sin.push(angle.sin());
+                }
+            }
+            at += len;
+        }
+        let mut m = Vec::with_capacity(s * s);
+        for (a, &start) in starts.iter().enumerate() {
+            m.extend((0..s).map(|j| {
+                if j <= a && j >= start {
+                    0.0
+                } else {
+                    f32::NEG_INFINITY
+                }
+            }));
+        }
+        let t3 = |v| Tensor::from_data(TensorData::new(v, [1, s, half]), device);
+        Positions {
+            cos: t3(cos),
+            sin: t3(sin),
+            mask: Some(Tensor::<4>::from_data(
+                TensorData::new(m, [1, 1, s, s]),
+                device,
+            )),
+            llama_cpp: false,
+            host: Default::default(),
+            pads: vec![0],
+        }
+    }
+}
+
 /// `[b, h, s, d]` rotated by position (Hugging Face's `rotate_half` layout); `cos`, `sin`
 /// `[b or 1, s, d / 2]`.
 fn rope(x: Tensor<4>, cos: &Tensor<3>, sin: &Tensor<3>) -> Tensor<4> {

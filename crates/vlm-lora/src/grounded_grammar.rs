@@ -12,7 +12,9 @@
 use whet_synth_docs::DocKind;
 
 use crate::layout::OcrPage;
-use crate::target::{ITEM_FIELDS, NUMBER_FIELDS, NUMBER_PATTERN, field_order, kind_name, title_lines};
+use crate::target::{
+    ITEM_FIELDS, NUMBER_FIELDS, NUMBER_PATTERN, field_order, kind_name, title_lines,
+};
 
 /// The field whose cited line the items are printed above.
 const ITEMS_BOUND: &str = "subtotal";
@@ -192,7 +194,10 @@ pub fn grounded_grammar(kind: DocKind, page: &OcrPage) -> String {
     let bounds: Vec<(usize, String)> = if numbers.is_empty() {
         vec![(n, "value".to_owned())]
     } else {
-        numbers_at.iter().map(|&s| (s, format!("number_{s}"))).collect()
+        numbers_at
+            .iter()
+            .map(|&s| (s, format!("number_{s}")))
+            .collect()
     };
     let mut alts = Vec::new();
     for (s, subtotal) in bounds {

@@ -409,6 +409,38 @@ impl LlamaForCausalLM {
         Ok(self.norm.forward_sum(x, pos.llama_cpp))
     }
 
+    /// The final hidden states `[1, seq, hidden]` of sequences of `lengths` packed back
+    /// to back into one row `ids` without padding (TRL's `padding_free`, FlashAttention's
+    /// varlen): each sequence's positions restart at 0 and it attends only to itself, so
+    /// every sequence's states are those it has alone. For training; no cache.
+    ///
+    /// # Errors
+    /// [`Error::Input`] when `lengths` (none of them 0) do not add up to `ids.len()`, or
+    /// for ids outside the vocabulary.
+    pub fn hidden_packed(
+        &self,
+        ids: &[u32],
+        lengths: &[usize],
+        device: &Device,
+    ) -> Result<Tensor<3>> {
+        if ids.is_empty() || lengths.contains(&0) || lengths.iter().sum::<usize>() != ids.len() {
+            return Err(Error::Input {
+                reason: format!("{} packed tokens in sequences of {lengths:?}", ids.len()),
+            });
+        }
+        let pos = Positions::packed(
+            lengths,
+            self.config.head_dim(),
+            self.config.rope_theta,
+            device,
+        );
+        let mut x = self.embed_tokens.forward(&[ids.to_vec()], device)?;
+        for layer in &self.layers {
+            x = layer.forward(x, None, &pos);
+        }
+        Ok(self.norm.forward_sum(x, false))
+    }
+
     /// Logits `[batch, seq, vocab]` of `ids` (see [`LlamaForCausalLM::hidden`]).
     ///
     /// # Errors

@@ -106,6 +106,9 @@ pub struct SftBatch {
     pub positions: Vec<i64>,
     /// The token each of those rows predicts.
     pub targets: Vec<i64>,
+    /// Padding-free: `ids` is one row of sequences of these lengths back to back
+    /// ([`SftBatch::padding_free`]); `None`: one row per example, left-padded.
+    pub segments: Option<Vec<usize>>,
 }
 
 impl SftBatch {
@@ -134,6 +137,33 @@ impl SftBatch {
                 .collect(),
             positions,
             targets,
+            segments: None,
+        }
+    }
+
+    /// The batch of `examples` packed into one row without padding, positions restarting
+    /// and attention kept within each example (TRL's `padding_free = True`): no compute
+    /// spent on padding, the same loss as [`SftBatch::new`]'s.
+    pub fn padding_free(examples: &[impl AsRef<SftExample>]) -> Self {
+        let (mut ids, mut positions, mut targets, mut segments) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for e in examples {
+            let e = e.as_ref();
+            let offset = ids.len();
+            for t in 1..e.labels.len() {
+                if e.labels[t] != IGNORE_INDEX {
+                    positions.push((offset + t - 1) as i64);
+                    targets.push(e.labels[t]);
+                }
+            }
+            ids.extend_from_slice(&e.input_ids);
+            segments.push(e.input_ids.len());
+        }
+        SftBatch {
+            ids: vec![ids],
+            positions,
+            targets,
+            segments: Some(segments),
         }
     }
 }
@@ -160,7 +190,14 @@ pub fn completion_loss(
             reason: "a batch without completion tokens".into(),
         });
     }
-    let h = model.hidden(&batch.ids, None, device)?;
+    let h = match &batch.segments {
+        Some(lengths) => model.hidden_packed(
+            batch.ids.first().map_or(&[][..], Vec::as_slice),
+            lengths,
+            device,
+        )?,
+        None => model.hidden(&batch.ids, None, device)?,
+    };
     let [b, s, d] = h.dims();
     let rows = Tensor::<1, Int>::from_data(TensorData::new(batch.positions.clone(), [n]), device);
     let picked = h.reshape([b * s, d]).select(0, rows);
@@ -193,6 +230,10 @@ pub struct SftConfig {
     pub train: TrainConfig,
     /// Longest example in tokens (TRL's `max_length`); longer ones are cut at the end.
     pub max_length: usize,
+    /// Pack each micro-batch into one row without padding, positions restarting per
+    /// example (TRL's `padding_free`; [`SftBatch::padding_free`]). Off by default.
+    #[serde(default)]
+    pub padding_free: bool,
 }
 
 impl SftConfig {
@@ -219,6 +260,7 @@ impl SftConfig {
             adapter: "sft".into(),
             train,
             max_length: 1024,
+            padding_free: false,
         }
     }
 }
@@ -284,7 +326,14 @@ pub fn finetune_with(
     whet_core::seed::Seed::new(config.train.seed).apply(&device);
     lora::add_adapter(&mut model, &config.adapter, &config.lora, &device)?;
     let data: Vec<Arc<SftExample>> = examples.into_iter().map(Arc::new).collect();
-    let batcher = |items: Vec<Arc<SftExample>>, _: &Device| SftBatch::new(&items);
+    let packed = config.padding_free;
+    let batcher = move |items: Vec<Arc<SftExample>>, _: &Device| {
+        if packed {
+            SftBatch::padding_free(&items)
+        } else {
+            SftBatch::new(&items)
+        }
+    };
     let dev = device.clone();
     let step = move |m: &LlamaForCausalLM, batch: SftBatch| -> StepOutput {
         let (loss, n) = completion_loss(m, &batch, &dev).expect("batches are built valid");

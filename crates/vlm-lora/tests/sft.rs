@@ -73,7 +73,7 @@ fn labels_mask_the_prompt_and_keep_the_answer_and_its_end() {
 }
 
 #[test]
-fn the_loss_scores_exactly_the_completion_under_left_padding() {
+fn the_loss_scores_exactly_the_completion_under_left_padding_and_padding_free() {
     let device = Device::flex();
     let file = Gguf::open(gguf()).unwrap();
     let tokenizer = Tokenizer::from_gguf(&file).unwrap();
@@ -112,6 +112,29 @@ fn the_loss_scores_exactly_the_completion_under_left_padding() {
     }
     assert_eq!(n, count);
     assert!((loss - want).abs() <= 1e-3 * want, "{loss} vs {want}");
+
+    // Padding-free: the same examples back to back in one row, positions restarting.
+    let packed = SftBatch::padding_free(&exs[..2]);
+    assert_eq!(packed.ids.len(), 1);
+    assert_eq!(packed.targets, batch.targets);
+    let (packed_loss, packed_n) = completion_loss(&model, &packed, &device).unwrap();
+    let packed_loss = packed_loss.into_scalar::<f32>() as f64;
+    assert_eq!(packed_n, count);
+    assert!(
+        (packed_loss - want).abs() <= 1e-3 * want,
+        "{packed_loss} vs {want}"
+    );
+    // Without the restart and the mask the second example would see the first.
+    let joined = SftBatch {
+        segments: Some(vec![packed.ids[0].len()]),
+        ..packed.clone()
+    };
+    let (joined_loss, _) = completion_loss(&model, &joined, &device).unwrap();
+    let joined_loss = joined_loss.into_scalar::<f32>() as f64;
+    assert!(
+        (joined_loss - want).abs() > 1e-2 * want,
+        "{joined_loss} vs {want}"
+    );
 }
 
 /// `steps` steps on the four examples (constant rate), stopping at `stop_at`; the
