@@ -7,7 +7,9 @@
 //! run of two or three consecutive lines, joined by spaces, for a wrapped value cited as
 //! `[..., 1, 2]`). A model held to it cannot copy a line's coordinates into a value, invent
 //! a value, or cite a line the value is not on; and items, cited in printed order, cannot
-//! repeat: an item's description starts on a later line than the one before it.
+//! repeat or run on: an item is described after the previous item's amount, and its own
+//! amount lies on or below its description and above the subtotal (the totals are
+//! written first, so that the subtotal's line is known when the items are).
 
 use whet_synth_docs::DocKind;
 
@@ -43,10 +45,11 @@ fn json_chunks(text: &str) -> Vec<String> {
 /// answers to a whole extraction of `page`, a document of `kind`: [`document_schema`]'s
 /// shape in its field order (`document_type` cited to a line that prints the kind's
 /// name, when one does), laid out as `serde_json` writes it compactly (as training
-/// targets are), with every value a substring of the lines it cites (neither empty nor starting or
-/// ending with a space) and item
-/// descriptions on strictly increasing lines. A page without lines has no grounded
-/// answer: its grammar does not compile.
+/// targets are), with every value a substring of the lines it cites (neither empty nor
+/// starting or ending with a space; a number field's ([`crate::NUMBER_FIELDS`]) a number
+/// on one line), and each item described on a line after the previous item's amount,
+/// with its amount on or below its description, above the subtotal's line. A page
+/// without lines has no grounded answer: its grammar does not compile.
 ///
 /// ```
 /// use whet_vlm_lora::{grounded_grammar, OcrPage};
@@ -169,28 +172,45 @@ pub fn grounded_grammar(kind: DocKind, page: &OcrPage) -> String {
         g.push_str(&format!("number: {}\n", numbers.join(" | ")));
     }
 
-    // Items: `items_from_i` is a non-empty list whose first description starts on line
-    // i or later; after an item described from line i, the next starts after i.
-    let rest: Vec<String> = ITEM_FIELDS
+    // Items, in printed order under the subtotal cited at line `s`: each described on a
+    // line after the previous item's amount, with its own amount on its description's
+    // line or below, above `s`. `desc_from_j_s`: an item described from line j on;
+    // `amounts_j_s`: its amount from line j on; `next_a_s`: what may follow an item whose
+    // amount is on line a. A line can hold an amount when it holds a number.
+    let amount_at = |a: usize| -> Option<String> {
+        if numbers.is_empty() {
+            Some(format!("from_{a}"))
+        } else {
+            numbers_at.contains(&a).then(|| format!("number_{a}"))
+        }
+    };
+    let field = |f: &str| lit(&format!(",\"{f}\":"));
+    let amount = ITEM_FIELDS
         .iter()
-        .skip(1)
-        .map(|f| {
-            let rule = if NUMBER_FIELDS.contains(f) {
-                "number"
-            } else {
-                "value"
-            };
-            let v = if *f == "discount" {
-                format!("({rule} | {})", lit("null"))
-            } else {
-                rule.to_owned()
-            };
-            format!("{} {v}", lit(&format!(",\"{f}\":")))
-        })
+        .position(|f| *f == "amount")
+        .expect("an item has an amount");
+    let typed = |f: &str| {
+        let rule = if NUMBER_FIELDS.contains(&f) {
+            "number"
+        } else {
+            "value"
+        };
+        if f == "discount" {
+            format!("({rule} | {})", lit("null"))
+        } else {
+            rule.to_owned()
+        }
+    };
+    let before: Vec<String> = ITEM_FIELDS[1..amount]
+        .iter()
+        .map(|f| format!("{} {}", field(f), typed(f)))
         .collect();
-    g.push_str(&format!("item_rest: {} {}\n", rest.join(" "), lit("}")));
-    // `bounded`: the subtotal cited at line `s`, the fields after it, then the items,
-    // each described on a line above `s` and below the one before it.
+    let after: Vec<String> = ITEM_FIELDS[amount + 1..]
+        .iter()
+        .map(|f| format!("{} {}", field(f), typed(f)))
+        .collect();
+    g.push_str(&format!("item_head: {}\n", before.join(" ")));
+    g.push_str(&format!("item_tail: {} {}\n", after.join(" "), lit("}")));
     let bounds: Vec<(usize, String)> = if numbers.is_empty() {
         vec![(n, "value".to_owned())]
     } else {
@@ -207,29 +227,42 @@ pub fn grounded_grammar(kind: DocKind, page: &OcrPage) -> String {
             lit(","),
             lit(",\"items\":[")
         ));
-        if s == 0 {
-            g.push_str(&format!("below_0: {}\n", lit("]")));
-            continue;
+        // Whether an amount fits on line j or below (above s).
+        let mut fits = vec![false; s + 1];
+        for j in (0..s).rev() {
+            fits[j] = fits[j + 1] || amount_at(j).is_some();
         }
-        g.push_str(&format!("below_{s}: {} | chain_0_{s}\n", lit("]")));
-        for i in 0..s {
-            let after = if i + 1 < s {
-                format!("{} | {} chain_{}_{s}", lit("]"), lit(","), i + 1)
-            } else {
-                lit("]")
-            };
-            g.push_str(&format!(
-                "item_{i}_{s}: {} from_{i} item_rest ({after})\n",
-                lit(&format!("{{\"{}\":", ITEM_FIELDS[0]))
-            ));
-            if i + 1 < s {
-                g.push_str(&format!(
-                    "chain_{i}_{s}: item_{i}_{s} | chain_{}_{s}\n",
-                    i + 1
-                ));
-            } else {
-                g.push_str(&format!("chain_{i}_{s}: item_{i}_{s}\n"));
+        for j in (0..s).rev() {
+            if !fits[j] {
+                continue;
             }
+            let mut amounts = Vec::new();
+            if let Some(a) = amount_at(j) {
+                let next = if fits[j + 1] {
+                    format!("{} | {} desc_from_{}_{s}", lit("]"), lit(","), j + 1)
+                } else {
+                    lit("]")
+                };
+                g.push_str(&format!("amt_{j}_{s}: {a} item_tail ({next})\n"));
+                amounts.push(format!("amt_{j}_{s}"));
+            }
+            let mut descs = vec![format!("item_{j}_{s}")];
+            if fits[j + 1] {
+                amounts.push(format!("amounts_{}_{s}", j + 1));
+                descs.push(format!("desc_from_{}_{s}", j + 1));
+            }
+            g.push_str(&format!("amounts_{j}_{s}: {}\n", amounts.join(" | ")));
+            g.push_str(&format!(
+                "item_{j}_{s}: {} from_{j} item_head {} amounts_{j}_{s}\n",
+                lit(&format!("{{\"{}\":", ITEM_FIELDS[0])),
+                field("amount")
+            ));
+            g.push_str(&format!("desc_from_{j}_{s}: {}\n", descs.join(" | ")));
+        }
+        if fits[0] {
+            g.push_str(&format!("below_{s}: {} | desc_from_0_{s}\n", lit("]")));
+        } else {
+            g.push_str(&format!("below_{s}: {}\n", lit("]")));
         }
     }
     g.push_str(&format!("bounded: {}\n", alts.join(" | ")));

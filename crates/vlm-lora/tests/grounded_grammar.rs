@@ -89,6 +89,18 @@ fn true_answers_pass_and_ungrounded_ones_do_not() {
         items.push(extra);
         assert!(!accepts(&grammars, &tok, doc, &bad), "{bad}");
 
+        // The second item described inside the first one's rows (its quantity row, above
+        // its amount).
+        let mut bad = doc.target.clone();
+        if bad["items"].as_array().unwrap().len() > 1 {
+            let q = bad["items"][0]["quantity"][1].as_u64().unwrap() as usize;
+            let a = bad["items"][0]["amount"][1].as_u64().unwrap() as usize;
+            if q < a {
+                bad["items"][1]["description"] = json!([doc.page.lines[q].text, q]);
+                assert!(!accepts(&grammars, &tok, doc, &bad), "{bad}");
+            }
+        }
+
         // The first item written again at the end.
         let mut bad = doc.target.clone();
         let items = bad["items"].as_array_mut().unwrap();
