@@ -16,7 +16,9 @@ use clap::{Parser, ValueEnum};
 use whet_core::DeviceSpec;
 use whet_core::registry::{Alias, Registry};
 use whet_synth_docs::{FontSet, GeneratorConfig};
-use whet_vlm_lora::{ExtractConfig, ExtractionSet, Grammars, LlamaForCausalLM, Precision, Tokenizer};
+use whet_vlm_lora::{
+    ExtractConfig, ExtractionSet, Grammars, LlamaForCausalLM, Precision, Tokenizer,
+};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Weights {
@@ -52,10 +54,14 @@ fn main() -> anyhow::Result<()> {
     let registry = Registry::open(&a.registry)?;
     let version = match a.version {
         Some(v) => v,
-        None => registry
-            .alias(name, &Alias::Production)?
-            .ok_or_else(|| anyhow::anyhow!("no {name} in production: run finetune_extraction_lm"))?
-            .version,
+        None => {
+            registry
+                .alias(name, &Alias::Production)?
+                .ok_or_else(|| {
+                    anyhow::anyhow!("no {name} in production: run finetune_extraction_lm")
+                })?
+                .version
+        }
     };
     let dir = registry.version_dir(name, version)?;
     let tokenizer = Tokenizer::from_pretrained(dir.join("merged"))?;
@@ -66,14 +72,24 @@ fn main() -> anyhow::Result<()> {
         ),
         Weights::Int8 => {
             let file = dir.join("merged.q8_0.gguf");
-            (LlamaForCausalLM::from_gguf(&file, Precision::Packed, &device)?, file)
+            (
+                LlamaForCausalLM::from_gguf(&file, Precision::Packed, &device)?,
+                file,
+            )
         }
     };
     let fonts = FontSet::system()?;
     let docs = GeneratorConfig::philippine_receipts();
     let test = ExtractionSet::synthetic(a.seed + 1000, a.test_docs, &docs, &fonts)?;
     let grammars = Grammars::new(&tokenizer, model.config().vocab_size)?;
-    let r = test.evaluate(&model, &tokenizer, &grammars, &ExtractConfig::default(), &device, |_, _| {})?;
+    let r = test.evaluate(
+        &model,
+        &tokenizer,
+        &grammars,
+        &ExtractConfig::default(),
+        &device,
+        |_, _| {},
+    )?;
     println!(
         "{name} v{version} {}: field F1 {:.4} on {} documents | {:.1} s/doc | weights file {:.1} MB",
         match a.precision {

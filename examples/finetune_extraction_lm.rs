@@ -16,8 +16,8 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use rand::{Rng, SeedableRng};
-use whet_core::registry::{NewVersion, PromotionRule, Registry};
 use whet_core::quant::GgmlType;
+use whet_core::registry::{NewVersion, PromotionRule, Registry};
 use whet_core::{DeviceSpec, Goal, gguf::Gguf, run::RunDir};
 use whet_synth_docs::{FontSet, GeneratorConfig};
 use whet_vlm_lora::{

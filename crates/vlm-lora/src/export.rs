@@ -43,6 +43,9 @@ fn merged(p: &LoraLinear, device: &Device, what: &str) -> Result<(Vec<f32>, [usi
     Ok((host(w.transpose(), what)?, [out, inp]))
 }
 
+/// A named weight: Hugging Face's name, its shape, its values (row-major).
+type Named = (String, Vec<usize>, Vec<f32>);
+
 /// The projections of decoder layers, Hugging Face's names beside llama.cpp's.
 const PROJECTIONS: [(&str, &str); 7] = [
     ("self_attn.q_proj", "attn_q"),
@@ -70,7 +73,7 @@ impl LlamaForCausalLM {
 
     /// Every weight under Hugging Face's name, shape and layout, each projection with its
     /// active LoRA adapter merged (what PEFT's `merge_and_unload` gives).
-    fn merged_tensors(&self, device: &Device) -> Result<Vec<(String, Vec<usize>, Vec<f32>)>> {
+    fn merged_tensors(&self, device: &Device) -> Result<Vec<Named>> {
         let mut out = Vec::new();
         let embed = self.embed_tokens.weight(device);
         let dims = embed.dims().to_vec();
