@@ -65,13 +65,7 @@ impl Positions {
                 if llama_cpp {
                     ggml_ops::rope_table(p, half, theta as f32, &mut cos, &mut sin);
                 } else {
-                    for i in 0..half {
-                        // HF computes inv_freq in f32 and the angle in f32: so do we.
-                        let inv = 1.0 / (theta as f32).powf((2 * i) as f32 / head_dim as f32);
-                        let angle = p as f32 * inv;
-                        cos.push(angle.cos());
-                        sin.push(angle.sin());
-                    }
+                    hf_rope_angles(p, head_dim, theta, &mut cos, &mut sin);
                 }
             }
         }
@@ -112,6 +106,17 @@ impl Positions {
     }
 }
 
+/// The rotary cosines and sines of position `p` as transformers computes them (inverse
+/// frequencies and angles in f32), appended to `cos` and `sin` (`head_dim / 2` each).
+fn hf_rope_angles(p: usize, head_dim: usize, theta: f64, cos: &mut Vec<f32>, sin: &mut Vec<f32>) {
+    for i in 0..head_dim / 2 {
+        let inv = 1.0 / (theta as f32).powf((2 * i) as f32 / head_dim as f32);
+        let angle = p as f32 * inv;
+        cos.push(angle.cos());
+        sin.push(angle.sin());
+    }
+}
+
 impl Positions {
     /// One row holding sequences of `lengths` back to back (padding-free packing): each
     /// one's positions start at 0 and it attends only within itself, causally; in
@@ -126,12 +131,7 @@ impl Positions {
         for &len in lengths {
             for p in 0..len {
                 starts.push(at);
-                for i in 0..half {
-                    let inv = 1.0 / (theta as f32).powf((2 * i) as f32 / head_dim as f32);
-                    let angle = p as f32 * inv;
-                    cos.push(angle.cos());
-                    sin.push(angle.sin());
-                }
+                hf_rope_angles(p, head_dim, theta, &mut cos, &mut sin);
             }
             at += len;
         }

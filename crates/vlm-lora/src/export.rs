@@ -278,10 +278,7 @@ impl Tokenizer {
     pub fn save_pretrained(&self, dir: impl AsRef<Path>) -> Result<()> {
         let dir = dir.as_ref();
         std::fs::create_dir_all(dir).map_err(|e| model_err(dir, e.to_string()))?;
-        let tmp = dir.join("tokenizer.json.tmp");
-        self.save(&tmp)?;
-        std::fs::rename(&tmp, dir.join("tokenizer.json"))
-            .map_err(|e| model_err(dir, e.to_string()))?;
+        self.save(dir.join("tokenizer.json"))?;
         let token = |id: Option<u32>| id.and_then(|i| self.hf().id_to_token(i));
         let mut config = json!({
             "tokenizer_class": "PreTrainedTokenizerFast",

@@ -248,13 +248,16 @@ impl Tokenizer {
     }
 
     /// Writes `tokenizer.json`, Hugging Face's format, which `tokenizers` in Python and
-    /// Rust load as it is.
+    /// Rust load as it is (atomically: a failed write leaves the previous file).
     ///
     /// # Errors
-    /// [`Error::Tokenizer`] when it cannot be written.
+    /// [`Error::Tokenizer`] when it cannot be serialised; [`Error::Core`] when it cannot
+    /// be written.
     pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
-        self.with_special
-            .save(path, true)
-            .map_err(|e| tok_err(e.to_string()))
+        let json = self
+            .with_special
+            .to_string(true)
+            .map_err(|e| tok_err(e.to_string()))?;
+        Ok(whet_core::data::atomic_write(path, json.as_bytes())?)
     }
 }
