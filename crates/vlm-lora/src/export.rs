@@ -17,7 +17,7 @@ use whet_core::quant::{GgmlType, PackedMatrix};
 
 use crate::error::{Error, Result};
 use crate::gguf_load::rope_rows;
-use crate::model::LlamaForCausalLM;
+use crate::model::{LlamaForCausalLM, PROJ};
 use crate::tokenizer::Tokenizer;
 
 fn model_err(path: &Path, reason: impl Into<String>) -> Error {
@@ -45,17 +45,6 @@ fn merged(p: &LoraLinear, device: &Device, what: &str) -> Result<(Vec<f32>, [usi
 
 /// A named weight: Hugging Face's name, its shape, its values (row-major).
 type Named = (String, Vec<usize>, Vec<f32>);
-
-/// The projections of decoder layers, Hugging Face's names beside llama.cpp's.
-const PROJECTIONS: [(&str, &str); 7] = [
-    ("self_attn.q_proj", "attn_q"),
-    ("self_attn.k_proj", "attn_k"),
-    ("self_attn.v_proj", "attn_v"),
-    ("self_attn.o_proj", "attn_output"),
-    ("mlp.gate_proj", "ffn_gate"),
-    ("mlp.up_proj", "ffn_up"),
-    ("mlp.down_proj", "ffn_down"),
-];
 
 impl LlamaForCausalLM {
     fn projection(&self, layer: usize, k: usize) -> &LoraLinear {
@@ -99,7 +88,7 @@ impl LlamaForCausalLM {
                 &l.post_attention_layernorm.weight.val(),
                 "post_attention_layernorm",
             )?);
-            for (k, (hf, _)) in PROJECTIONS.iter().enumerate() {
+            for (k, (hf, _)) in PROJ.iter().enumerate() {
                 let name = format!("model.layers.{i}.{hf}.weight");
                 let (v, [o, n]) = merged(self.projection(i, k), device, &name)?;
                 out.push((name, vec![o, n], v));
@@ -218,7 +207,7 @@ impl LlamaForCausalLM {
             let projection = t.name.strip_prefix("blk.").and_then(|rest| {
                 let (layer, name) = rest.split_once('.')?;
                 let layer: usize = layer.parse().ok()?;
-                let k = PROJECTIONS
+                let k = PROJ
                     .iter()
                     .position(|(_, g)| name == format!("{g}.weight"))?;
                 Some((layer, k))

@@ -471,8 +471,9 @@ impl LlamaForCausalLM {
     }
 }
 
-/// PEFT's module names, and llama.cpp's tensor names for GGUF adapters.
-const PROJ: [(&str, &str); 7] = [
+/// PEFT's module names, and llama.cpp's tensor names for GGUF adapters and models, of a
+/// decoder layer's projections in `q, k, v, o, gate, up, down` order.
+pub(crate) const PROJ: [(&str, &str); 7] = [
     ("self_attn.q_proj", "attn_q"),
     ("self_attn.k_proj", "attn_k"),
     ("self_attn.v_proj", "attn_v"),
