@@ -2,8 +2,9 @@
 //! (`scripts/bench-lora-sft.sh`): seconds per optimiser step and peak resident memory for
 //! one conversation of `SEQ` tokens (default 512, the second half scored), batch 1, LoRA
 //! r 16 / alpha 32 on the seven projections, AdamW, clipping at 1. The base is the Q4_1
-//! GGUF decoded to f32 on both sides. Prints `rust lora_step_seconds <median of steps
-//! 2..>` and `rust lora_peak_rss_mib <VmHWM>`.
+//! GGUF decoded to f32 on both sides; `PRECISION=packed` keeps Whetstone's base in its
+//! Q4_1 blocks instead (QLoRA). Prints `rust lora_step_seconds <median of steps 2..>` and
+//! `rust lora_peak_rss_mib <VmHWM>`.
 
 #![allow(clippy::print_stdout)] // the side-by-side figures are this bench's report
 
@@ -28,7 +29,12 @@ fn main() {
     let device = whet_core::DeviceSpec::from_env()
         .and_then(|d| d.autodiff_device())
         .expect("a device");
-    let model = LlamaForCausalLM::from_gguf(&gguf, Precision::F32, &device).expect("the model");
+    let precision = match std::env::var("PRECISION").as_deref() {
+        Ok("packed") => Precision::Packed,
+        Ok("f32") | Err(_) => Precision::F32,
+        Ok(other) => panic!("PRECISION={other}: f32 or packed"),
+    };
+    let model = LlamaForCausalLM::from_gguf(&gguf, precision, &device).expect("the model");
     // The same token ids as the Python side: (7 i + 100) mod 40,000, the second half scored.
     let input_ids: Vec<u32> = (0..seq).map(|i| ((7 * i + 100) % 40_000) as u32).collect();
     let labels = input_ids

@@ -69,15 +69,40 @@ impl ExtractionSet {
     /// [`Error::Input`] for a generator config synth-docs refuses or a page it cannot
     /// render.
     pub fn synthetic(seed: u64, n: u64, config: &GeneratorConfig, fonts: &FontSet) -> Result<Self> {
+        Self::synthetic_in(seed, n, config, fonts, &[ReceiptLayout::THERMAL_58MM])
+    }
+
+    /// As [`ExtractionSet::synthetic`], document `i` printed in `layouts[i % len]`: the
+    /// same documents on other papers and type sizes, where long names, addresses and
+    /// descriptions wrap onto two or more lines (as on most real receipts), or in
+    /// capitals ([`ExtractionSet::training_layouts`]).
+    ///
+    /// # Errors
+    /// As [`ExtractionSet::synthetic`]; [`Error::Input`] for no layouts.
+    pub fn synthetic_in(
+        seed: u64,
+        n: u64,
+        config: &GeneratorConfig,
+        fonts: &FontSet,
+        layouts: &[ReceiptLayout],
+    ) -> Result<Self> {
         let bad = |e: whet_synth_docs::Error| Error::Input {
             reason: format!("synthetic documents: {e}"),
         };
+        if layouts.is_empty() {
+            return Err(Error::Input {
+                reason: "synthetic documents: no receipt layout given".into(),
+            });
+        }
         let generator = Generator::new(seed, config.clone()).map_err(bad)?;
         let docs = generator
             .documents(n)
-            .map(|document| {
-                let printed =
-                    render_receipt(&document, fonts, ReceiptLayout::THERMAL_58MM).map_err(bad)?;
+            .zip(layouts.iter().cycle())
+            .map(|(mut document, layout)| {
+                if layout.style.upper_case {
+                    document.upper_case();
+                }
+                let printed = render_receipt(&document, fonts, *layout).map_err(bad)?;
                 let page = OcrPage::from_synthetic(&printed);
                 let target = grounded_target(&document, &page);
                 Ok(ExtractionDoc {
@@ -88,6 +113,30 @@ impl ExtractionSet {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(ExtractionSet { docs })
+    }
+
+    /// The layouts training documents are printed in: 58 mm paper in its regular type
+    /// (twice: the layout held-out documents use), in large type (addresses wrap onto
+    /// two lines), in capitals on a narrower roll (names, addresses and descriptions
+    /// wrap, as on many shop receipts), and 80 mm paper.
+    pub fn training_layouts() -> Vec<ReceiptLayout> {
+        let base = ReceiptLayout::THERMAL_58MM;
+        let mut capitals = ReceiptLayout {
+            width: 320,
+            font_px: 22.0,
+            ..base
+        };
+        capitals.style.upper_case = true;
+        vec![
+            base,
+            ReceiptLayout {
+                font_px: 26.0,
+                ..base
+            },
+            base,
+            capitals,
+            ReceiptLayout::THERMAL_80MM,
+        ]
     }
 
     /// Five instruction pairs per document ([`instruction_pairs`]).

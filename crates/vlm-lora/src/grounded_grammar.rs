@@ -4,10 +4,11 @@
 //! [`document_schema`] says what shape an answer has; [`grounded_grammar`] says, for one
 //! [`OcrPage`], which answers of that shape are true to the page: a value
 //! `["1,780.05", 36]` is only allowed when `1,780.05` is part of line 36's text (or of a
-//! run of two or three consecutive lines, joined by spaces, for a wrapped value cited as
+//! run of up to five consecutive lines, joined by spaces, for a wrapped value cited as
 //! `[..., 1, 2]`). A model held to it cannot copy a line's coordinates into a value, invent
 //! a value, or cite a line the value is not on; and items, cited in printed order, cannot
-//! repeat or run on: an item is described after the previous item's amount, and its own
+//! repeat, skip or run on: an item is described within three lines after the previous
+//! item's amount, and its own
 //! amount lies on or below its description and above the subtotal (the totals are
 //! written first, so that the subtotal's line is known when the items are).
 
@@ -15,15 +16,17 @@ use whet_synth_docs::DocKind;
 
 use crate::layout::OcrPage;
 use crate::target::{
-    ITEM_FIELDS, NUMBER_FIELDS, NUMBER_PATTERN, field_order, kind_name, title_lines,
+    DATE_PATTERN, ITEM_FIELDS, MAX_RUN, NUMBER_FIELDS, NUMBER_PATTERN, field_order, kind_name,
+    title_lines,
 };
 
 /// The field whose cited line the items are printed above.
 const ITEMS_BOUND: &str = "subtotal";
 
-/// The longest run of consecutive lines a value may span (as [`crate::grounded_target`]
-/// looks values up).
-const MAX_RUN: usize = 3;
+/// The most lines an item's description may start after the previous item's amount:
+/// a discount's label and value between them, not a whole item skipped (three lines on
+/// a receipt: description, quantity and price, amount).
+pub(crate) const ITEM_GAP: usize = 3;
 
 /// `s` as a Lark string literal (a JSON string literal: llguidance reads both alike).
 fn lit(s: &str) -> String {
@@ -47,9 +50,11 @@ fn json_chunks(text: &str) -> Vec<String> {
 /// name, when one does), laid out as `serde_json` writes it compactly (as training
 /// targets are), with every value a substring of the lines it cites (neither empty nor
 /// starting or ending with a space; a number field's ([`crate::NUMBER_FIELDS`]) a number
-/// on one line), and each item described on a line after the previous item's amount,
-/// with its amount on or below its description, above the subtotal's line. A page
-/// without lines has no grounded answer: its grammar does not compile.
+/// on one line, the date a date on one line ([`crate::DATE_PATTERN`]), when the page
+/// prints one), and each item described on one of the three lines after the previous
+/// item's amount (the first anywhere above the subtotal), with its amount on or below
+/// its description, above the subtotal's line. A page without lines has no grounded
+/// answer: its grammar does not compile.
 ///
 /// ```
 /// use whet_vlm_lora::{grounded_grammar, OcrPage};
@@ -79,6 +84,7 @@ pub fn grounded_grammar(kind: DocKind, page: &OcrPage) -> String {
             "buyer_name" | "seller_tin" => format!("(value | {})", lit("null")),
             "vat_exempt" | "vatable_sales" | "vat" => format!("(number | {})", lit("null")),
             "total" => "number".to_owned(),
+            "date" => "date".to_owned(),
             _ => "value".to_owned(),
         };
         format!("{name} {body}")
@@ -165,6 +171,27 @@ pub fn grounded_grammar(kind: DocKind, page: &OcrPage) -> String {
             format!("number_{i}")
         })
         .collect();
+    // A date is printed on one line: a part of it that is a date ([`DATE_PATTERN`]).
+    let date = regex::Regex::new(DATE_PATTERN).expect("the date pattern compiles");
+    // A slash ends a Lark regex literal: written as its code.
+    let date_lark = DATE_PATTERN.replace('/', "\\x2F");
+    let dates: Vec<String> = (0..n)
+        .filter(|&i| date.is_match(&page.lines[i].text))
+        .map(|i| {
+            g.push_str(&format!(
+                "DATE_{i}: TEXT_{i}_1 & /{date_lark}/\ndate_{i}: {} DATE_{i} {}\n",
+                lit("[\""),
+                lit(&format!("\",{i}]"))
+            ));
+            format!("date_{i}")
+        })
+        .collect();
+    if dates.is_empty() {
+        // No date on the page (or none the OCR read whole): any printed text.
+        g.push_str("date: value\n");
+    } else {
+        g.push_str(&format!("date: {}\n", dates.join(" | ")));
+    }
     if numbers.is_empty() {
         // No digit on the page (an OCR that read none): any printed text.
         g.push_str("number: value\n");
@@ -172,11 +199,11 @@ pub fn grounded_grammar(kind: DocKind, page: &OcrPage) -> String {
         g.push_str(&format!("number: {}\n", numbers.join(" | ")));
     }
 
-    // Items, in printed order under the subtotal cited at line `s`: each described on a
-    // line after the previous item's amount, with its own amount on its description's
+    // Items, in printed order under the subtotal cited at line `s`: each described on one
+    // of the `ITEM_GAP` lines after the previous item's amount, with its own amount on its description's
     // line or below, above `s`. `desc_from_j_s`: an item described from line j on;
-    // `amounts_j_s`: its amount from line j on; `next_a_s`: what may follow an item whose
-    // amount is on line a. A line can hold an amount when it holds a number.
+    // `amounts_j_s`: its amount from line j on; `item_j_s`: an item described
+    // from line j. A line can hold an amount when it holds a number.
     let amount_at = |a: usize| -> Option<String> {
         if numbers.is_empty() {
             Some(format!("from_{a}"))
@@ -238,10 +265,14 @@ pub fn grounded_grammar(kind: DocKind, page: &OcrPage) -> String {
             }
             let mut amounts = Vec::new();
             if let Some(a) = amount_at(j) {
-                let next = if fits[j + 1] {
-                    format!("{} | {} desc_from_{}_{s}", lit("]"), lit(","), j + 1)
-                } else {
+                let near: Vec<String> = (j + 1..=(j + ITEM_GAP).min(s))
+                    .filter(|&x| x < s && fits[x])
+                    .map(|x| format!("item_{x}_{s}"))
+                    .collect();
+                let next = if near.is_empty() {
                     lit("]")
+                } else {
+                    format!("{} | {} ({})", lit("]"), lit(","), near.join(" | "))
                 };
                 g.push_str(&format!("amt_{j}_{s}: {a} item_tail ({next})\n"));
                 amounts.push(format!("amt_{j}_{s}"));

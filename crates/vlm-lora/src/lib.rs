@@ -76,8 +76,8 @@ pub use sft::{
     finetune_with,
 };
 pub use target::{
-    GroundedValue, NUMBER_FIELDS, NUMBER_PATTERN, bound_lines, document_schema, field_order,
-    grounded_target, grounded_value_schema, grounded_values, is_grounded_value, partial_schema,
-    strip_grounding,
+    DATE_PATTERN, GroundedValue, NUMBER_FIELDS, NUMBER_PATTERN, bound_lines, document_schema,
+    field_order, grounded_target, grounded_value_schema, grounded_values, is_grounded_value,
+    partial_schema, strip_grounding,
 };
 pub use tokenizer::{ChatMessage, Tokenizer};

@@ -44,6 +44,10 @@ pub const NUMBER_FIELDS: [&str; 9] = [
 ];
 /// What a number field's value matches ([`NUMBER_FIELDS`]).
 pub const NUMBER_PATTERN: &str = "[0-9][0-9,]*(\\.[0-9]+)?";
+/// What the `date` field's value matches: a date as printed, with digits or a month's
+/// name (`2022-10-07`, `25/12/2018`, `05 MAR 2018`, `Mar 5, 2018`), and not a time
+/// printed after it (`25/12/2018` of `25/12/2018 8:13:39 PM`).
+pub const DATE_PATTERN: &str = "([0-9]{1,4}[-/. ]?([0-9]{1,2}|[A-Za-z]{3,9})[-/. ]?[0-9]{2,4}|[A-Za-z]{3,9}\\.? ?[0-9]{1,2},? ?[0-9]{2,4})";
 
 /// Every top-level key of an extraction, in the order it is written: the document's
 /// information, its totals and payment, then its items (last, so that a decoder knows the
@@ -58,6 +62,10 @@ pub fn field_order() -> Vec<&'static str> {
     keys.push("items");
     keys
 }
+
+/// The most consecutive lines one value may span: a name or address wrapped on a narrow
+/// receipt (SROIE's addresses take up to five).
+pub(crate) const MAX_RUN: usize = 5;
 
 /// Case-insensitive search of `needle` in `hay` at word boundaries (no letter or digit
 /// right before or after it); the byte range of the match in `hay`.
@@ -93,10 +101,10 @@ fn find_word(hay: &str, needle: &str) -> Option<(usize, usize)> {
 }
 
 /// Where `value` is printed at or after line `from`: the printed text and its lines
-/// (a run of up to three consecutive lines joined by spaces for a wrapped value).
+/// (a run of up to [`MAX_RUN`] consecutive lines joined by spaces for a wrapped value).
 pub(crate) fn locate(page: &OcrPage, value: &str, from: usize) -> Option<(String, Vec<usize>)> {
     let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
-    for run in 1..=3 {
+    for run in 1..=MAX_RUN {
         for i in from..page.lines.len() {
             if i + run > page.lines.len() {
                 break;
@@ -346,7 +354,7 @@ fn grounded_schema(nullable: bool, pattern: Option<&str>) -> Value {
         "prefixItems": [text],
         "items": {"type": "integer", "minimum": 0},
         "minItems": 2,
-        "maxItems": 4
+        "maxItems": 1 + MAX_RUN
     });
     if nullable {
         json!({"anyOf": [value, {"type": "null"}]})
@@ -375,6 +383,7 @@ pub fn document_schema(kind: DocKind) -> Value {
             "buyer_name" | "seller_tin" => v(true),
             "vat_exempt" | "vatable_sales" | "vat" => num(true),
             "subtotal" | "total" => num(false),
+            "date" => grounded_schema(false, Some(DATE_PATTERN)),
             "items" => {
                 let mut item = Map::new();
                 for f in ITEM_FIELDS {

@@ -1,8 +1,11 @@
 //! The grounded grammar of a page lets through every true answer of synth-docs'
 //! documents (so decoding under it can write them) and nothing a model could get wrong
 //! about the page: a value with a line's coordinates copied on, an item below the
-//! subtotal, a number field holding
-//! more than a number, a value the page does not print, a line cited for a value it does not hold, an item repeated.
+//! subtotal, a number field holding more than a number, a value the page does not print,
+//! a line cited for a value it does not hold, an item repeated, an item skipped, a
+//! time taken into a date. The
+//! documents are printed in every training layout (wrapped names, addresses and
+//! descriptions; capitals).
 
 use std::path::Path;
 
@@ -42,8 +45,15 @@ fn true_answers_pass_and_ungrounded_ones_do_not() {
     let tok = tokenizer();
     let grammars = Grammars::new(&tok, tok.vocab_size()).unwrap();
     let fonts = FontSet::system().expect("a TrueType font (Debian: fonts-dejavu-core)");
-    let set =
-        ExtractionSet::synthetic(77, 40, &GeneratorConfig::philippine_receipts(), &fonts).unwrap();
+    let set = ExtractionSet::synthetic_in(
+        77,
+        40,
+        &GeneratorConfig::philippine_receipts(),
+        &fonts,
+        &ExtractionSet::training_layouts(),
+    )
+    .unwrap();
+    let mut skipped = 0;
     let mut wrapped = 0;
     for doc in &set.docs {
         assert!(accepts(&grammars, &tok, doc, &doc.target), "{}", doc.target);
@@ -101,6 +111,32 @@ fn true_answers_pass_and_ungrounded_ones_do_not() {
             }
         }
 
+        // The second item left out, when more than three lines lie between the first
+        // item's amount and the third item's description.
+        let mut bad = doc.target.clone();
+        let items = bad["items"].as_array_mut().unwrap();
+        if items.len() > 2 {
+            let line = |v: &Value| v[1].as_u64().unwrap();
+            let gap = line(&items[2]["description"]) - line(&items[0]["amount"]);
+            if gap > 3 {
+                items.remove(1);
+                assert!(!accepts(&grammars, &tok, doc, &bad), "{bad}");
+                skipped += 1;
+            }
+        }
+
+        // A date printed with a time after it (`25/12/2018 8:13:39 PM`): the date is
+        // the date alone.
+        let mut timed = doc.clone();
+        let d = doc.target["date"][1].as_u64().unwrap() as usize;
+        timed.page.lines[d].text = "25/12/2018 8:13:39 PM".into();
+        let mut good = doc.target.clone();
+        good["date"][0] = json!("25/12/2018");
+        assert!(accepts(&grammars, &tok, &timed, &good), "{good}");
+        let mut bad = good.clone();
+        bad["date"][0] = json!("25/12/2018 8:13:39 PM");
+        assert!(!accepts(&grammars, &tok, &timed, &bad), "{bad}");
+
         // The first item written again at the end.
         let mut bad = doc.target.clone();
         let items = bad["items"].as_array_mut().unwrap();
@@ -108,6 +144,7 @@ fn true_answers_pass_and_ungrounded_ones_do_not() {
         items.push(first);
         assert!(!accepts(&grammars, &tok, doc, &bad));
     }
+    assert!(skipped > 10, "only {skipped} documents test a skipped item");
     assert!(
         wrapped > 0,
         "no wrapped address among the 40: the runs went untested"

@@ -140,10 +140,20 @@ fn the_loss_scores_exactly_the_completion_under_left_padding_and_padding_free() 
 /// `steps` steps on the four examples (constant rate), stopping at `stop_at`; the
 /// adapters' weights and the losses.
 fn train(run: RunDir, steps: usize, stop_at: Option<usize>) -> (Vec<Vec<f32>>, Vec<f64>) {
+    train_over(Precision::F32, run, steps, stop_at)
+}
+
+/// [`train`] over the base held in `precision`.
+fn train_over(
+    precision: Precision,
+    run: RunDir,
+    steps: usize,
+    stop_at: Option<usize>,
+) -> (Vec<Vec<f32>>, Vec<f64>) {
     let device = Device::flex().autodiff();
     let file = Gguf::open(gguf()).unwrap();
     let tokenizer = Tokenizer::from_gguf(&file).unwrap();
-    let model = LlamaForCausalLM::from_gguf_file(&file, Precision::F32, &device).unwrap();
+    let model = LlamaForCausalLM::from_gguf_file(&file, precision, &device).unwrap();
     let mut config = SftConfig::new(steps, 2, 2e-3);
     config.lora.r = 4;
     config.lora.lora_alpha = 8.0;
@@ -201,6 +211,22 @@ fn training_lowers_the_loss_and_a_stopped_run_resumes_bit_exactly() {
     );
     let joined: Vec<f64> = before.into_iter().chain(after).collect();
     assert_eq!(joined, losses);
+}
+
+/// QLoRA: the adapters train over the base kept in its Q4_1 blocks (decoded only for
+/// each product), and the loss falls as it does over the f32 base.
+#[test]
+fn qlora_over_the_packed_base_lowers_the_loss() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = RunDir::create(tmp.path(), "sft", "qlora").unwrap();
+    let (weights, losses) = train_over(Precision::Packed, run, 8, None);
+    let first = (losses[0] + losses[1]) / 2.0;
+    let last = (losses[6] + losses[7]) / 2.0;
+    assert!(last < 0.5 * first, "loss {first} -> {last}");
+    assert!(
+        weights.iter().flatten().any(|&w| w != 0.0),
+        "B moved from zero"
+    );
 }
 
 #[derive(serde::Deserialize)]
