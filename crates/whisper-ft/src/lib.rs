@@ -1,8 +1,26 @@
 //! # whet-whisper-ft
 //!
-//! Whisper in burn: audio loading and resampling, the exact log-mel front end, the model,
+//! Whisper in burn: audio in, the exact log-mel front end, and (to come) the model,
 //! decoding, fine-tuning, and WER through whet-eval-metrics.
 //!
-//! **Status: planned.** Not yet implemented; this crate exports nothing yet.
+//! ```no_run
+//! use whet_whisper_ft::{Audio, MelFilters, N_SAMPLES, log_mel_spectrogram};
+//! let audio = Audio::read_wav("clip.wav")?; // 16 kHz mono
+//! let filters = MelFilters::from_npz("assets/whisper/mel_filters.npz", 80)?;
+//! // As `transcribe` does: 30 s of zeros appended to the audio, not to the spectrogram.
+//! let mel = log_mel_spectrogram(&audio.samples, &filters, N_SAMPLES)?;
+//! assert_eq!(mel.n_mels, 80);
+//! # Ok::<(), whet_whisper_ft::Error>(())
+//! ```
 
-// This crate is filled in by a later issue; until then it deliberately exports nothing.
+mod audio;
+mod error;
+mod mel;
+mod npy;
+
+pub use audio::{Audio, SAMPLE_RATE};
+pub use error::{Error, Result};
+pub use mel::{
+    CHUNK_LENGTH, HOP_LENGTH, LogMel, MelFilters, N_FFT, N_FRAMES, N_SAMPLES, log_mel_spectrogram,
+};
+pub use npy::{NpyArray, parse_npy, read_npz_array};

@@ -1,0 +1,50 @@
+//! The one error type of `whet-whisper-ft`.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong reading audio and running Whisper.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// whet-core: files, devices, tensors.
+    #[error(transparent)]
+    Core(#[from] whet_core::Error),
+
+    /// An audio file that cannot be opened, or whose bytes are not the audio its header
+    /// says (a truncated sample, a malformed header).
+    #[error("{}: {reason}", path.display())]
+    Audio {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// Audio in a form this crate does not read (a container, codec or sample format).
+    #[error("{}: unsupported audio: {what}", path.display())]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// What is not supported.
+        what: String,
+    },
+
+    /// A mel filter bank file that cannot be read or lacks the bank asked for.
+    #[error("{}: {reason}", path.display())]
+    Filters {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// Arguments out of range (a sample rate, a number of mel bins).
+    #[error("input: {reason}")]
+    Input {
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
