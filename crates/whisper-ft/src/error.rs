@@ -29,6 +29,16 @@ pub enum Error {
         what: String,
     },
 
+    /// A model file that cannot be read, is malformed, or describes a model this crate
+    /// does not build.
+    #[error("{}: {reason}", path.display())]
+    Model {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (naming the variable, where one is at fault).
+        reason: String,
+    },
+
     /// A mel filter bank file that cannot be read or lacks the bank asked for.
     #[error("{}: {reason}", path.display())]
     Filters {

@@ -14,11 +14,13 @@
 //! ```
 
 mod audio;
+mod ct2;
 mod error;
 mod mel;
 mod npy;
 
 pub use audio::{Audio, SAMPLE_RATE};
+pub use ct2::{CT2_VERSIONS, Ct2Dtype, Ct2Model, Ct2Variable};
 pub use error::{Error, Result};
 pub use mel::{
     CHUNK_LENGTH, HOP_LENGTH, LogMel, MelFilters, N_FFT, N_FRAMES, N_SAMPLES, log_mel_spectrogram,
