@@ -14,15 +14,24 @@
 //! ```
 
 mod audio;
+mod config;
 mod ct2;
 mod error;
 mod mel;
+#[cfg(feature = "model")]
+mod model;
 mod npy;
 
 pub use audio::{Audio, SAMPLE_RATE};
+pub use config::WhisperConfig;
 pub use ct2::{CT2_VERSIONS, Ct2Dtype, Ct2Model, Ct2Variable};
 pub use error::{Error, Result};
 pub use mel::{
     CHUNK_LENGTH, HOP_LENGTH, LogMel, MelFilters, N_FFT, N_FRAMES, N_SAMPLES, log_mel_spectrogram,
+};
+#[cfg(feature = "model")]
+pub use model::{
+    Conv1d, DecoderLayer, EncoderLayer, LayerNorm, WhisperAttention, WhisperDecoder,
+    WhisperEncoder, WhisperModel,
 };
 pub use npy::{NpyArray, parse_npy, read_npz_array};
