@@ -16,22 +16,30 @@
 mod audio;
 mod config;
 mod ct2;
+#[cfg(feature = "model")]
+mod decode;
 mod error;
 mod mel;
 #[cfg(feature = "model")]
 mod model;
 mod npy;
+#[cfg(feature = "model")]
+mod tokenizer;
 
 pub use audio::{Audio, SAMPLE_RATE};
 pub use config::WhisperConfig;
 pub use ct2::{CT2_VERSIONS, Ct2Dtype, Ct2Model, Ct2Variable};
+#[cfg(feature = "model")]
+pub use decode::{DecodingOptions, DecodingResult, Suppress, compression_ratio, decode};
 pub use error::{Error, Result};
 pub use mel::{
     CHUNK_LENGTH, HOP_LENGTH, LogMel, MelFilters, N_FFT, N_FRAMES, N_SAMPLES, log_mel_spectrogram,
 };
 #[cfg(feature = "model")]
 pub use model::{
-    Conv1d, DecoderLayer, EncoderLayer, LayerNorm, WhisperAttention, WhisperDecoder,
-    WhisperEncoder, WhisperModel,
+    Conv1d, DecoderCache, DecoderLayer, EncoderLayer, LayerCache, LayerNorm, WhisperAttention,
+    WhisperDecoder, WhisperEncoder, WhisperModel,
 };
 pub use npy::{NpyArray, parse_npy, read_npz_array};
+#[cfg(feature = "model")]
+pub use tokenizer::{Task, WhisperTokenizer};

@@ -94,6 +94,22 @@ pub struct LogMel {
     pub data: Vec<f32>,
 }
 
+impl LogMel {
+    /// Frames `start..start + len` of every bin, row-major `(n_mels, len)`; frames past
+    /// the end are 0 (openai-whisper's `pad_or_trim` of a segment).
+    pub fn window(&self, start: usize, len: usize) -> Vec<f32> {
+        let mut out = vec![0f32; self.n_mels * len];
+        let end = (start + len).min(self.n_frames);
+        if start < end {
+            for (m, row) in out.chunks_mut(len).enumerate() {
+                let from = m * self.n_frames;
+                row[..end - start].copy_from_slice(&self.data[from + start..from + end]);
+            }
+        }
+        out
+    }
+}
+
 /// The log-mel spectrogram of 16 kHz `samples` followed by `padding` zeros, as
 /// openai-whisper's `log_mel_spectrogram(audio, n_mels, padding)`: `(len + padding) /
 /// 160` frames (rounded down).

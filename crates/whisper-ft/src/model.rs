@@ -16,6 +16,7 @@ use whet_core::lora::LoraLinear;
 use crate::config::WhisperConfig;
 use crate::ct2::Ct2Model;
 use crate::error::{Error, Result};
+use crate::mel::{LogMel, N_FRAMES};
 
 /// Layer normalisation over the last axis: `(x - mean) / sqrt(var + 1e-5) * weight +
 /// bias` (biased variance, as `torch.nn.LayerNorm`).
@@ -87,14 +88,34 @@ impl WhisperAttention {
     /// `x` `[batch, t, d]` attending to `source` `[batch, s, d]` (itself for
     /// self-attention), causally when `causal` -> `[batch, t, d]`.
     pub fn forward(&self, x: Tensor<3>, source: Tensor<3>, causal: bool) -> Tensor<3> {
+        let (k, v) = self.keys_values(source);
+        self.attend(x, k, v, causal)
+    }
+
+    /// The heads' keys and values of `source` `[batch, s, d]`: `[batch, heads, s, d /
+    /// heads]` each.
+    pub fn keys_values(&self, source: Tensor<3>) -> (Tensor<4>, Tensor<4>) {
+        let [b, s, d] = source.dims();
+        let h = self.heads;
+        let split = |y: Tensor<3>| y.reshape([b, s, h, d / h]).swap_dims(1, 2);
+        (
+            split(self.k_proj.forward(source.clone())),
+            split(self.v_proj.forward(source)),
+        )
+    }
+
+    /// `x` `[batch, t, d]` attending to keys and values `[batch, heads, s, d / heads]`;
+    /// when `causal`, query `i` sees keys up to `s - t + i` (the last `t` are its own).
+    pub fn attend(&self, x: Tensor<3>, k: Tensor<4>, v: Tensor<4>, causal: bool) -> Tensor<3> {
         let [b, t, d] = x.dims();
-        let s = source.dims()[1];
+        let s = k.dims()[2];
         let h = self.heads;
         let dh = d / h;
-        let split = |y: Tensor<3>, n: usize| y.reshape([b, n, h, dh]).swap_dims(1, 2);
-        let q = split(self.q_proj.forward(x), t);
-        let k = split(self.k_proj.forward(source.clone()), s);
-        let v = split(self.v_proj.forward(source), s);
+        let q = self
+            .q_proj
+            .forward(x)
+            .reshape([b, t, h, dh])
+            .swap_dims(1, 2);
         let mut scores = q
             .matmul(k.swap_dims(2, 3))
             .mul_scalar((dh as f64).powf(-0.5));
@@ -185,13 +206,59 @@ pub struct DecoderLayer {
 }
 
 impl DecoderLayer {
-    fn forward(&self, x: Tensor<3>, audio: Tensor<3>) -> Tensor<3> {
+    fn forward(&self, x: Tensor<3>, audio: Tensor<3>, cache: Option<&mut LayerCache>) -> Tensor<3> {
         let y = self.self_attn_layer_norm.forward(x.clone());
-        let x = x + self.self_attn.forward(y.clone(), y, true);
+        let (x, cross) = match cache {
+            None => {
+                let x = x + self.self_attn.forward(y.clone(), y, true);
+                (x, self.encoder_attn.keys_values(audio))
+            }
+            Some(c) => {
+                let (k, v) = self.self_attn.keys_values(y.clone());
+                let (k, v) = match c.self_kv.take() {
+                    Some((pk, pv)) => (Tensor::cat(vec![pk, k], 2), Tensor::cat(vec![pv, v], 2)),
+                    None => (k, v),
+                };
+                c.self_kv = Some((k.clone(), v.clone()));
+                let x = x + self.self_attn.attend(y, k, v, true);
+                let cross = c
+                    .cross_kv
+                    .get_or_insert_with(|| self.encoder_attn.keys_values(audio))
+                    .clone();
+                (x, cross)
+            }
+        };
         let y = self.encoder_attn_layer_norm.forward(x.clone());
-        let x = x + self.encoder_attn.forward(y, audio, false);
+        let x = x + self.encoder_attn.attend(y, cross.0, cross.1, false);
         let y = self.final_layer_norm.forward(x.clone());
         x.clone() + self.fc2.forward(gelu(self.fc1.forward(y)))
+    }
+}
+
+/// One decoder layer's cached keys and values: its self-attention's over the tokens so
+/// far, its cross-attention's over the audio (computed once).
+#[derive(Debug, Clone, Default)]
+pub struct LayerCache {
+    self_kv: Option<(Tensor<4>, Tensor<4>)>,
+    cross_kv: Option<(Tensor<4>, Tensor<4>)>,
+}
+
+/// The decoder's cache for incremental decoding ([`WhisperDecoder::forward_cached`]).
+#[derive(Debug, Clone, Default)]
+pub struct DecoderCache {
+    layers: Vec<LayerCache>,
+    len: usize,
+}
+
+impl DecoderCache {
+    /// Tokens already fed.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no token has been fed.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 }
 
@@ -216,13 +283,42 @@ impl WhisperDecoder {
     /// [`Error::Input`] for ragged rows, a token outside the vocabulary or more tokens
     /// than positions.
     pub fn forward(&self, tokens: &[Vec<u32>], audio: Tensor<3>) -> Result<Tensor<3>> {
+        self.run(tokens, audio, None)
+    }
+
+    /// [`WhisperDecoder::forward`] for the tokens after those `cache` has seen (their
+    /// positions follow on): logits `[batch, t, vocab]` of the new tokens only; the cache
+    /// then holds them too. The audio's keys and values are computed on the first call
+    /// and kept.
+    ///
+    /// # Errors
+    /// As [`WhisperDecoder::forward`].
+    pub fn forward_cached(
+        &self,
+        tokens: &[Vec<u32>],
+        audio: Tensor<3>,
+        cache: &mut DecoderCache,
+    ) -> Result<Tensor<3>> {
+        self.run(tokens, audio, Some(cache))
+    }
+
+    fn run(
+        &self,
+        tokens: &[Vec<u32>],
+        audio: Tensor<3>,
+        mut cache: Option<&mut DecoderCache>,
+    ) -> Result<Tensor<3>> {
         let device = audio.device();
+        let past = cache.as_ref().map_or(0, |c| c.len);
         let (b, t) = (tokens.len(), tokens.first().map_or(0, Vec::len));
         let [vocab, d] = self.embed_tokens.dims();
         let positions = self.embed_positions.dims()[0];
-        if tokens.iter().any(|r| r.len() != t) || t == 0 || t > positions {
+        if tokens.iter().any(|r| r.len() != t) || t == 0 || past + t > positions {
             return Err(Error::Input {
-                reason: format!("{b} rows of tokens, not all of one length in 1..={positions}"),
+                reason: format!(
+                    "{b} rows of tokens after {past}, not all of one length in 1..={}",
+                    positions.saturating_sub(past)
+                ),
             });
         }
         if let Some(bad) = tokens.iter().flatten().find(|&&i| i as usize >= vocab) {
@@ -238,9 +334,18 @@ impl WhisperDecoder {
             &device,
         );
         let x = self.embed_tokens.val().select(0, ids).reshape([b, t, d]);
-        let mut x = x + self.embed_positions.val().slice([0..t]).unsqueeze();
-        for layer in &self.layers {
-            x = layer.forward(x, audio.clone());
+        let mut x = x + self
+            .embed_positions
+            .val()
+            .slice([past..past + t])
+            .unsqueeze();
+        if let Some(c) = cache.as_mut() {
+            c.layers.resize_with(self.layers.len(), LayerCache::default);
+            c.len += t;
+        }
+        for (l, layer) in self.layers.iter().enumerate() {
+            let layer_cache = cache.as_mut().map(|c| &mut c.layers[l]);
+            x = layer.forward(x, audio.clone(), layer_cache);
         }
         let x = self.layer_norm.forward(x);
         let head = self.embed_tokens.val().transpose().unsqueeze::<3>();
@@ -263,6 +368,25 @@ impl WhisperModel {
     /// The shape it was built with.
     pub fn config(&self) -> &WhisperConfig {
         &self.config
+    }
+
+    /// The encoder's output `[1, frames / 2, d]` for the 30-second window of `mel` from
+    /// frame `start` ([`N_FRAMES`] frames, zeros past its end).
+    ///
+    /// # Errors
+    /// [`Error::Input`] when `mel` has another number of bins than the model.
+    pub fn encode(&self, mel: &LogMel, start: usize, device: &Device) -> Result<Tensor<3>> {
+        if mel.n_mels != self.config.num_mel_bins {
+            return Err(Error::Input {
+                reason: format!(
+                    "a log-mel of {} bins for a model of {}",
+                    mel.n_mels, self.config.num_mel_bins
+                ),
+            });
+        }
+        let window = mel.window(start, N_FRAMES);
+        let x = Tensor::from_data(TensorData::new(window, [1, mel.n_mels, N_FRAMES]), device);
+        Ok(self.encoder.forward(x))
     }
 
     /// Reads a CTranslate2 Whisper model (`model.bin`: fused query/key/value and

@@ -1,0 +1,321 @@
+//! Decoding one 30-second window as openai-whisper's `DecodingTask` does: the opening
+//! tokens (a prompt of previous text, `<|startoftranscript|>`, language and task, a
+//! prefix), then token by token under its logit filters — `SuppressBlank`,
+//! `SuppressTokens` and `ApplyTimestampRules` — greedily at temperature 0 or sampled
+//! above it, with the no-speech probability read at `<|startoftranscript|>`.
+
+use burn::tensor::Tensor;
+use rand::{Rng, SeedableRng};
+use whet_core::burn;
+
+use crate::error::{Error, Result};
+use crate::model::{DecoderCache, WhisperModel};
+use crate::tokenizer::{Task, WhisperTokenizer};
+
+/// Which tokens never to sample (openai-whisper's `suppress_tokens`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Suppress {
+    /// `"-1"`: symbols that are not speech, and the special tokens other than
+    /// `<|endoftext|>`, the no-speech token and timestamps: the model config's
+    /// `suppress_ids`, or openai-whisper's list computed from the tokenizer.
+    #[default]
+    NonSpeech,
+    /// Nothing.
+    Nothing,
+    /// These ids.
+    Ids(Vec<u32>),
+}
+
+/// Options of one window's decoding (openai-whisper's `DecodingOptions`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodingOptions {
+    /// Transcribe or translate (multilingual models).
+    pub task: Task,
+    /// The language's code (multilingual models; `en` when unset).
+    pub language: Option<String>,
+    /// 0: greedy; above: sampled from the softmax at this temperature.
+    pub temperature: f64,
+    /// Most tokens to sample (default: half the decoder's context, 224).
+    pub sample_len: Option<usize>,
+    /// Text only: `<|notimestamps|>` opens the answer.
+    pub without_timestamps: bool,
+    /// Latest first timestamp, in seconds (1.0).
+    pub max_initial_timestamp: Option<f64>,
+    /// Suppress a blank or `<|endoftext|>` as the first token.
+    pub suppress_blank: bool,
+    /// Tokens never sampled.
+    pub suppress_tokens: Suppress,
+    /// Text tokens of what came before (after `<|startofprev|>`).
+    pub prompt: Vec<u32>,
+    /// Text tokens the answer must start with.
+    pub prefix: Vec<u32>,
+    /// Seed of the sampler (temperature above 0).
+    pub seed: u64,
+}
+
+impl Default for DecodingOptions {
+    fn default() -> Self {
+        DecodingOptions {
+            task: Task::Transcribe,
+            language: None,
+            temperature: 0.0,
+            sample_len: None,
+            without_timestamps: false,
+            max_initial_timestamp: Some(1.0),
+            suppress_blank: true,
+            suppress_tokens: Suppress::NonSpeech,
+            prompt: Vec::new(),
+            prefix: Vec::new(),
+            seed: 0,
+        }
+    }
+}
+
+/// One window's result (openai-whisper's `DecodingResult`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodingResult {
+    /// The sampled tokens up to `<|endoftext|>` (timestamps included).
+    pub tokens: Vec<u32>,
+    /// Their text, trimmed.
+    pub text: String,
+    /// Sum of the sampled tokens' log probabilities (under the filters), over the tokens
+    /// plus one.
+    pub avg_logprob: f64,
+    /// Probability of the no-speech token at `<|startoftranscript|>`.
+    pub no_speech_prob: f64,
+    /// The temperature it was sampled at.
+    pub temperature: f64,
+    /// The text's length over its zlib-compressed length.
+    pub compression_ratio: f64,
+}
+
+/// The text's UTF-8 length over the length of its zlib compression (level 6, as Python's
+/// `zlib.compress`): above 2.4, openai-whisper takes a window's text as repetitive.
+pub fn compression_ratio(text: &str) -> f64 {
+    use std::io::Write;
+    let bytes = text.as_bytes();
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(6));
+    z.write_all(bytes).expect("writing to memory");
+    let compressed = z.finish().expect("writing to memory");
+    bytes.len() as f64 / compressed.len() as f64
+}
+
+/// Decodes one window whose encoder output is `audio` (`[1, frames, d]`).
+///
+/// # Errors
+/// [`Error::Input`] for a language the tokenizer lacks or a prompt and prefix longer than
+/// the decoder's context.
+pub fn decode(
+    model: &WhisperModel,
+    tokenizer: &WhisperTokenizer,
+    audio: Tensor<3>,
+    options: &DecodingOptions,
+) -> Result<DecodingResult> {
+    let n_ctx = model.config().max_target_positions;
+    let vocab = model.config().vocab_size;
+    let sample_len = options.sample_len.unwrap_or(n_ctx / 2);
+    let mut tokens = tokenizer.sot_sequence(options.language.as_deref(), options.task)?;
+    if options.without_timestamps {
+        tokens.push(tokenizer.no_timestamps);
+    }
+    if !options.prefix.is_empty() {
+        let keep = (n_ctx / 2).saturating_sub(sample_len);
+        let p = &options.prefix;
+        tokens.extend_from_slice(&p[p.len().saturating_sub(keep)..]);
+    }
+    if !options.prompt.is_empty() {
+        let p = &options.prompt;
+        let mut with = vec![tokenizer.sot_prev];
+        with.extend_from_slice(&p[p.len().saturating_sub(n_ctx / 2 - 1)..]);
+        with.extend(tokens);
+        tokens = with;
+    }
+    if tokens.len() >= n_ctx {
+        return Err(Error::Input {
+            reason: format!("{} opening tokens for a context of {n_ctx}", tokens.len()),
+        });
+    }
+    let sample_begin = tokens.len();
+    let sot_index = tokens
+        .iter()
+        .position(|&t| t == tokenizer.sot)
+        .expect("the opening tokens hold <|startoftranscript|>");
+    let suppress: Vec<u32> = match &options.suppress_tokens {
+        Suppress::NonSpeech => tokenizer.non_speech_suppression(),
+        Suppress::Nothing => Vec::new(),
+        Suppress::Ids(ids) => ids.clone(),
+    };
+    let blank = if options.suppress_blank {
+        let mut b = tokenizer.encode(" ")?;
+        b.push(tokenizer.eot);
+        b
+    } else {
+        Vec::new()
+    };
+    let max_initial = options
+        .max_initial_timestamp
+        .map(|s| (s / 0.02).round() as usize);
+    let timestamps = !options.without_timestamps;
+
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(options.seed);
+    let mut cache = DecoderCache::default();
+    let mut fed = 0;
+    let mut sum_logprob = 0f64;
+    let mut no_speech_prob = 0f64;
+    for step in 0..sample_len {
+        let new = vec![tokens[fed..].to_vec()];
+        let logits = model
+            .decoder
+            .forward_cached(&new, audio.clone(), &mut cache)?;
+        let [_, t, v] = logits.dims();
+        if step == 0 {
+            let row = logits
+                .clone()
+                .slice([0..1, sot_index - fed..sot_index - fed + 1, 0..v])
+                .into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| Error::Input {
+                    reason: format!("logits: {e:?}"),
+                })?;
+            no_speech_prob = softmax_at(&row, tokenizer.no_speech as usize);
+        }
+        fed = tokens.len();
+        let mut row = logits
+            .slice([0..1, t - 1..t, 0..v])
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| Error::Input {
+                reason: format!("logits: {e:?}"),
+            })?;
+        row.truncate(vocab);
+        // SuppressBlank, SuppressTokens, ApplyTimestampRules: openai-whisper's order.
+        if tokens.len() == sample_begin {
+            for &b in &blank {
+                row[b as usize] = f32::NEG_INFINITY;
+            }
+        }
+        for &s in &suppress {
+            if let Some(x) = row.get_mut(s as usize) {
+                *x = f32::NEG_INFINITY;
+            }
+        }
+        if timestamps {
+            apply_timestamp_rules(&mut row, &tokens[sample_begin..], tokenizer, max_initial);
+        }
+        let logprobs = log_softmax(&row);
+        let next = if options.temperature == 0.0 {
+            argmax(&row)
+        } else {
+            sample(&row, options.temperature, &mut rng)
+        };
+        sum_logprob += logprobs[next];
+        tokens.push(next as u32);
+        if next as u32 == tokenizer.eot || tokens.len() > n_ctx {
+            break;
+        }
+    }
+    let end = tokens[sample_begin..]
+        .iter()
+        .position(|&t| t == tokenizer.eot)
+        .map_or(tokens.len(), |p| sample_begin + p);
+    let out = tokens[sample_begin..end].to_vec();
+    let text = tokenizer.decode(&out)?.trim().to_owned();
+    Ok(DecodingResult {
+        avg_logprob: sum_logprob / (out.len() + 1) as f64,
+        compression_ratio: compression_ratio(&text),
+        tokens: out,
+        text,
+        no_speech_prob,
+        temperature: options.temperature,
+    })
+}
+
+/// openai-whisper's `ApplyTimestampRules` on one row of logits, `sampled` being the
+/// tokens after the opening ones.
+fn apply_timestamp_rules(
+    row: &mut [f32],
+    sampled: &[u32],
+    tokenizer: &WhisperTokenizer,
+    max_initial: Option<usize>,
+) {
+    let tb = tokenizer.timestamp_begin as usize;
+    let eot = tokenizer.eot as usize;
+    row[tokenizer.no_timestamps as usize] = f32::NEG_INFINITY;
+    let is_ts = |t: u32| t as usize >= tb;
+    let last_was_ts = sampled.last().is_some_and(|&t| is_ts(t));
+    let penultimate_was_ts = sampled.len() < 2 || is_ts(sampled[sampled.len() - 2]);
+    if last_was_ts {
+        if penultimate_was_ts {
+            row[tb..].fill(f32::NEG_INFINITY);
+        } else {
+            row[..eot].fill(f32::NEG_INFINITY);
+        }
+    }
+    if let Some(&last) = sampled.iter().rev().find(|&&t| is_ts(t)) {
+        let last = last as usize;
+        let upto = if last_was_ts && !penultimate_was_ts {
+            last
+        } else {
+            last + 1
+        };
+        let upto = upto.min(row.len());
+        row[tb..upto].fill(f32::NEG_INFINITY);
+    }
+    if sampled.is_empty() {
+        row[..tb].fill(f32::NEG_INFINITY);
+        if let Some(m) = max_initial {
+            let from = (tb + m + 1).min(row.len());
+            row[from..].fill(f32::NEG_INFINITY);
+        }
+    }
+    let logprobs = log_softmax(row);
+    let ts = log_sum_exp(&logprobs[tb..]);
+    let text = logprobs[..tb]
+        .iter()
+        .copied()
+        .fold(f64::NEG_INFINITY, f64::max);
+    if ts > text {
+        row[..tb].fill(f32::NEG_INFINITY);
+    }
+}
+
+fn log_sum_exp(x: &[f64]) -> f64 {
+    let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if m == f64::NEG_INFINITY {
+        return m;
+    }
+    m + x.iter().map(|v| (v - m).exp()).sum::<f64>().ln()
+}
+
+fn log_softmax(row: &[f32]) -> Vec<f64> {
+    let x: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
+    let lse = log_sum_exp(&x);
+    x.into_iter().map(|v| v - lse).collect()
+}
+
+fn softmax_at(row: &[f32], i: usize) -> f64 {
+    log_softmax(row).get(i).map_or(0.0, |l| l.exp())
+}
+
+fn argmax(row: &[f32]) -> usize {
+    (0..row.len()).fold(0, |b, i| if row[i] > row[b] { i } else { b })
+}
+
+fn sample(row: &[f32], temperature: f64, rng: &mut impl Rng) -> usize {
+    let scaled: Vec<f32> = row
+        .iter()
+        .map(|&v| (f64::from(v) / temperature) as f32)
+        .collect();
+    let p: Vec<f64> = log_softmax(&scaled).into_iter().map(f64::exp).collect();
+    let mut u: f64 = rng.random();
+    for (i, &pi) in p.iter().enumerate() {
+        if u < pi {
+            return i;
+        }
+        u -= pi;
+    }
+    argmax(row)
+}

@@ -1,0 +1,96 @@
+//! Whisper tiny.en decoding each LibriVox clip of pocketsphinx-testdata (one window) as
+//! openai-whisper's `DecodingTask` does (greedy, timestamp rules, non-speech tokens
+//! suppressed) writes what faster-whisper 1.2.1 writes with the same weights, greedy and
+//! without VAD (`scripts/golden/whisper-faster.sh`): the same text tokens, the same text.
+//!
+//! faster-whisper computes its features its own way: the audio padded by 160 samples
+//! only, and each 30-second window of the spectrogram padded with zeros (openai-whisper
+//! pads the audio by 30 s instead). The same features are made here (`padding` 160, then
+//! [`WhisperModel::encode`] zero-pads the window), so that what is compared is decoding.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use whet_core::burn::tensor::Device;
+use whet_whisper_ft::{
+    Audio, DecodingOptions, MelFilters, WhisperModel, WhisperTokenizer, decode, log_mel_spectrogram,
+};
+
+#[derive(Deserialize)]
+struct Segment {
+    tokens: Vec<u32>,
+}
+
+#[derive(Deserialize)]
+struct Case {
+    clip: String,
+    text: String,
+    segments: Vec<Segment>,
+}
+
+#[derive(Deserialize)]
+struct Golden {
+    cases: Vec<Case>,
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Samples faster-whisper's `FeatureExtractor` appends to the audio.
+const FASTER_WHISPER_PADDING: usize = 160;
+
+const CLIPS: &str = "/usr/share/pocketsphinx/test/data/librivox";
+
+#[test]
+fn tiny_en_writes_faster_whispers_transcripts() {
+    let golden: Golden = serde_json::from_slice(
+        &std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/faster_whisper_tiny_en.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let device = Device::default();
+    let dir = root().join("assets/whisper-tiny.en");
+    let model = WhisperModel::from_ct2(dir.join("model.bin"), &device).unwrap();
+    let tokenizer =
+        WhisperTokenizer::from_file(dir.join("tokenizer.json"), model.config()).unwrap();
+    let filters = MelFilters::from_npz(root().join("assets/whisper/mel_filters.npz"), 80).unwrap();
+    for case in &golden.cases {
+        let audio = Audio::read_wav(Path::new(CLIPS).join(&case.clip))
+            .expect("scripts/speech-data.sh installs pocketsphinx-testdata");
+        let mel = log_mel_spectrogram(&audio.samples, &filters, FASTER_WHISPER_PADDING).unwrap();
+        let encoded = model.encode(&mel, 0, &device).unwrap();
+        let result = decode(&model, &tokenizer, encoded, &DecodingOptions::default()).unwrap();
+        let text_tokens: Vec<u32> = result
+            .tokens
+            .iter()
+            .copied()
+            .filter(|&t| t < tokenizer.eot)
+            .collect();
+        let want: Vec<u32> = case
+            .segments
+            .iter()
+            .flat_map(|s| s.tokens.clone())
+            .collect();
+        let want: Vec<u32> = want.into_iter().filter(|&t| t < tokenizer.eot).collect();
+        eprintln!("{}: {:?}", case.clip, result.text);
+        assert_eq!(text_tokens, want, "{}", case.clip);
+        assert_eq!(result.text, case.text.trim(), "{}", case.clip);
+    }
+}
+
+#[test]
+fn the_computed_suppression_list_is_the_models_own() {
+    let dir = root().join("assets/whisper-tiny.en");
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
+    let want: Vec<u32> = serde_json::from_value(config["suppress_ids"].clone()).unwrap();
+    let tokenizer = WhisperTokenizer::from_file(
+        dir.join("tokenizer.json"),
+        &whet_whisper_ft::WhisperConfig::tiny_en(),
+    )
+    .unwrap();
+    assert_eq!(tokenizer.non_speech_suppression(), want);
+}

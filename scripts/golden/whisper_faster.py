@@ -1,0 +1,33 @@
+"""faster-whisper's transcripts of speech clips with Whisper tiny.en
+(scripts/golden/whisper-faster.sh): greedy (beam 1, best_of 1, temperature 0 only),
+no VAD, language en, its other defaults (previous text as prompt, timestamps)."""
+
+import glob
+import json
+import os
+import sys
+
+from faster_whisper import WhisperModel
+
+model_dir, out = sys.argv[1], sys.argv[2]
+clips = sys.argv[3:]
+model = WhisperModel(model_dir, device="cpu", compute_type="float32")
+cases = []
+for path in clips:
+    segments, info = model.transcribe(
+        path, beam_size=1, best_of=1, temperature=0.0, vad_filter=False, language="en"
+    )
+    segments = list(segments)
+    cases.append(
+        {
+            "clip": os.path.basename(path),
+            "segments": [
+                {"start": s.start, "end": s.end, "text": s.text, "tokens": s.tokens}
+                for s in segments
+            ],
+            "text": "".join(s.text for s in segments),
+        }
+    )
+    print(os.path.basename(path), cases[-1]["text"])
+with open(out, "w") as f:
+    json.dump({"cases": cases}, f, indent=1, ensure_ascii=False)
