@@ -25,6 +25,8 @@ mod model;
 mod npy;
 #[cfg(feature = "model")]
 mod tokenizer;
+#[cfg(feature = "model")]
+mod transcribe;
 
 pub use audio::{Audio, SAMPLE_RATE};
 pub use config::WhisperConfig;
@@ -43,3 +45,5 @@ pub use model::{
 pub use npy::{NpyArray, parse_npy, read_npz_array};
 #[cfg(feature = "model")]
 pub use tokenizer::{Task, WhisperTokenizer};
+#[cfg(feature = "model")]
+pub use transcribe::{Segment, TranscribeOptions, Transcript, Whisper};

@@ -95,11 +95,12 @@ pub struct LogMel {
 }
 
 impl LogMel {
-    /// Frames `start..start + len` of every bin, row-major `(n_mels, len)`; frames past
-    /// the end are 0 (openai-whisper's `pad_or_trim` of a segment).
-    pub fn window(&self, start: usize, len: usize) -> Vec<f32> {
+    /// `len` frames of every bin from frame `start`, row-major `(n_mels, len)`: the
+    /// first `take` of them (at most) from the spectrogram, the rest 0 (openai-whisper's
+    /// `pad_or_trim` of `mel[:, start:start + take]`).
+    pub fn window(&self, start: usize, take: usize, len: usize) -> Vec<f32> {
         let mut out = vec![0f32; self.n_mels * len];
-        let end = (start + len).min(self.n_frames);
+        let end = (start + take.min(len)).min(self.n_frames);
         if start < end {
             for (m, row) in out.chunks_mut(len).enumerate() {
                 let from = m * self.n_frames;

@@ -376,6 +376,20 @@ impl WhisperModel {
     /// # Errors
     /// [`Error::Input`] when `mel` has another number of bins than the model.
     pub fn encode(&self, mel: &LogMel, start: usize, device: &Device) -> Result<Tensor<3>> {
+        self.encode_frames(mel, start, N_FRAMES, device)
+    }
+
+    /// [`WhisperModel::encode`] of only `take` frames from `start`, zeros after them.
+    ///
+    /// # Errors
+    /// As [`WhisperModel::encode`].
+    pub fn encode_frames(
+        &self,
+        mel: &LogMel,
+        start: usize,
+        take: usize,
+        device: &Device,
+    ) -> Result<Tensor<3>> {
         if mel.n_mels != self.config.num_mel_bins {
             return Err(Error::Input {
                 reason: format!(
@@ -384,7 +398,7 @@ impl WhisperModel {
                 ),
             });
         }
-        let window = mel.window(start, N_FRAMES);
+        let window = mel.window(start, take, N_FRAMES);
         let x = Tensor::from_data(TensorData::new(window, [1, mel.n_mels, N_FRAMES]), device);
         Ok(self.encoder.forward(x))
     }

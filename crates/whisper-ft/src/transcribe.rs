@@ -1,0 +1,296 @@
+//! Long-form transcription as openai-whisper's `transcribe` does it: the log-mel of the
+//! whole audio (30 s of padding on the audio), then window after window from `seek`,
+//! each decoded with temperature fallback, cut into segments at consecutive timestamp
+//! tokens, `seek` moved to the last complete segment's end; windows the model calls
+//! silence skipped; previous text as the next window's prompt.
+
+use std::path::Path;
+
+use burn::tensor::Device;
+use whet_core::burn;
+
+use crate::audio::{Audio, SAMPLE_RATE};
+use crate::decode::{DecodingOptions, DecodingResult, decode};
+use crate::error::{Error, Result};
+use crate::mel::{HOP_LENGTH, MelFilters, N_FRAMES, N_SAMPLES, log_mel_spectrogram};
+use crate::model::WhisperModel;
+use crate::tokenizer::WhisperTokenizer;
+
+/// Options of [`Whisper::transcribe`] (openai-whisper's `transcribe` arguments).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TranscribeOptions {
+    /// Options of each window's decoding (its `temperature` and `prompt` are set here).
+    pub decoding: DecodingOptions,
+    /// Temperatures tried in turn while a window's result fails a threshold (0, 0.2 ...
+    /// 1.0).
+    pub temperatures: Vec<f64>,
+    /// Above this compression ratio a result is repetitive (2.4).
+    pub compression_ratio_threshold: Option<f64>,
+    /// Below this average log probability a result is unlikely (-1).
+    pub logprob_threshold: Option<f64>,
+    /// Above this no-speech probability (with an unlikely result) a window is silence
+    /// (0.6).
+    pub no_speech_threshold: Option<f64>,
+    /// Give each window the text so far as its prompt (reset after a result sampled
+    /// above 0.5).
+    pub condition_on_previous_text: bool,
+    /// Text before the first window's prompt.
+    pub initial_prompt: Option<String>,
+    /// Samples drawn per temperature above 0; the likeliest is kept (5).
+    pub best_of: usize,
+}
+
+impl Default for TranscribeOptions {
+    fn default() -> Self {
+        TranscribeOptions {
+            decoding: DecodingOptions::default(),
+            temperatures: vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
+            compression_ratio_threshold: Some(2.4),
+            logprob_threshold: Some(-1.0),
+            no_speech_threshold: Some(0.6),
+            condition_on_previous_text: true,
+            initial_prompt: None,
+            best_of: 5,
+        }
+    }
+}
+
+/// A stretch of transcript with its times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// Its window's first frame.
+    pub seek: usize,
+    /// Start, seconds.
+    pub start: f64,
+    /// End, seconds.
+    pub end: f64,
+    /// Its text (leading space kept, as openai-whisper's).
+    pub text: String,
+    /// Its tokens, timestamps included.
+    pub tokens: Vec<u32>,
+    /// The temperature its window was decoded at.
+    pub temperature: f64,
+    /// Its window's average log probability.
+    pub avg_logprob: f64,
+    /// Its window's compression ratio.
+    pub compression_ratio: f64,
+    /// Its window's no-speech probability.
+    pub no_speech_prob: f64,
+}
+
+/// A transcript: the segments' text joined, and the segments.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Transcript {
+    /// The whole text.
+    pub text: String,
+    /// The segments in order.
+    pub segments: Vec<Segment>,
+}
+
+/// A Whisper model ready to transcribe: the model, its tokenizer, the mel filters.
+#[derive(Debug)]
+pub struct Whisper {
+    /// The model.
+    pub model: WhisperModel,
+    /// Its tokenizer.
+    pub tokenizer: WhisperTokenizer,
+    /// The mel filter bank of its input.
+    pub filters: MelFilters,
+    device: Device,
+}
+
+impl Whisper {
+    /// A CTranslate2 model folder (`model.bin`, `tokenizer.json`) and openai-whisper's
+    /// `mel_filters.npz`.
+    ///
+    /// # Errors
+    /// As [`WhisperModel::from_ct2`], [`WhisperTokenizer::from_file`] and
+    /// [`MelFilters::from_npz`].
+    pub fn from_ct2_dir(
+        dir: impl AsRef<Path>,
+        mel_filters: impl AsRef<Path>,
+        device: &Device,
+    ) -> Result<Self> {
+        let dir = dir.as_ref();
+        let model = WhisperModel::from_ct2(dir.join("model.bin"), device)?;
+        let tokenizer = WhisperTokenizer::from_file(dir.join("tokenizer.json"), model.config())?;
+        let filters = MelFilters::from_npz(mel_filters, model.config().num_mel_bins)?;
+        Ok(Whisper {
+            model,
+            tokenizer,
+            filters,
+            device: device.clone(),
+        })
+    }
+
+    /// Transcribes 16 kHz mono `audio`. Empty audio is an empty transcript.
+    ///
+    /// # Errors
+    /// [`Error::Input`] for audio at another sample rate (resample it first), or as
+    /// [`decode`].
+    pub fn transcribe(&self, audio: &Audio, options: &TranscribeOptions) -> Result<Transcript> {
+        if audio.sample_rate != SAMPLE_RATE && !audio.samples.is_empty() {
+            return Err(Error::Input {
+                reason: format!(
+                    "audio at {} Hz: Whisper reads {SAMPLE_RATE} Hz",
+                    audio.sample_rate
+                ),
+            });
+        }
+        let mel = log_mel_spectrogram(&audio.samples, &self.filters, N_SAMPLES)?;
+        let content_frames = mel.n_frames.saturating_sub(N_FRAMES);
+        let tok = &self.tokenizer;
+        let tb = tok.timestamp_begin;
+        let input_stride = N_FRAMES / self.model.config().max_source_positions;
+        let precision = input_stride as f64 * HOP_LENGTH as f64 / f64::from(SAMPLE_RATE);
+        let mut all_tokens: Vec<u32> = match &options.initial_prompt {
+            Some(p) => tok.encode(&format!(" {}", p.trim()))?,
+            None => Vec::new(),
+        };
+        let mut prompt_reset_since = 0;
+        let mut segments = Vec::new();
+        let mut seek = 0;
+        while seek < content_frames {
+            let time_offset = (seek * HOP_LENGTH) as f64 / f64::from(SAMPLE_RATE);
+            let segment_size = N_FRAMES.min(content_frames - seek);
+            let segment_duration = (segment_size * HOP_LENGTH) as f64 / f64::from(SAMPLE_RATE);
+            // openai-whisper slices `mel[:, seek:seek + segment_size]` and pads it with
+            // zeros.
+            let audio_features =
+                self.model
+                    .encode_frames(&mel, seek, segment_size, &self.device)?;
+            let mut decoding = options.decoding.clone();
+            decoding.prompt = all_tokens[prompt_reset_since..].to_vec();
+            let result = self.decode_with_fallback(audio_features, &decoding, options)?;
+            if let Some(threshold) = options.no_speech_threshold {
+                let mut skip = result.no_speech_prob > threshold;
+                if options
+                    .logprob_threshold
+                    .is_some_and(|l| result.avg_logprob > l)
+                {
+                    skip = false;
+                }
+                if skip {
+                    seek += segment_size;
+                    continue;
+                }
+            }
+            let tokens = &result.tokens;
+            let is_ts: Vec<bool> = tokens.iter().map(|&t| t >= tb).collect();
+            let n = tokens.len();
+            let single_timestamp_ending = n >= 2 && !is_ts[n - 2] && is_ts[n - 1];
+            let consecutive: Vec<usize> = (1..n).filter(|&i| is_ts[i - 1] && is_ts[i]).collect();
+            let mut current = Vec::new();
+            let new_segment = |start: f64, end: f64, tokens: &[u32]| -> Result<Segment> {
+                Ok(Segment {
+                    seek,
+                    start,
+                    end,
+                    text: tok.decode(tokens)?,
+                    tokens: tokens.to_vec(),
+                    temperature: result.temperature,
+                    avg_logprob: result.avg_logprob,
+                    compression_ratio: result.compression_ratio,
+                    no_speech_prob: result.no_speech_prob,
+                })
+            };
+            if !consecutive.is_empty() {
+                let mut slices = consecutive.clone();
+                if single_timestamp_ending {
+                    slices.push(n);
+                }
+                let mut last_slice = 0;
+                for &cut in &slices {
+                    let sliced = &tokens[last_slice..cut];
+                    let start = f64::from(sliced[0] - tb) * precision;
+                    let end = f64::from(sliced[sliced.len() - 1] - tb) * precision;
+                    current.push(new_segment(time_offset + start, time_offset + end, sliced)?);
+                    last_slice = cut;
+                }
+                if single_timestamp_ending {
+                    seek += segment_size;
+                } else {
+                    let last = (tokens[last_slice - 1] - tb) as usize;
+                    seek += last * input_stride;
+                }
+            } else {
+                let mut duration = segment_duration;
+                if let Some(&last) = tokens.iter().rev().find(|&&t| t >= tb) {
+                    if last != tb {
+                        duration = f64::from(last - tb) * precision;
+                    }
+                }
+                current.push(new_segment(time_offset, time_offset + duration, tokens)?);
+                seek += segment_size;
+            }
+            for s in &mut current {
+                if s.start == s.end || s.text.trim().is_empty() {
+                    s.text.clear();
+                    s.tokens.clear();
+                }
+            }
+            all_tokens.extend(current.iter().flat_map(|s| s.tokens.iter().copied()));
+            if !options.condition_on_previous_text || result.temperature > 0.5 {
+                prompt_reset_since = all_tokens.len();
+            }
+            segments.extend(current);
+        }
+        let text = segments.iter().map(|s| s.text.as_str()).collect();
+        Ok(Transcript { text, segments })
+    }
+
+    /// openai-whisper's `decode_with_fallback`: temperature after temperature until a
+    /// result is neither repetitive nor unlikely (or is silence).
+    fn decode_with_fallback(
+        &self,
+        audio_features: burn::tensor::Tensor<3>,
+        decoding: &DecodingOptions,
+        options: &TranscribeOptions,
+    ) -> Result<DecodingResult> {
+        let mut last = None;
+        for &t in &options.temperatures {
+            let mut o = decoding.clone();
+            o.temperature = t;
+            let result = if t > 0.0 {
+                let mut best: Option<DecodingResult> = None;
+                for k in 0..options.best_of.max(1) {
+                    o.seed = decoding.seed.wrapping_add(k as u64 + 1);
+                    let r = decode(&self.model, &self.tokenizer, audio_features.clone(), &o)?;
+                    // openai-whisper's MaximumLikelihoodRanker without a length penalty:
+                    // the sum of log probabilities over the length.
+                    let score = |r: &DecodingResult| {
+                        r.avg_logprob * (r.tokens.len() + 1) as f64 / r.tokens.len().max(1) as f64
+                    };
+                    if best.as_ref().is_none_or(|b| score(&r) > score(b)) {
+                        best = Some(r);
+                    }
+                }
+                best.expect("at least one sample")
+            } else {
+                decode(&self.model, &self.tokenizer, audio_features.clone(), &o)?
+            };
+            let mut fallback = options
+                .compression_ratio_threshold
+                .is_some_and(|c| result.compression_ratio > c)
+                || options
+                    .logprob_threshold
+                    .is_some_and(|l| result.avg_logprob < l);
+            if options
+                .no_speech_threshold
+                .is_some_and(|n| result.no_speech_prob > n)
+                && options
+                    .logprob_threshold
+                    .is_some_and(|l| result.avg_logprob < l)
+            {
+                fallback = false;
+            }
+            if !fallback {
+                return Ok(result);
+            }
+            last = Some(result);
+        }
+        last.ok_or_else(|| Error::Input {
+            reason: "no temperature to decode at".into(),
+        })
+    }
+}
