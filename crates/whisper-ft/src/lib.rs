@@ -18,6 +18,7 @@ mod config;
 mod ct2;
 #[cfg(feature = "model")]
 mod decode;
+mod decode_audio;
 mod error;
 mod mel;
 #[cfg(feature = "model")]

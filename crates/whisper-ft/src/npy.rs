@@ -1,5 +1,6 @@
 //! NumPy's `.npy` arrays and `.npz` archives of them (`np.savez`, `np.savez_compressed`),
-//! as far as filter banks need: little-endian `f4` or `f8`, C order, any shape.
+//! as far as filter banks and audio fixtures need: little-endian `f2`, `f4`, `f8` or `i2`
+//! (read as `f32`), C order, any shape.
 
 use std::io::Read;
 use std::path::Path;
@@ -45,13 +46,10 @@ pub fn parse_npy(bytes: &[u8]) -> std::result::Result<NpyArray, String> {
         Ok(header[at + key.len() + 3..].trim_start())
     };
     let descr = field("descr")?;
-    let width = if descr.starts_with("'<f4'") {
-        4
-    } else if descr.starts_with("'<f8'") {
-        8
-    } else {
+    let kinds = [("'<f4'", 4), ("'<f8'", 8), ("'<f2'", 2), ("'<i2'", 2)];
+    let Some(&(kind, width)) = kinds.iter().find(|(k, _)| descr.starts_with(k)) else {
         return Err(format!(
-            "dtype {} is not read (little-endian f4 or f8 only)",
+            "dtype {} is not read (little-endian f2, f4, f8 or i2 only)",
             descr.split(',').next().unwrap_or(descr)
         ));
     };
@@ -82,14 +80,23 @@ pub fn parse_npy(bytes: &[u8]) -> std::result::Result<NpyArray, String> {
             data.len()
         ));
     }
-    let data = if width == 4 {
-        data.chunks_exact(4)
+    let data = match kind {
+        "'<f4'" => data
+            .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect()
-    } else {
-        data.chunks_exact(8)
+            .collect(),
+        "'<f8'" => data
+            .chunks_exact(8)
             .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes")) as f32)
-            .collect()
+            .collect(),
+        "'<f2'" => data
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        _ => data
+            .chunks_exact(2)
+            .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])))
+            .collect(),
     };
     Ok(NpyArray { shape, data })
 }
@@ -136,7 +143,7 @@ mod tests {
     }
 
     #[test]
-    fn reads_f4_and_f8_and_refuses_the_rest() {
+    fn reads_floats_and_int16_and_refuses_the_rest() {
         let data: Vec<u8> = [1.5f32, -2.0, 0.25, 8.0, 0.0, 1.0]
             .iter()
             .flat_map(|v| v.to_le_bytes())

@@ -123,20 +123,19 @@ impl Whisper {
         })
     }
 
-    /// Transcribes 16 kHz mono `audio`. Empty audio is an empty transcript.
+    /// Transcribes mono `audio` (resampled to 16 kHz first when it is at another rate).
+    /// Empty audio is an empty transcript.
     ///
     /// # Errors
-    /// [`Error::Input`] for audio at another sample rate (resample it first), or as
-    /// [`decode`].
+    /// As [`Audio::resampled`] and [`decode`].
     pub fn transcribe(&self, audio: &Audio, options: &TranscribeOptions) -> Result<Transcript> {
-        if audio.sample_rate != SAMPLE_RATE && !audio.samples.is_empty() {
-            return Err(Error::Input {
-                reason: format!(
-                    "audio at {} Hz: Whisper reads {SAMPLE_RATE} Hz",
-                    audio.sample_rate
-                ),
-            });
-        }
+        let resampled;
+        let audio = if audio.sample_rate == SAMPLE_RATE || audio.samples.is_empty() {
+            audio
+        } else {
+            resampled = audio.resampled(SAMPLE_RATE)?;
+            &resampled
+        };
         let mel = log_mel_spectrogram(&audio.samples, &self.filters, N_SAMPLES)?;
         let content_frames = mel.n_frames.saturating_sub(N_FRAMES);
         let tok = &self.tokenizer;
