@@ -28,6 +28,8 @@ mod npy;
 mod tokenizer;
 #[cfg(feature = "model")]
 mod transcribe;
+#[cfg(feature = "model")]
+mod weights;
 
 pub use audio::{Audio, SAMPLE_RATE};
 pub use config::WhisperConfig;

@@ -17,6 +17,7 @@ use crate::config::WhisperConfig;
 use crate::ct2::Ct2Model;
 use crate::error::{Error, Result};
 use crate::mel::{LogMel, N_FRAMES};
+use crate::weights::{Ct2Source, HfSource, build};
 
 /// Layer normalisation over the last axis: `(x - mean) / sqrt(var + 1e-5) * weight +
 /// bias` (biased variance, as `torch.nn.LayerNorm`).
@@ -29,7 +30,7 @@ pub struct LayerNorm {
 }
 
 impl LayerNorm {
-    fn new(weight: Tensor<1>, bias: Tensor<1>) -> Self {
+    pub(crate) fn new(weight: Tensor<1>, bias: Tensor<1>) -> Self {
         LayerNorm {
             weight: Param::from_tensor(weight),
             bias: Param::from_tensor(bias),
@@ -54,7 +55,7 @@ pub struct Conv1d {
     /// `[out]`.
     pub bias: Param<Tensor<1>>,
     #[module(skip)]
-    stride: usize,
+    pub(crate) stride: usize,
 }
 
 impl Conv1d {
@@ -81,7 +82,7 @@ pub struct WhisperAttention {
     /// Output projection.
     pub out_proj: LoraLinear,
     #[module(skip)]
-    heads: usize,
+    pub(crate) heads: usize,
 }
 
 impl WhisperAttention {
@@ -361,7 +362,7 @@ pub struct WhisperModel {
     /// The text decoder.
     pub decoder: WhisperDecoder,
     #[module(skip)]
-    config: WhisperConfig,
+    pub(crate) config: WhisperConfig,
 }
 
 impl WhisperModel {
@@ -413,195 +414,192 @@ impl WhisperModel {
         let path = path.as_ref();
         let file = Ct2Model::read(path)?;
         let config = WhisperConfig::from_ct2(&file, path)?;
-        Ct2Loader {
-            file: &file,
-            path,
-            device,
-        }
-        .model(config)
+        build(config, &Ct2Source { file: &file, path }, device)
     }
-}
 
-/// Builds modules from a CTranslate2 file's variables.
-struct Ct2Loader<'a> {
-    file: &'a Ct2Model,
-    path: &'a Path,
-    device: &'a Device,
-}
+    /// Reads a Hugging Face Whisper folder (`config.json`, `model.safetensors` in f32,
+    /// f16 or bf16, transformers' names) onto `device`.
+    ///
+    /// # Errors
+    /// [`Error::Model`] naming the file (and tensor) when one cannot be read, a tensor is
+    /// missing or has the wrong shape.
+    pub fn from_pretrained(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
+        let dir = dir.as_ref();
+        let config_path = dir.join("config.json");
+        let bytes = std::fs::read(&config_path).map_err(|e| Error::Model {
+            path: config_path.clone(),
+            reason: e.to_string(),
+        })?;
+        let config: WhisperConfig = serde_json::from_slice(&bytes).map_err(|e| Error::Model {
+            path: config_path.clone(),
+            reason: e.to_string(),
+        })?;
+        let source = HfSource::read(dir.join("model.safetensors"))?;
+        build(config, &source, device)
+    }
 
-impl Ct2Loader<'_> {
-    fn tensor<const D: usize>(&self, name: &str, shape: [usize; D]) -> Result<Tensor<D>> {
-        let bad = |reason: String| Error::Model {
-            path: self.path.to_owned(),
-            reason: format!("{name}: {reason}"),
+    /// Writes the model as a Hugging Face folder: `config.json` (this model's
+    /// [`WhisperConfig`] with `"model_type": "whisper"` and its special token ids) and
+    /// `model.safetensors` (f32, transformers' names, active adapters merged), each written
+    /// atomically into `dir` (created if missing). [`WhisperModel::from_pretrained`] and
+    /// transformers' `WhisperForConditionalGeneration.from_pretrained` read it.
+    ///
+    /// # Errors
+    /// [`Error::Core`] when a file cannot be written; [`Error::Input`] when a weight
+    /// cannot be read back.
+    pub fn save_pretrained(&self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| Error::Model {
+            path: dir.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let tensors = self.named_tensors()?;
+        let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+            .into_iter()
+            .map(|(n, d, v)| (n, d, v.iter().flat_map(|x| x.to_le_bytes()).collect()))
+            .collect();
+        let path = dir.join("model.safetensors");
+        let bad = |e: String| Error::Model {
+            path: path.clone(),
+            reason: e,
         };
-        let v = self.file.get(name).ok_or_else(|| bad("missing".into()))?;
-        if v.shape != shape {
-            return Err(bad(format!("shape {:?}, expected {shape:?}", v.shape)));
-        }
-        Ok(Tensor::from_data(
-            TensorData::new(v.to_f32(), shape),
-            self.device,
-        ))
-    }
-
-    /// Rows `rows` of the `[out, in]` weight `name` (and its bias) as a layer.
-    fn linear(
-        &self,
-        name: &str,
-        out_total: usize,
-        d_in: usize,
-        rows: std::ops::Range<usize>,
-        bias: bool,
-    ) -> Result<LoraLinear> {
-        let w = self.tensor::<2>(&format!("{name}/weight"), [out_total, d_in])?;
-        let w = w.slice([rows.clone(), 0..d_in]).transpose();
-        let b = if bias {
-            let b = self.tensor::<1>(&format!("{name}/bias"), [out_total])?;
-            Some(b.slice([rows]))
+        let views = bytes
+            .iter()
+            .map(|(n, d, b)| {
+                safetensors::tensor::TensorView::new(safetensors::Dtype::F32, d.clone(), b)
+                    .map(|v| (n.clone(), v))
+                    .map_err(|e| bad(e.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let metadata = std::collections::HashMap::from([("format".to_string(), "pt".to_string())]);
+        let file = safetensors::serialize(views, Some(metadata)).map_err(|e| bad(e.to_string()))?;
+        whet_core::data::atomic_write(&path, &file)?;
+        let c = &self.config;
+        // English-only vocabularies end their text tokens at 50,256, multilingual ones at
+        // 50,257; <|startoftranscript|> follows <|endoftext|>.
+        let eot = if c.vocab_size >= 51_865 {
+            50_257
         } else {
-            None
+            50_256
         };
-        // A transposed view would be copied by every product: copied once here.
-        let w = Tensor::from_data(w.into_data(), self.device);
-        Ok(LoraLinear::new(w, b))
+        let mut config = serde_json::to_value(c).expect("a config serialises");
+        let extra = serde_json::json!({
+            "architectures": ["WhisperForConditionalGeneration"],
+            "model_type": "whisper",
+            "activation_function": "gelu",
+            "scale_embedding": false,
+            "tie_word_embeddings": true,
+            "pad_token_id": eot,
+            "eos_token_id": eot,
+            "bos_token_id": eot + 1,
+            "decoder_start_token_id": eot + 1,
+            "dtype": "float32",
+        });
+        if let (serde_json::Value::Object(o), serde_json::Value::Object(e)) = (&mut config, extra) {
+            o.extend(e);
+        }
+        let json = serde_json::to_vec_pretty(&config).expect("JSON serialises");
+        whet_core::data::atomic_write(dir.join("config.json"), &json)?;
+        tracing::info!(dir = %dir.display(), "saved a Whisper model as a Hugging Face folder");
+        Ok(())
     }
 
-    fn norm(&self, name: &str, d: usize) -> Result<LayerNorm> {
-        Ok(LayerNorm::new(
-            self.tensor(&format!("{name}/gamma"), [d])?,
-            self.tensor(&format!("{name}/beta"), [d])?,
-        ))
-    }
-
-    /// Attention whose query, key and value come from one fused layer `fused`
-    /// (`q` rows 0..d, `k` d..2d, `v` 2d..3d) or, for cross-attention, from `q` and a
-    /// fused key/value layer.
-    fn attention(
-        &self,
-        prefix: &str,
-        d: usize,
-        heads: usize,
-        cross: bool,
-    ) -> Result<WhisperAttention> {
-        let (q, k, v, out) = if cross {
-            let kv = format!("{prefix}/linear_1");
+    /// Every weight under transformers' name (`model.encoder.layers.0.self_attn.q_proj.weight`,
+    /// linear weights `[out, in]`, convolutions `[out, in, 3]`), with its shape and values
+    /// (active adapters merged). The output projection is the token embedding (tied).
+    ///
+    /// # Errors
+    /// [`Error::Input`] when a weight cannot be read back from the device.
+    pub fn named_tensors(&self) -> Result<Vec<(String, Vec<usize>, Vec<f32>)>> {
+        let (e, d) = (&self.encoder, &self.decoder);
+        let device = e.layer_norm.weight.val().device();
+        let mut out: Vec<(String, Vec<usize>, Vec<f32>)> = Vec::new();
+        let mut put = |name: String, dims: Vec<usize>, values: Vec<f32>| {
+            out.push((name, dims, values));
+        };
+        for (name, conv) in [("conv1", &e.conv1), ("conv2", &e.conv2)] {
+            let w = conv.weight.val();
+            put(
+                format!("model.encoder.{name}.weight"),
+                w.dims().to_vec(),
+                to_vec(w)?,
+            );
+            let b = conv.bias.val();
+            put(
+                format!("model.encoder.{name}.bias"),
+                b.dims().to_vec(),
+                to_vec(b)?,
+            );
+        }
+        for (name, t) in [
             (
-                self.linear(&format!("{prefix}/linear_0"), d, d, 0..d, true)?,
-                self.linear(&kv, 2 * d, d, 0..d, false)?,
-                self.linear(&kv, 2 * d, d, d..2 * d, true)?,
-                self.linear(&format!("{prefix}/linear_2"), d, d, 0..d, true)?,
-            )
-        } else {
-            let qkv = format!("{prefix}/linear_0");
-            (
-                self.linear(&qkv, 3 * d, d, 0..d, true)?,
-                self.linear(&qkv, 3 * d, d, d..2 * d, false)?,
-                self.linear(&qkv, 3 * d, d, 2 * d..3 * d, true)?,
-                self.linear(&format!("{prefix}/linear_1"), d, d, 0..d, true)?,
-            )
-        };
-        Ok(WhisperAttention {
-            q_proj: q,
-            k_proj: k,
-            v_proj: v,
-            out_proj: out,
-            heads,
-        })
-    }
-
-    fn conv(&self, name: &str, out: usize, d_in: usize, stride: usize) -> Result<Conv1d> {
-        Ok(Conv1d {
-            weight: Param::from_tensor(self.tensor(&format!("{name}/weight"), [out, d_in, 3])?),
-            bias: Param::from_tensor(self.tensor(&format!("{name}/bias"), [out])?),
-            stride,
-        })
-    }
-
-    fn model(&self, c: WhisperConfig) -> Result<WhisperModel> {
-        let d = c.d_model;
-        let encoder = WhisperEncoder {
-            conv1: self.conv("encoder/conv1", d, c.num_mel_bins, 1)?,
-            conv2: self.conv("encoder/conv2", d, d, 2)?,
-            embed_positions: Param::from_tensor(self.tensor(
-                "encoder/position_encodings/encodings",
-                [c.max_source_positions, d],
-            )?),
-            layers: (0..c.encoder_layers)
-                .map(|l| {
-                    let p = format!("encoder/layer_{l}");
-                    Ok(EncoderLayer {
-                        self_attn: self.attention(
-                            &format!("{p}/self_attention"),
-                            d,
-                            c.encoder_attention_heads,
-                            false,
-                        )?,
-                        self_attn_layer_norm: self
-                            .norm(&format!("{p}/self_attention/layer_norm"), d)?,
-                        fc1: self.linear(
-                            &format!("{p}/ffn/linear_0"),
-                            c.encoder_ffn_dim,
-                            d,
-                            0..c.encoder_ffn_dim,
-                            true,
-                        )?,
-                        fc2: self.linear(
-                            &format!("{p}/ffn/linear_1"),
-                            d,
-                            c.encoder_ffn_dim,
-                            0..d,
-                            true,
-                        )?,
-                        final_layer_norm: self.norm(&format!("{p}/ffn/layer_norm"), d)?,
-                    })
-                })
-                .collect::<Result<_>>()?,
-            layer_norm: self.norm("encoder/layer_norm", d)?,
-        };
-        let decoder = WhisperDecoder {
-            embed_tokens: Param::from_tensor(
-                self.tensor("decoder/embeddings/weight", [c.vocab_size, d])?,
+                "model.encoder.embed_positions.weight",
+                e.embed_positions.val(),
             ),
-            embed_positions: Param::from_tensor(self.tensor(
-                "decoder/position_encodings/encodings",
-                [c.max_target_positions, d],
-            )?),
-            layers: (0..c.decoder_layers)
-                .map(|l| {
-                    let p = format!("decoder/layer_{l}");
-                    let h = c.decoder_attention_heads;
-                    Ok(DecoderLayer {
-                        self_attn: self.attention(&format!("{p}/self_attention"), d, h, false)?,
-                        self_attn_layer_norm: self
-                            .norm(&format!("{p}/self_attention/layer_norm"), d)?,
-                        encoder_attn: self.attention(&format!("{p}/attention"), d, h, true)?,
-                        encoder_attn_layer_norm: self
-                            .norm(&format!("{p}/attention/layer_norm"), d)?,
-                        fc1: self.linear(
-                            &format!("{p}/ffn/linear_0"),
-                            c.decoder_ffn_dim,
-                            d,
-                            0..c.decoder_ffn_dim,
-                            true,
-                        )?,
-                        fc2: self.linear(
-                            &format!("{p}/ffn/linear_1"),
-                            d,
-                            c.decoder_ffn_dim,
-                            0..d,
-                            true,
-                        )?,
-                        final_layer_norm: self.norm(&format!("{p}/ffn/layer_norm"), d)?,
-                    })
-                })
-                .collect::<Result<_>>()?,
-            layer_norm: self.norm("decoder/layer_norm", d)?,
-        };
-        Ok(WhisperModel {
-            encoder,
-            decoder,
-            config: c,
-        })
+            ("model.decoder.embed_tokens.weight", d.embed_tokens.val()),
+            (
+                "model.decoder.embed_positions.weight",
+                d.embed_positions.val(),
+            ),
+        ] {
+            put(name.into(), t.dims().to_vec(), to_vec(t)?);
+        }
+        let mut linears: Vec<(String, &LoraLinear)> = Vec::new();
+        let mut norms: Vec<(String, &LayerNorm)> = vec![
+            ("model.encoder.layer_norm".into(), &e.layer_norm),
+            ("model.decoder.layer_norm".into(), &d.layer_norm),
+        ];
+        for (i, l) in e.layers.iter().enumerate() {
+            let p = format!("model.encoder.layers.{i}");
+            push_attention(&mut linears, &format!("{p}.self_attn"), &l.self_attn);
+            linears.push((format!("{p}.fc1"), &l.fc1));
+            linears.push((format!("{p}.fc2"), &l.fc2));
+            norms.push((format!("{p}.self_attn_layer_norm"), &l.self_attn_layer_norm));
+            norms.push((format!("{p}.final_layer_norm"), &l.final_layer_norm));
+        }
+        for (i, l) in d.layers.iter().enumerate() {
+            let p = format!("model.decoder.layers.{i}");
+            push_attention(&mut linears, &format!("{p}.self_attn"), &l.self_attn);
+            push_attention(&mut linears, &format!("{p}.encoder_attn"), &l.encoder_attn);
+            linears.push((format!("{p}.fc1"), &l.fc1));
+            linears.push((format!("{p}.fc2"), &l.fc2));
+            norms.push((format!("{p}.self_attn_layer_norm"), &l.self_attn_layer_norm));
+            norms.push((
+                format!("{p}.encoder_attn_layer_norm"),
+                &l.encoder_attn_layer_norm,
+            ));
+            norms.push((format!("{p}.final_layer_norm"), &l.final_layer_norm));
+        }
+        for (name, l) in linears {
+            // `[in, out]` here, `[out, in]` in transformers.
+            let w = l.effective_weight(&device).transpose();
+            put(format!("{name}.weight"), w.dims().to_vec(), to_vec(w)?);
+            if let Some(b) = &l.bias {
+                let b = b.val();
+                put(format!("{name}.bias"), b.dims().to_vec(), to_vec(b)?);
+            }
+        }
+        for (name, n) in norms {
+            for (what, t) in [("weight", n.weight.val()), ("bias", n.bias.val())] {
+                put(format!("{name}.{what}"), t.dims().to_vec(), to_vec(t)?);
+            }
+        }
+        Ok(out)
     }
+}
+
+fn push_attention<'a>(v: &mut Vec<(String, &'a LoraLinear)>, p: &str, a: &'a WhisperAttention) {
+    v.push((format!("{p}.q_proj"), &a.q_proj));
+    v.push((format!("{p}.k_proj"), &a.k_proj));
+    v.push((format!("{p}.v_proj"), &a.v_proj));
+    v.push((format!("{p}.out_proj"), &a.out_proj));
+}
+
+fn to_vec<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| Error::Input {
+            reason: format!("reading a weight back: {e:?}"),
+        })
 }

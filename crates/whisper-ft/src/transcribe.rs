@@ -100,6 +100,42 @@ pub struct Whisper {
 }
 
 impl Whisper {
+    /// A model folder — CTranslate2's (`model.bin`) or Hugging Face's (`config.json`,
+    /// `model.safetensors`), with its `tokenizer.json` — and openai-whisper's
+    /// `mel_filters.npz`.
+    ///
+    /// # Errors
+    /// As [`Whisper::from_ct2_dir`], or [`WhisperModel::from_pretrained`] for a Hugging
+    /// Face folder.
+    pub fn from_dir(
+        dir: impl AsRef<Path>,
+        mel_filters: impl AsRef<Path>,
+        device: &Device,
+    ) -> Result<Self> {
+        let dir = dir.as_ref();
+        if dir.join("model.bin").exists() {
+            return Self::from_ct2_dir(dir, mel_filters, device);
+        }
+        let model = WhisperModel::from_pretrained(dir, device)?;
+        Self::with_model(model, dir, mel_filters, device)
+    }
+
+    fn with_model(
+        model: WhisperModel,
+        dir: &Path,
+        mel_filters: impl AsRef<Path>,
+        device: &Device,
+    ) -> Result<Self> {
+        let tokenizer = WhisperTokenizer::from_file(dir.join("tokenizer.json"), model.config())?;
+        let filters = MelFilters::from_npz(mel_filters, model.config().num_mel_bins)?;
+        Ok(Whisper {
+            model,
+            tokenizer,
+            filters,
+            device: device.clone(),
+        })
+    }
+
     /// A CTranslate2 model folder (`model.bin`, `tokenizer.json`) and openai-whisper's
     /// `mel_filters.npz`.
     ///
@@ -113,14 +149,7 @@ impl Whisper {
     ) -> Result<Self> {
         let dir = dir.as_ref();
         let model = WhisperModel::from_ct2(dir.join("model.bin"), device)?;
-        let tokenizer = WhisperTokenizer::from_file(dir.join("tokenizer.json"), model.config())?;
-        let filters = MelFilters::from_npz(mel_filters, model.config().num_mel_bins)?;
-        Ok(Whisper {
-            model,
-            tokenizer,
-            filters,
-            device: device.clone(),
-        })
+        Self::with_model(model, dir, mel_filters, device)
     }
 
     /// Transcribes mono `audio` (resampled to 16 kHz first when it is at another rate).
