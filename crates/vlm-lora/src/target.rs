@@ -44,10 +44,11 @@ pub const NUMBER_FIELDS: [&str; 9] = [
 ];
 /// What a number field's value matches ([`NUMBER_FIELDS`]).
 pub const NUMBER_PATTERN: &str = "[0-9][0-9,]*(\\.[0-9]+)?";
-/// What the `date` field's value matches: a date as printed, with digits or a month's
-/// name (`2022-10-07`, `25/12/2018`, `05 MAR 2018`, `Mar 5, 2018`), and not a time
-/// printed after it (`25/12/2018` of `25/12/2018 8:13:39 PM`).
-pub const DATE_PATTERN: &str = "([0-9]{1,4}[-/. ]?([0-9]{1,2}|[A-Za-z]{3,9})[-/. ]?[0-9]{2,4}|[A-Za-z]{3,9}\\.? ?[0-9]{1,2},? ?[0-9]{2,4})";
+/// What the `date` field's value matches: a date as printed — digits with `-`, `/` or
+/// `.` between day, month and year (`2022-10-07`, `25/12/2018`), or a month's name
+/// (`05 MAR 2018`, `25Mar 2018`, `Mar 5, 2018`) — and not a time printed after it
+/// (`25/12/2018` of `25/12/2018 8:13:39 PM`), nor a bare number (`2018`, `47200`).
+pub const DATE_PATTERN: &str = "([0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{2,4}|[0-9]{1,2}[-/. ]?[A-Za-z]{3,9}[-/. ,]*[0-9]{2,4}|[A-Za-z]{3,9}\\.? [0-9]{1,2},? [0-9]{4})";
 
 /// Every top-level key of an extraction, in the order it is written: the document's
 /// information, its totals and payment, then its items (last, so that a decoder knows the

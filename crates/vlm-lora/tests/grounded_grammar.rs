@@ -136,6 +136,9 @@ fn true_answers_pass_and_ungrounded_ones_do_not() {
         let mut bad = good.clone();
         bad["date"][0] = json!("25/12/2018 8:13:39 PM");
         assert!(!accepts(&grammars, &tok, &timed, &bad), "{bad}");
+        // Nor the year alone.
+        bad["date"][0] = json!("2018");
+        assert!(!accepts(&grammars, &tok, &timed, &bad), "{bad}");
 
         // The first item written again at the end.
         let mut bad = doc.target.clone();
