@@ -42,8 +42,8 @@ pub use mel::{
 };
 #[cfg(feature = "model")]
 pub use model::{
-    Conv1d, DecoderCache, DecoderLayer, EncoderLayer, LayerCache, LayerNorm, WhisperAttention,
-    WhisperDecoder, WhisperEncoder, WhisperModel,
+    Conv1d, DecoderCache, DecoderLayer, EncoderLayer, LayerCache, LayerNorm, NamedTensor,
+    WhisperAttention, WhisperDecoder, WhisperEncoder, WhisperModel,
 };
 pub use npy::{NpyArray, parse_npy, read_npz_array};
 #[cfg(feature = "model")]

@@ -177,7 +177,7 @@ impl WhisperEncoder {
         let x = gelu(self.conv1.forward(mel));
         let x = gelu(self.conv2.forward(x)).swap_dims(1, 2);
         let t = x.dims()[1];
-        let pos = self.embed_positions.val().slice([0..t]);
+        let pos = self.embed_positions.val().narrow(0, 0, t);
         let mut x = x + pos.unsqueeze();
         for layer in &self.layers {
             x = layer.forward(x);
@@ -335,11 +335,7 @@ impl WhisperDecoder {
             &device,
         );
         let x = self.embed_tokens.val().select(0, ids).reshape([b, t, d]);
-        let mut x = x + self
-            .embed_positions
-            .val()
-            .slice([past..past + t])
-            .unsqueeze();
+        let mut x = x + self.embed_positions.val().narrow(0, past, t).unsqueeze();
         if let Some(c) = cache.as_mut() {
             c.layers.resize_with(self.layers.len(), LayerCache::default);
             c.len += t;
@@ -353,6 +349,9 @@ impl WhisperDecoder {
         Ok(x.matmul(head))
     }
 }
+
+/// A weight's name (transformers'), shape and values.
+pub type NamedTensor = (String, Vec<usize>, Vec<f32>);
 
 /// Whisper: encoder and decoder.
 #[derive(Module, Debug)]
@@ -510,10 +509,10 @@ impl WhisperModel {
     ///
     /// # Errors
     /// [`Error::Input`] when a weight cannot be read back from the device.
-    pub fn named_tensors(&self) -> Result<Vec<(String, Vec<usize>, Vec<f32>)>> {
+    pub fn named_tensors(&self) -> Result<Vec<NamedTensor>> {
         let (e, d) = (&self.encoder, &self.decoder);
         let device = e.layer_norm.weight.val().device();
-        let mut out: Vec<(String, Vec<usize>, Vec<f32>)> = Vec::new();
+        let mut out: Vec<NamedTensor> = Vec::new();
         let mut put = |name: String, dims: Vec<usize>, values: Vec<f32>| {
             out.push((name, dims, values));
         };

@@ -169,10 +169,10 @@ impl WhisperTokenizer {
         for symbol in &symbols {
             for form in [symbol.clone(), format!(" {symbol}")] {
                 let ids = self.encode(&form).unwrap_or_default();
-                if ids.len() == 1 || miscellaneous.contains(symbol.as_str()) {
-                    if let Some(&first) = ids.first() {
-                        out.insert(first);
-                    }
+                if let Some(&first) = ids.first()
+                    && (ids.len() == 1 || miscellaneous.contains(symbol.as_str()))
+                {
+                    out.insert(first);
                 }
             }
         }

@@ -243,10 +243,10 @@ impl Whisper {
                 }
             } else {
                 let mut duration = segment_duration;
-                if let Some(&last) = tokens.iter().rev().find(|&&t| t >= tb) {
-                    if last != tb {
-                        duration = f64::from(last - tb) * precision;
-                    }
+                if let Some(&last) = tokens.iter().rev().find(|&&t| t >= tb)
+                    && last != tb
+                {
+                    duration = f64::from(last - tb) * precision;
                 }
                 current.push(new_segment(time_offset, time_offset + duration, tokens)?);
                 seek += segment_size;

@@ -2,6 +2,8 @@
 //! same files, and resampling through rubato against soxr's and librosa's
 //! (`scripts/golden/whisper-audio.sh`: 1.2 s of a LibriVox clip at 44.1 kHz).
 
+#![allow(clippy::print_stderr)] // reports the measured figures the README quotes
+
 use std::path::{Path, PathBuf};
 
 use whet_whisper_ft::{Audio, Error, read_npz_array};

@@ -2,6 +2,8 @@
 //! output and greedy tokens (`scripts/golden/whisper-ct2.sh`: CTranslate2 4.6.0, f32) on
 //! the 5 LibriVox clips of pocketsphinx-testdata, from this crate's log-mel of each.
 
+#![allow(clippy::print_stderr)] // reports the measured figures the README quotes
+
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;

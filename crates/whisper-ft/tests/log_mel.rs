@@ -2,6 +2,8 @@
 //! (`scripts/golden/whisper-mel.sh`): 5 generated clips read from 16-bit WAV, 80 and 128
 //! bins, one clip shorter than a window padded by a second of zeros; within 1e-4.
 
+#![allow(clippy::print_stderr)] // reports the measured figures the README quotes
+
 use std::path::{Path, PathBuf};
 
 use whet_whisper_ft::{Audio, MelFilters, log_mel_spectrogram, read_npz_array};

@@ -3,6 +3,8 @@
 //! normaliser (eval-metrics' WER); the same clips joined into one 46-second file with
 //! silences, which takes two windows and more; and empty audio.
 
+#![allow(clippy::print_stderr)] // reports the measured figures the README quotes
+
 use std::path::{Path, PathBuf};
 
 use whet_core::burn::tensor::Device;

@@ -8,6 +8,8 @@
 //! pads the audio by 30 s instead). The same features are made here (`padding` 160, then
 //! [`WhisperModel::encode`] zero-pads the window), so that what is compared is decoding.
 
+#![allow(clippy::print_stderr)] // reports the measured figures the README quotes
+
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
