@@ -1,5 +1,6 @@
 """faster-whisper's transcripts of speech clips with Whisper tiny.en
-(scripts/golden/whisper-faster.sh): greedy (beam 1, best_of 1, temperature 0 only),
+(usage: MODEL_DIR OUT.json BEAM_SIZE CLIP...)
+(scripts/golden/whisper-faster.sh): greedy or beam search (BEAM_SIZE), temperature 0 only,
 no VAD, language en, its other defaults (previous text as prompt, timestamps)."""
 
 import glob
@@ -9,13 +10,13 @@ import sys
 
 from faster_whisper import WhisperModel
 
-model_dir, out = sys.argv[1], sys.argv[2]
-clips = sys.argv[3:]
+model_dir, out, beam_size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+clips = sys.argv[4:]
 model = WhisperModel(model_dir, device="cpu", compute_type="float32")
 cases = []
 for path in clips:
     segments, info = model.transcribe(
-        path, beam_size=1, best_of=1, temperature=0.0, vad_filter=False, language="en"
+        path, beam_size=beam_size, best_of=1, temperature=0.0, vad_filter=False, language="en"
     )
     segments = list(segments)
     cases.append(

@@ -51,6 +51,14 @@ pub struct DecodingOptions {
     pub prefix: Vec<u32>,
     /// Seed of the sampler (temperature above 0).
     pub seed: u64,
+    /// Beams of a beam search (at temperature 0); `None`: greedy.
+    pub beam_size: Option<usize>,
+    /// Beam search's patience: it ends once `beam_size * patience` sequences have
+    /// finished (1.0).
+    pub patience: f64,
+    /// openai-whisper's length penalty in ranking beams: `None` divides a sequence's log
+    /// probability by its length, `Some(a)` by `((5 + length) / 6)^a`.
+    pub length_penalty: Option<f64>,
 }
 
 impl Default for DecodingOptions {
@@ -67,6 +75,9 @@ impl Default for DecodingOptions {
             prompt: Vec::new(),
             prefix: Vec::new(),
             seed: 0,
+            beam_size: None,
+            patience: 1.0,
+            length_penalty: None,
         }
     }
 }
@@ -103,7 +114,9 @@ pub fn compression_ratio(text: &str) -> f64 {
     bytes.len() as f64 / compressed.len() as f64
 }
 
-/// Decodes one window whose encoder output is `audio` (`[1, frames, d]`).
+/// Decodes one window whose encoder output is `audio` (`[1, frames, d]`): greedily or
+/// sampled at `options.temperature`, or by beam search when `options.beam_size` is set
+/// (temperature 0).
 ///
 /// # Errors
 /// [`Error::Input`] for a language the tokenizer lacks or a prompt and prefix longer than
@@ -114,123 +127,205 @@ pub fn decode(
     audio: Tensor<3>,
     options: &DecodingOptions,
 ) -> Result<DecodingResult> {
-    let n_ctx = model.config().max_target_positions;
-    let vocab = model.config().vocab_size;
-    let sample_len = options.sample_len.unwrap_or(n_ctx / 2);
-    let mut tokens = tokenizer.sot_sequence(options.language.as_deref(), options.task)?;
-    if options.without_timestamps {
-        tokens.push(tokenizer.no_timestamps);
-    }
-    if !options.prefix.is_empty() {
-        let keep = (n_ctx / 2).saturating_sub(sample_len);
-        let p = &options.prefix;
-        tokens.extend_from_slice(&p[p.len().saturating_sub(keep)..]);
-    }
-    if !options.prompt.is_empty() {
-        let p = &options.prompt;
-        let mut with = vec![tokenizer.sot_prev];
-        with.extend_from_slice(&p[p.len().saturating_sub(n_ctx / 2 - 1)..]);
-        with.extend(tokens);
-        tokens = with;
-    }
-    if tokens.len() >= n_ctx {
-        return Err(Error::Input {
-            reason: format!("{} opening tokens for a context of {n_ctx}", tokens.len()),
-        });
-    }
-    let sample_begin = tokens.len();
-    let sot_index = tokens
-        .iter()
-        .position(|&t| t == tokenizer.sot)
-        .expect("the opening tokens hold <|startoftranscript|>");
-    let suppress: Vec<u32> = match &options.suppress_tokens {
-        Suppress::NonSpeech => tokenizer.non_speech_suppression(),
-        Suppress::Nothing => Vec::new(),
-        Suppress::Ids(ids) => ids.clone(),
-    };
-    let blank = if options.suppress_blank {
-        let mut b = tokenizer.encode(" ")?;
-        b.push(tokenizer.eot);
-        b
-    } else {
-        Vec::new()
-    };
-    let max_initial = options
-        .max_initial_timestamp
-        .map(|s| (s / 0.02).round() as usize);
-    let timestamps = !options.without_timestamps;
-
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(options.seed);
-    let mut cache = DecoderCache::default();
-    let mut fed = 0;
-    let mut sum_logprob = 0f64;
-    let mut no_speech_prob = 0f64;
-    for step in 0..sample_len {
-        let new = vec![tokens[fed..].to_vec()];
-        let logits = model
-            .decoder
-            .forward_cached(&new, audio.clone(), &mut cache)?;
-        let [_, t, v] = logits.dims();
-        if step == 0 {
-            let row = logits
-                .clone()
-                .slice([0..1, sot_index - fed..sot_index - fed + 1, 0..v])
-                .into_data()
-                .try_to_vec::<f32>()
-                .map_err(|e| Error::Input {
-                    reason: format!("logits: {e:?}"),
-                })?;
-            no_speech_prob = softmax_at(&row, tokenizer.no_speech as usize);
+    let task = DecodingTask::new(model, tokenizer, options)?;
+    match options.beam_size {
+        Some(beams) if options.temperature == 0.0 && beams > 1 => {
+            crate::beam::beam_search(&task, audio, beams, options.patience)
         }
-        fed = tokens.len();
-        let mut row = logits
-            .slice([0..1, t - 1..t, 0..v])
+        _ => task.sample(audio),
+    }
+}
+
+/// What one window's decoding needs: the opening tokens, the filters, the model.
+pub(crate) struct DecodingTask<'a> {
+    pub(crate) model: &'a WhisperModel,
+    pub(crate) tokenizer: &'a WhisperTokenizer,
+    pub(crate) options: &'a DecodingOptions,
+    /// The opening tokens.
+    pub(crate) initial: Vec<u32>,
+    pub(crate) sample_begin: usize,
+    pub(crate) sot_index: usize,
+    pub(crate) sample_len: usize,
+    pub(crate) n_ctx: usize,
+    vocab: usize,
+    suppress: Vec<u32>,
+    blank: Vec<u32>,
+    max_initial: Option<usize>,
+}
+
+impl<'a> DecodingTask<'a> {
+    fn new(
+        model: &'a WhisperModel,
+        tokenizer: &'a WhisperTokenizer,
+        options: &'a DecodingOptions,
+    ) -> Result<Self> {
+        let n_ctx = model.config().max_target_positions;
+        let sample_len = options.sample_len.unwrap_or(n_ctx / 2);
+        let mut tokens = tokenizer.sot_sequence(options.language.as_deref(), options.task)?;
+        if options.without_timestamps {
+            tokens.push(tokenizer.no_timestamps);
+        }
+        if !options.prefix.is_empty() {
+            let keep = (n_ctx / 2).saturating_sub(sample_len);
+            let p = &options.prefix;
+            tokens.extend_from_slice(&p[p.len().saturating_sub(keep)..]);
+        }
+        if !options.prompt.is_empty() {
+            let p = &options.prompt;
+            let mut with = vec![tokenizer.sot_prev];
+            with.extend_from_slice(&p[p.len().saturating_sub(n_ctx / 2 - 1)..]);
+            with.extend(tokens);
+            tokens = with;
+        }
+        if tokens.len() >= n_ctx {
+            return Err(Error::Input {
+                reason: format!("{} opening tokens for a context of {n_ctx}", tokens.len()),
+            });
+        }
+        let sot_index = tokens
+            .iter()
+            .position(|&t| t == tokenizer.sot)
+            .expect("the opening tokens hold <|startoftranscript|>");
+        let suppress = match &options.suppress_tokens {
+            Suppress::NonSpeech => tokenizer.non_speech_suppression(),
+            Suppress::Nothing => Vec::new(),
+            Suppress::Ids(ids) => ids.clone(),
+        };
+        let blank = if options.suppress_blank {
+            let mut b = tokenizer.encode(" ")?;
+            b.push(tokenizer.eot);
+            b
+        } else {
+            Vec::new()
+        };
+        Ok(DecodingTask {
+            model,
+            tokenizer,
+            options,
+            sample_begin: tokens.len(),
+            initial: tokens,
+            sot_index,
+            sample_len,
+            n_ctx,
+            vocab: model.config().vocab_size,
+            suppress,
+            blank,
+            max_initial: options
+                .max_initial_timestamp
+                .map(|s| (s / 0.02).round() as usize),
+        })
+    }
+
+    /// Logits `[rows, t, vocab]` -> the last position's row of each, as `f32`.
+    pub(crate) fn last_rows(&self, logits: Tensor<3>) -> Result<Vec<Vec<f32>>> {
+        let [b, t, v] = logits.dims();
+        let flat = logits
+            .slice([0..b, t - 1..t, 0..v])
             .into_data()
             .try_to_vec::<f32>()
             .map_err(|e| Error::Input {
                 reason: format!("logits: {e:?}"),
             })?;
-        row.truncate(vocab);
-        // SuppressBlank, SuppressTokens, ApplyTimestampRules: openai-whisper's order.
-        if tokens.len() == sample_begin {
-            for &b in &blank {
+        Ok(flat
+            .chunks(v)
+            .map(|r| r[..self.vocab.min(v)].to_vec())
+            .collect())
+    }
+
+    /// The no-speech probability from the first step's logits (row 0).
+    pub(crate) fn no_speech_prob(&self, logits: &Tensor<3>) -> Result<f64> {
+        let [_, _, v] = logits.dims();
+        let i = self.sot_index;
+        let row = logits
+            .clone()
+            .slice([0..1, i..i + 1, 0..v])
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| Error::Input {
+                reason: format!("logits: {e:?}"),
+            })?;
+        Ok(softmax_at(&row, self.tokenizer.no_speech as usize))
+    }
+
+    /// openai-whisper's logit filters, in its order, on the row that follows `tokens`.
+    pub(crate) fn filter(&self, row: &mut [f32], tokens: &[u32]) {
+        if tokens.len() == self.sample_begin {
+            for &b in &self.blank {
                 row[b as usize] = f32::NEG_INFINITY;
             }
         }
-        for &s in &suppress {
+        for &s in &self.suppress {
             if let Some(x) = row.get_mut(s as usize) {
                 *x = f32::NEG_INFINITY;
             }
         }
-        if timestamps {
-            apply_timestamp_rules(&mut row, &tokens[sample_begin..], tokenizer, max_initial);
-        }
-        let logprobs = log_softmax(&row);
-        let next = if options.temperature == 0.0 {
-            argmax(&row)
-        } else {
-            sample(&row, options.temperature, &mut rng)
-        };
-        sum_logprob += logprobs[next];
-        tokens.push(next as u32);
-        if next as u32 == tokenizer.eot || tokens.len() > n_ctx {
-            break;
+        if !self.options.without_timestamps {
+            apply_timestamp_rules(
+                row,
+                &tokens[self.sample_begin..],
+                self.tokenizer,
+                self.max_initial,
+            );
         }
     }
-    let end = tokens[sample_begin..]
-        .iter()
-        .position(|&t| t == tokenizer.eot)
-        .map_or(tokens.len(), |p| sample_begin + p);
-    let out = tokens[sample_begin..end].to_vec();
-    let text = tokenizer.decode(&out)?.trim().to_owned();
-    Ok(DecodingResult {
-        avg_logprob: sum_logprob / (out.len() + 1) as f64,
-        compression_ratio: compression_ratio(&text),
-        tokens: out,
-        text,
-        no_speech_prob,
-        temperature: options.temperature,
-    })
+
+    /// The result for `tokens` (opening tokens included) scored `sum_logprob`.
+    pub(crate) fn result(
+        &self,
+        tokens: &[u32],
+        sum_logprob: f64,
+        no_speech_prob: f64,
+    ) -> Result<DecodingResult> {
+        let eot = self.tokenizer.eot;
+        let end = tokens[self.sample_begin..]
+            .iter()
+            .position(|&t| t == eot)
+            .map_or(tokens.len(), |p| self.sample_begin + p);
+        let out = tokens[self.sample_begin..end].to_vec();
+        let text = self.tokenizer.decode(&out)?.trim().to_owned();
+        Ok(DecodingResult {
+            avg_logprob: sum_logprob / (out.len() + 1) as f64,
+            compression_ratio: compression_ratio(&text),
+            tokens: out,
+            text,
+            no_speech_prob,
+            temperature: self.options.temperature,
+        })
+    }
+
+    /// Greedy (temperature 0) or sampled decoding of one sequence.
+    fn sample(&self, audio: Tensor<3>) -> Result<DecodingResult> {
+        let eot = self.tokenizer.eot;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(self.options.seed);
+        let mut cache = DecoderCache::default();
+        let mut tokens = self.initial.clone();
+        let (mut fed, mut sum_logprob, mut no_speech_prob) = (0, 0f64, 0f64);
+        for step in 0..self.sample_len {
+            let new = vec![tokens[fed..].to_vec()];
+            let logits = self
+                .model
+                .decoder
+                .forward_cached(&new, audio.clone(), &mut cache)?;
+            if step == 0 {
+                no_speech_prob = self.no_speech_prob(&logits)?;
+            }
+            fed = tokens.len();
+            let mut row = self.last_rows(logits)?.remove(0);
+            self.filter(&mut row, &tokens);
+            let logprobs = log_softmax(&row);
+            let next = if self.options.temperature == 0.0 {
+                argmax(&row)
+            } else {
+                sample(&row, self.options.temperature, &mut rng)
+            };
+            sum_logprob += logprobs[next];
+            tokens.push(next as u32);
+            if next as u32 == eot || tokens.len() > self.n_ctx {
+                break;
+            }
+        }
+        self.result(&tokens, sum_logprob, no_speech_prob)
+    }
 }
 
 /// openai-whisper's `ApplyTimestampRules` on one row of logits, `sampled` being the
@@ -290,7 +385,7 @@ fn log_sum_exp(x: &[f64]) -> f64 {
     m + x.iter().map(|v| (v - m).exp()).sum::<f64>().ln()
 }
 
-fn log_softmax(row: &[f32]) -> Vec<f64> {
+pub(crate) fn log_softmax(row: &[f32]) -> Vec<f64> {
     let x: Vec<f64> = row.iter().map(|&v| f64::from(v)).collect();
     let lse = log_sum_exp(&x);
     x.into_iter().map(|v| v - lse).collect()

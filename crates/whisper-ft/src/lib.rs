@@ -14,6 +14,8 @@
 //! ```
 
 mod audio;
+#[cfg(feature = "model")]
+mod beam;
 mod config;
 mod ct2;
 #[cfg(feature = "model")]

@@ -261,6 +261,20 @@ impl DecoderCache {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+
+    /// Keeps rows `rows` (`[n]` indices into the batch) in that order: beam search's
+    /// surviving sequences after a step.
+    pub fn reorder(&mut self, rows: Tensor<1, Int>) {
+        let pick = |kv: &mut Option<(Tensor<4>, Tensor<4>)>| {
+            if let Some((k, v)) = kv.take() {
+                *kv = Some((k.select(0, rows.clone()), v.select(0, rows.clone())));
+            }
+        };
+        for layer in &mut self.layers {
+            pick(&mut layer.self_kv);
+            pick(&mut layer.cross_kv);
+        }
+    }
 }
 
 /// The text decoder.

@@ -1,7 +1,8 @@
 //! Whisper tiny.en decoding each LibriVox clip of pocketsphinx-testdata (one window) as
 //! openai-whisper's `DecodingTask` does (greedy, timestamp rules, non-speech tokens
-//! suppressed) writes what faster-whisper 1.2.1 writes with the same weights, greedy and
-//! without VAD (`scripts/golden/whisper-faster.sh`): the same text tokens, the same text.
+//! suppressed), greedily and with 5 beams (openai-whisper's `BeamSearchDecoder`), writes
+//! what faster-whisper 1.2.1 writes with the same weights and the same beams, without VAD
+//! (`scripts/golden/whisper-faster.sh`): the same text tokens, the same text.
 //!
 //! faster-whisper computes its features its own way: the audio padded by 160 samples
 //! only, and each 30-second window of the spectrogram padded with zeros (openai-whisper
@@ -46,40 +47,57 @@ const CLIPS: &str = "/usr/share/pocketsphinx/test/data/librivox";
 
 #[test]
 fn tiny_en_writes_faster_whispers_transcripts() {
-    let golden: Golden = serde_json::from_slice(
-        &std::fs::read(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/faster_whisper_tiny_en.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
     let device = Device::default();
     let dir = root().join("assets/whisper-tiny.en");
     let model = WhisperModel::from_ct2(dir.join("model.bin"), &device).unwrap();
     let tokenizer =
         WhisperTokenizer::from_file(dir.join("tokenizer.json"), model.config()).unwrap();
     let filters = MelFilters::from_npz(root().join("assets/whisper/mel_filters.npz"), 80).unwrap();
-    for case in &golden.cases {
-        let audio = Audio::read_wav(Path::new(CLIPS).join(&case.clip))
-            .expect("scripts/speech-data.sh installs pocketsphinx-testdata");
-        let mel = log_mel_spectrogram(&audio.samples, &filters, FASTER_WHISPER_PADDING).unwrap();
-        let encoded = model.encode(&mel, 0, &device).unwrap();
-        let result = decode(&model, &tokenizer, encoded, &DecodingOptions::default()).unwrap();
-        let text_tokens: Vec<u32> = result
-            .tokens
-            .iter()
-            .copied()
-            .filter(|&t| t < tokenizer.eot)
-            .collect();
-        let want: Vec<u32> = case
-            .segments
-            .iter()
-            .flat_map(|s| s.tokens.clone())
-            .collect();
-        let want: Vec<u32> = want.into_iter().filter(|&t| t < tokenizer.eot).collect();
-        eprintln!("{}: {:?}", case.clip, result.text);
-        assert_eq!(text_tokens, want, "{}", case.clip);
-        assert_eq!(result.text, case.text.trim(), "{}", case.clip);
+    for (file, beams) in [
+        ("faster_whisper_tiny_en.json", None),
+        ("faster_whisper_tiny_en_beam5.json", Some(5)),
+    ] {
+        let golden: Golden = serde_json::from_slice(
+            &std::fs::read(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/golden")
+                    .join(file),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let options = DecodingOptions {
+            beam_size: beams,
+            ..DecodingOptions::default()
+        };
+        for case in &golden.cases {
+            let audio = Audio::read_wav(Path::new(CLIPS).join(&case.clip))
+                .expect("scripts/speech-data.sh installs pocketsphinx-testdata");
+            let mel =
+                log_mel_spectrogram(&audio.samples, &filters, FASTER_WHISPER_PADDING).unwrap();
+            let encoded = model.encode(&mel, 0, &device).unwrap();
+            let result = decode(&model, &tokenizer, encoded, &options).unwrap();
+            let text_tokens: Vec<u32> = result
+                .tokens
+                .iter()
+                .copied()
+                .filter(|&t| t < tokenizer.eot)
+                .collect();
+            let want: Vec<u32> = case
+                .segments
+                .iter()
+                .flat_map(|s| s.tokens.clone())
+                .collect();
+            let want: Vec<u32> = want.into_iter().filter(|&t| t < tokenizer.eot).collect();
+            eprintln!("{} (beams {beams:?}): {:?}", case.clip, result.text);
+            assert_eq!(text_tokens, want, "{} beams {beams:?}", case.clip);
+            assert_eq!(
+                result.text,
+                case.text.trim(),
+                "{} beams {beams:?}",
+                case.clip
+            );
+        }
     }
 }
 
