@@ -6,9 +6,9 @@
 use std::path::Path;
 
 use burn::module::{Module, Param};
-use burn::tensor::activation::{gelu, softmax};
-use burn::tensor::module::conv1d;
-use burn::tensor::ops::ConvOptions;
+use burn::tensor::activation::gelu;
+use burn::tensor::module::{attention, conv1d};
+use burn::tensor::ops::{AttentionModuleOptions, ConvOptions};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use whet_core::burn;
 use whet_core::lora::LoraLinear;
@@ -109,23 +109,21 @@ impl WhisperAttention {
     /// when `causal`, query `i` sees keys up to `s - t + i` (the last `t` are its own).
     pub fn attend(&self, x: Tensor<3>, k: Tensor<4>, v: Tensor<4>, causal: bool) -> Tensor<3> {
         let [b, t, d] = x.dims();
-        let s = k.dims()[2];
         let h = self.heads;
-        let dh = d / h;
         let q = self
             .q_proj
             .forward(x)
-            .reshape([b, t, h, dh])
+            .reshape([b, t, h, d / h])
             .swap_dims(1, 2);
-        let mut scores = q
-            .matmul(k.swap_dims(2, 3))
-            .mul_scalar((dh as f64).powf(-0.5));
-        if causal {
-            let device = scores.device();
-            let mask = Tensor::<2, burn::tensor::Bool>::tril_mask([t, s], (s - t) as i64, &device);
-            scores = scores.mask_fill(mask.unsqueeze::<4>(), f32::NEG_INFINITY);
-        }
-        let out = softmax(scores, 3).matmul(v);
+        // The backend's scaled dot-product attention, scale 1/sqrt(d / heads) (burn-flex:
+        // tiled with an online softmax over long key sequences). Its causal mask is offset
+        // by `s - t`: a query after cached keys sees them all and its own predecessors.
+        let options = AttentionModuleOptions {
+            scale: None,
+            softcap: None,
+            is_causal: causal,
+        };
+        let out = attention(q, k, v, None, None, options);
         self.out_proj
             .forward(out.swap_dims(1, 2).reshape([b, t, d]))
     }
@@ -359,8 +357,15 @@ impl WhisperDecoder {
             x = layer.forward(x, audio.clone(), layer_cache);
         }
         let x = self.layer_norm.forward(x);
-        let head = self.embed_tokens.val().transpose().unsqueeze::<3>();
-        Ok(x.matmul(head))
+        // logits^T = E x^T: the embedding multiplied as stored (a transposed view of the
+        // 51,864 x d matrix would be copied by every product), the small result turned.
+        let [b, t, _] = x.dims();
+        let head = self
+            .embed_tokens
+            .val()
+            .unsqueeze::<3>()
+            .expand([b, vocab, d]);
+        Ok(head.matmul(x.swap_dims(1, 2)).swap_dims(1, 2))
     }
 }
 
