@@ -359,7 +359,7 @@ impl WhisperDecoder {
         let x = self.layer_norm.forward(x);
         // logits^T = E x^T: the embedding multiplied as stored (a transposed view of the
         // 51,864 x d matrix would be copied by every product), the small result turned.
-        let [b, t, _] = x.dims();
+        let b = x.dims()[0];
         let head = self
             .embed_tokens
             .val()
