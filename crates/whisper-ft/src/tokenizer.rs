@@ -43,6 +43,8 @@ pub struct WhisperTokenizer {
     /// Whether the model is multilingual (its vocabulary has 51,865 tokens or more, as
     /// openai-whisper decides): its opening tokens then name a language and a task.
     pub multilingual: bool,
+    /// [`WhisperTokenizer::non_speech_suppression`], computed once.
+    non_speech: Vec<u32>,
 }
 
 impl WhisperTokenizer {
@@ -73,7 +75,7 @@ impl WhisperTokenizer {
                 Some((code, i))
             })
             .collect();
-        Ok(WhisperTokenizer {
+        let mut t = WhisperTokenizer {
             eot: id("<|endoftext|>")?,
             sot,
             sot_prev: id("<|startofprev|>")?,
@@ -86,7 +88,10 @@ impl WhisperTokenizer {
             languages,
             multilingual: config.vocab_size >= 51_865,
             inner,
-        })
+            non_speech: Vec::new(),
+        };
+        t.non_speech = t.compute_non_speech();
+        Ok(t)
     }
 
     /// The decoder's opening tokens: `<|startoftranscript|>`, then for a multilingual
@@ -143,6 +148,10 @@ impl WhisperTokenizer {
     /// `<<`, `>>`, ...) and `<|transcribe|>`, `<|translate|>`, `<|startoftranscript|>`,
     /// `<|startofprev|>`, `<|startoflm|>`, `<|nocaptions|>`.
     pub fn non_speech_suppression(&self) -> Vec<u32> {
+        self.non_speech.clone()
+    }
+
+    fn compute_non_speech(&self) -> Vec<u32> {
         let miscellaneous = "♩♪♫♬♭♮♯";
         let symbols: Vec<String> = "\"#()*+/:;<=>@[\\]^_`{|}~「」『』"
             .chars()
