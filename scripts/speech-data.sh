@@ -4,7 +4,7 @@
 # /usr/share/pocketsphinx/test/data/librivox/). Idempotent; needs root or sudo.
 set -euo pipefail
 want=()
-for pkg in pocketsphinx-testdata; do
+for pkg in pocketsphinx-testdata espeak-ng; do
     dpkg -s "$pkg" > /dev/null 2>&1 || want+=("$pkg")
 done
 if [ ${#want[@]} -eq 0 ]; then

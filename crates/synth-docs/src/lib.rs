@@ -31,6 +31,7 @@ mod plan;
 mod print_style;
 mod render;
 mod sheet;
+mod speech;
 
 pub use augment::{AugmentConfig, augment};
 pub use document::{DocKind, Document, Field, LineItem, Party, Totals, VatClass};
@@ -48,3 +49,4 @@ pub use render::{
     FontSet, Page, ReceiptLayout, Region, SYSTEM_FONTS, TextLine, Word, render_receipt,
 };
 pub use sheet::{Layout, SheetLayout, SheetStyle, render_sheet};
+pub use speech::{PhraseGenerator, SpokenPhrase, tagalog_number};

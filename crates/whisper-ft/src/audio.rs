@@ -36,6 +36,33 @@ impl Audio {
         }
     }
 
+    /// Writes the audio as a 16-bit PCM mono WAV file, atomically (samples clipped to
+    /// `[-1, 1]`, scaled by 32767 and rounded).
+    ///
+    /// # Errors
+    /// [`Error::Core`] when the file cannot be written.
+    pub fn write_wav(&self, path: impl AsRef<Path>) -> Result<()> {
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: self.sample_rate,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut bytes = std::io::Cursor::new(Vec::with_capacity(44 + 2 * self.samples.len()));
+        let path = path.as_ref();
+        let fail = |e: hound::Error| Error::Audio {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        };
+        let mut w = hound::WavWriter::new(&mut bytes, spec).map_err(fail)?;
+        for s in &self.samples {
+            w.write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16)
+                .map_err(fail)?;
+        }
+        w.finalize().map_err(fail)?;
+        Ok(whet_core::data::atomic_write(path, bytes.get_ref())?)
+    }
+
     /// Reads a WAV file, mixing its channels to mono.
     ///
     /// # Errors

@@ -48,6 +48,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// An external program this crate runs (espeak-ng) that is missing or failed.
+    #[error("{program}: {reason}")]
+    Tool {
+        /// The program.
+        program: String,
+        /// What went wrong (its message).
+        reason: String,
+    },
+
     /// Arguments out of range (a sample rate, a number of mel bins).
     #[error("input: {reason}")]
     Input {

@@ -22,10 +22,16 @@ mod ct2;
 mod decode;
 mod decode_audio;
 mod error;
+#[cfg(feature = "model")]
+mod evaluate;
+#[cfg(feature = "model")]
+mod finetune;
 mod mel;
 #[cfg(feature = "model")]
 mod model;
 mod npy;
+#[cfg(feature = "model")]
+mod speech_set;
 #[cfg(feature = "model")]
 mod tokenizer;
 #[cfg(feature = "model")]
@@ -39,6 +45,13 @@ pub use ct2::{CT2_VERSIONS, Ct2Dtype, Ct2Model, Ct2Variable};
 #[cfg(feature = "model")]
 pub use decode::{DecodingOptions, DecodingResult, Suppress, compression_ratio, decode};
 pub use error::{Error, Result};
+#[cfg(feature = "model")]
+pub use evaluate::{Utterance, WerReport, normalize_transcript};
+#[cfg(feature = "model")]
+pub use finetune::{
+    SpecAugment, TrainingBatch, TrainingUtterance, WhisperFinetuneConfig, finetune, finetune_with,
+    transcript_loss,
+};
 pub use mel::{
     CHUNK_LENGTH, HOP_LENGTH, LogMel, MelFilters, N_FFT, N_FRAMES, N_SAMPLES, log_mel_spectrogram,
 };
@@ -48,6 +61,10 @@ pub use model::{
     WhisperAttention, WhisperDecoder, WhisperEncoder, WhisperModel,
 };
 pub use npy::{NpyArray, parse_npy, read_npz_array};
+#[cfg(feature = "model")]
+pub use speech_set::{
+    SpeechRecord, SpeechSynthConfig, read_manifest, synthesize_speech_set, write_manifest,
+};
 #[cfg(feature = "model")]
 pub use tokenizer::{Task, WhisperTokenizer};
 #[cfg(feature = "model")]

@@ -296,7 +296,22 @@ impl WhisperDecoder {
     /// [`Error::Input`] for ragged rows, a token outside the vocabulary or more tokens
     /// than positions.
     pub fn forward(&self, tokens: &[Vec<u32>], audio: Tensor<3>) -> Result<Tensor<3>> {
-        self.run(tokens, audio, None)
+        self.run(tokens, audio, None, true)
+    }
+
+    /// [`WhisperDecoder::forward`] before the output projection: the final norm's output
+    /// `[batch, t, d]` (for a loss over some positions only, through
+    /// [`WhisperDecoder::project`]).
+    ///
+    /// # Errors
+    /// As [`WhisperDecoder::forward`].
+    pub fn hidden(&self, tokens: &[Vec<u32>], audio: Tensor<3>) -> Result<Tensor<3>> {
+        self.run(tokens, audio, None, false)
+    }
+
+    /// Hidden states `[n, d]` -> logits `[n, vocab]` (the token embedding, tied).
+    pub fn project(&self, hidden: Tensor<2>) -> Tensor<2> {
+        hidden.matmul(self.embed_tokens.val().transpose())
     }
 
     /// [`WhisperDecoder::forward`] for the tokens after those `cache` has seen (their
@@ -312,7 +327,7 @@ impl WhisperDecoder {
         audio: Tensor<3>,
         cache: &mut DecoderCache,
     ) -> Result<Tensor<3>> {
-        self.run(tokens, audio, Some(cache))
+        self.run(tokens, audio, Some(cache), true)
     }
 
     fn run(
@@ -320,6 +335,7 @@ impl WhisperDecoder {
         tokens: &[Vec<u32>],
         audio: Tensor<3>,
         mut cache: Option<&mut DecoderCache>,
+        head: bool,
     ) -> Result<Tensor<3>> {
         let device = audio.device();
         let past = cache.as_ref().map_or(0, |c| c.len);
@@ -357,6 +373,9 @@ impl WhisperDecoder {
             x = layer.forward(x, audio.clone(), layer_cache);
         }
         let x = self.layer_norm.forward(x);
+        if !head {
+            return Ok(x);
+        }
         // logits^T = E x^T: the embedding multiplied as stored (a transposed view of the
         // 51,864 x d matrix would be copied by every product), the small result turned.
         let b = x.dims()[0];
@@ -420,6 +439,20 @@ impl WhisperModel {
         let window = mel.window(start, take, N_FRAMES);
         let x = Tensor::from_data(TensorData::new(window, [1, mel.n_mels, N_FRAMES]), device);
         Ok(self.encoder.forward(x))
+    }
+
+    /// Reads a model folder: CTranslate2's (`model.bin`) or Hugging Face's
+    /// (`config.json`, `model.safetensors`).
+    ///
+    /// # Errors
+    /// As [`WhisperModel::from_ct2`] and [`WhisperModel::from_pretrained`].
+    pub fn from_dir(dir: impl AsRef<Path>, device: &Device) -> Result<Self> {
+        let dir = dir.as_ref();
+        if dir.join("model.bin").exists() {
+            Self::from_ct2(dir.join("model.bin"), device)
+        } else {
+            Self::from_pretrained(dir, device)
+        }
     }
 
     /// Reads a CTranslate2 Whisper model (`model.bin`: fused query/key/value and

@@ -113,11 +113,33 @@ impl Whisper {
         device: &Device,
     ) -> Result<Self> {
         let dir = dir.as_ref();
-        if dir.join("model.bin").exists() {
-            return Self::from_ct2_dir(dir, mel_filters, device);
+        Self::with_model(
+            WhisperModel::from_dir(dir, device)?,
+            dir,
+            mel_filters,
+            device,
+        )
+    }
+
+    /// The model, tokenizer and filters as given, transcribing on `device` (a model
+    /// fine-tuned and its adapter loaded into an inference copy, say).
+    pub fn new(
+        model: WhisperModel,
+        tokenizer: WhisperTokenizer,
+        filters: MelFilters,
+        device: &Device,
+    ) -> Self {
+        Whisper {
+            model,
+            tokenizer,
+            filters,
+            device: device.clone(),
         }
-        let model = WhisperModel::from_pretrained(dir, device)?;
-        Self::with_model(model, dir, mel_filters, device)
+    }
+
+    /// The device it runs on.
+    pub fn device(&self) -> &Device {
+        &self.device
     }
 
     fn with_model(
