@@ -17,13 +17,15 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use whet_core::DeviceSpec;
+use whet_core::lora::TargetModules;
 use whet_core::registry::{NewVersion, PromotionRule, Registry};
 use whet_core::run::RunDir;
 use whet_core::train::{Goal, Trainer};
 use whet_synth_docs::PhraseGenerator;
 use whet_whisper_ft::{
-    SpeechRecord, SpeechSynthConfig, TrainingUtterance, TranscribeOptions, WerReport, Whisper,
-    WhisperFinetuneConfig, WhisperModel, finetune_with, synthesize_speech_set,
+    SpeechSynthConfig, TrainingUtterance, TranscribeOptions, WerReport, Whisper,
+    WhisperFinetuneConfig, WhisperModel, finetune_with, read_sphinx_transcription,
+    synthesize_speech_set,
 };
 
 #[derive(Parser)]
@@ -50,6 +52,10 @@ struct Args {
     lr: f64,
     #[arg(long, default_value_t = 7)]
     seed: u64,
+    /// LoRA's target modules as a regular expression over transformers' module paths
+    /// (`model\.decoder\..*_proj`); PEFT's Whisper recipe when absent (`q_proj`, `v_proj`).
+    #[arg(long)]
+    targets: Option<String>,
     /// Train every weight instead of a LoRA adapter.
     #[arg(long)]
     full: bool,
@@ -108,18 +114,7 @@ fn main() -> anyhow::Result<()> {
         a.out.join("speech/test"),
         &speak(a.seed + 1000),
     )?;
-    let librivox: Vec<SpeechRecord> = (1..=5)
-        .map(|i| -> anyhow::Result<SpeechRecord> {
-            let stem = a
-                .librivox
-                .join(format!("sense_and_sensibility_01_austen_64kb-000{i}"));
-            Ok(SpeechRecord {
-                audio: stem.with_extension("wav"),
-                text: std::fs::read_to_string(stem.with_extension("txt"))?,
-                language: "en".into(),
-            })
-        })
-        .collect::<anyhow::Result<_>>()?;
+    let librivox = read_sphinx_transcription(a.librivox.join("transcription"))?;
     println!(
         "{} training and {} held-out utterances spoken by espeak-ng",
         train_set.len(),
@@ -141,6 +136,9 @@ fn main() -> anyhow::Result<()> {
         WhisperFinetuneConfig::lora(a.steps, a.batch, a.lr)
     };
     config.train.seed = a.seed;
+    if let (Some(lora), Some(pattern)) = (config.lora.as_mut(), &a.targets) {
+        lora.target_modules = TargetModules::Pattern(pattern.clone());
+    }
     let run = RunDir::resume_or_create(a.out.join("mlruns"), "whisper-ft", "tiny.en")?;
     let trainer = Trainer::new(config.train.clone(), &train_device, run)?
         .with_user_config(&config)?

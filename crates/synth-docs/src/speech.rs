@@ -4,6 +4,7 @@
 //!
 //! Amounts are whole pesos: digits in English ("450 pesos", as Whisper writes them),
 //! words in Tagalog ("apat na raan at limampung piso", as a Tagalog voice says them).
+//! Product names lose their pack sizes and any word with digits.
 
 use rand::{Rng, SeedableRng, seq::IndexedRandom};
 use rand_chacha::ChaCha8Rng;
@@ -101,8 +102,15 @@ impl PhraseGenerator {
         let locale = if tagalog { Locale::FilPh } else { Locale::EnPh };
         let content = locale.content();
         let product = content.products.choose(&mut rng).map_or("", |p| p.name);
-        // Spoken names drop the pack size in brackets ("Bigas (1 kilo)" -> "Bigas").
-        let product = product.split(" (").next().unwrap_or(product).to_owned();
+        // Spoken names drop the pack size in brackets ("Bigas (1 kilo)" -> "Bigas") and
+        // words with digits ("Kape 3-in-1" -> "Kape"), which a voice reads in its own
+        // language.
+        let product = product.split(" (").next().unwrap_or(product);
+        let product = product
+            .split_whitespace()
+            .filter(|w| !w.contains(|c: char| c.is_ascii_digit()))
+            .collect::<Vec<_>>()
+            .join(" ");
         let pesos: u64 = match rng.random_range(0..4) {
             0 => rng.random_range(20..100),
             1 => rng.random_range(100..1_000),
@@ -114,7 +122,7 @@ impl PhraseGenerator {
                 TL_TEMPLATES,
                 TL_DAYS,
                 TL_QTY,
-                format!("{} piso", tagalog_number(pesos)),
+                tagalog_linked(&tagalog_number(pesos), "piso"),
             )
         } else {
             (EN_TEMPLATES, EN_DAYS, EN_QTY, format!("{pesos} pesos"))
@@ -160,6 +168,19 @@ impl PhraseGenerator {
     }
 }
 
+/// A Tagalog number or adjective joined to the word after it with the linker: `-ng`
+/// after a vowel, `-g` after `n`, ` na` after another consonant ("limampung piso",
+/// "isang daang piso", "apat na piso").
+fn tagalog_linked(word: &str, next: &str) -> String {
+    if word.ends_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("{word}ng {next}")
+    } else if word.ends_with('n') {
+        format!("{word}g {next}")
+    } else {
+        format!("{word} na {next}")
+    }
+}
+
 /// `n` in Tagalog words, as said aloud ("dalawang daan at limampu't lima" for 255);
 /// 0 to 999,999.
 pub fn tagalog_number(n: u64) -> String {
@@ -193,12 +214,10 @@ pub fn tagalog_number(n: u64) -> String {
     // A number before a unit ("daan", "libo") takes the linker: -ng after a vowel, "na"
     // after a consonant (and "daan" becomes "raan" after "na").
     fn linked(word: &str, unit: &str) -> String {
-        if word.ends_with(['a', 'e', 'i', 'o', 'u']) {
-            format!("{word}ng {unit}")
-        } else if unit == "daan" {
-            format!("{word} na raan")
-        } else {
-            format!("{word} na {unit}")
+        let s = tagalog_linked(word, unit);
+        match s.strip_suffix(" na daan") {
+            Some(head) => format!("{head} na raan"),
+            None => s,
         }
     }
     fn below_100(n: u64) -> String {
@@ -264,6 +283,12 @@ mod tests {
         ] {
             assert_eq!(tagalog_number(n), want, "{n}");
         }
+        assert_eq!(
+            tagalog_linked("limampu't anim", "piso"),
+            "limampu't anim na piso"
+        );
+        assert_eq!(tagalog_linked("isang daan", "piso"), "isang daang piso");
+        assert_eq!(tagalog_linked("limampu", "piso"), "limampung piso");
     }
 
     #[test]

@@ -63,7 +63,8 @@ pub use model::{
 pub use npy::{NpyArray, parse_npy, read_npz_array};
 #[cfg(feature = "model")]
 pub use speech_set::{
-    SpeechRecord, SpeechSynthConfig, read_manifest, synthesize_speech_set, write_manifest,
+    SpeechRecord, SpeechSynthConfig, read_manifest, read_sphinx_transcription,
+    synthesize_speech_set, write_manifest,
 };
 #[cfg(feature = "model")]
 pub use tokenizer::{Task, WhisperTokenizer};

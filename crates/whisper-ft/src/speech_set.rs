@@ -83,6 +83,43 @@ pub fn write_manifest(path: impl AsRef<Path>, records: &[SpeechRecord]) -> Resul
     Ok(atomic_write(path, out.as_bytes())?)
 }
 
+/// Reads a CMU Sphinx transcription file (`<s> words </s> (utterance-id)` per line, as
+/// pocketsphinx-testdata and many older corpora ship) as English records whose audio is
+/// `utterance-id.wav` beside it.
+///
+/// # Errors
+/// [`Error::Core`] when the file cannot be read; [`Error::Input`] naming the file and
+/// line for a line without its `(utterance-id)`.
+pub fn read_sphinx_transcription(path: impl AsRef<Path>) -> Result<Vec<SpeechRecord>> {
+    let path = path.as_ref();
+    let base = path.parent().unwrap_or(Path::new(""));
+    let text = std::fs::read_to_string(path).map_err(|e| whet_core::Error::file(path, e))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            let parsed = l.trim().strip_suffix(')').and_then(|l| l.rsplit_once(" ("));
+            let Some((words, id)) = parsed.filter(|(_, id)| !id.is_empty()) else {
+                return Err(Error::Input {
+                    reason: format!(
+                        "{}:{}: not `<s> words </s> (utterance-id)`",
+                        path.display(),
+                        i + 1
+                    ),
+                });
+            };
+            let words = words.trim();
+            let words = words.strip_prefix("<s>").unwrap_or(words);
+            let words = words.strip_suffix("</s>").unwrap_or(words);
+            Ok(SpeechRecord {
+                audio: base.join(format!("{id}.wav")),
+                text: words.trim().to_owned(),
+                language: english(),
+            })
+        })
+        .collect()
+}
+
 /// How [`synthesize_speech_set`] speaks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpeechSynthConfig {
@@ -239,6 +276,27 @@ mod tests {
         let noise: Vec<f32> = noisy.iter().zip(&clean).map(|(a, b)| a - b).collect();
         let snr = 10.0 * (p(&clean) / p(&noise)).log10();
         assert!((snr - 20.0).abs() < 0.1, "{snr}");
+    }
+
+    #[test]
+    fn sphinx_transcriptions() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("transcription");
+        std::fs::write(
+            &path,
+            "<s> he was not ill </s> (clip-1)\n\nhello there (b)\n",
+        )
+        .unwrap();
+        let r = read_sphinx_transcription(&path).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(
+            (r[0].text.as_str(), r[1].text.as_str()),
+            ("he was not ill", "hello there")
+        );
+        assert_eq!(r[0].audio, dir.path().join("clip-1.wav"));
+        std::fs::write(&path, "<s> a </s> (x)\nno id here\n").unwrap();
+        let e = read_sphinx_transcription(&path).unwrap_err().to_string();
+        assert!(e.contains("transcription:2"), "{e}");
     }
 
     #[test]
