@@ -177,10 +177,14 @@ impl Audio {
             out.extend(&buf[0][..written]);
             at += used;
         }
-        let (_, written) = r
-            .process_partial_into_buffer(Some(&[&input[at..]]), &mut buf, None)
-            .map_err(|e| fail(e.to_string()))?;
-        out.extend(&buf[0][..written]);
+        // What is left of the input (rubato refuses an empty slice here: a length that
+        // is a whole number of chunks goes straight to flushing).
+        if at < input.len() {
+            let (_, written) = r
+                .process_partial_into_buffer(Some(&[&input[at..]]), &mut buf, None)
+                .map_err(|e| fail(e.to_string()))?;
+            out.extend(&buf[0][..written]);
+        }
         while out.len() < want + delay {
             let (_, written) = r
                 .process_partial_into_buffer::<&[f64], _>(None, &mut buf, None)

@@ -103,3 +103,29 @@ fn unknown_and_broken_files_name_the_file() {
         Err(e) => assert!(e.to_string().contains("cut.flac"), "{e}"),
     }
 }
+
+#[test]
+fn resampling_any_length_keeps_the_duration() {
+    // Lengths around whole numbers of the resampler's 1,024-frame chunks (a whole number
+    // of chunks once failed), empty and tiny inputs.
+    for len in [
+        0,
+        1,
+        7,
+        1023,
+        1024,
+        1025,
+        2048,
+        4096,
+        22_050,
+        44_100 + 1024 * 3,
+    ] {
+        let audio = Audio {
+            samples: (0..len).map(|i| (i as f32 * 0.01).sin() * 0.5).collect(),
+            sample_rate: 22_050,
+        };
+        let out = audio.resampled(16_000).unwrap();
+        let want = (len as f64 * 16_000.0 / 22_050.0).round() as usize;
+        assert_eq!(out.samples.len(), want, "{len} samples");
+    }
+}

@@ -114,3 +114,85 @@ fn the_computed_suppression_list_is_the_models_own() {
     .unwrap();
     assert_eq!(tokenizer.non_speech_suppression(), want);
 }
+
+#[derive(Deserialize)]
+struct EspeakClip {
+    audio: String,
+    text: String,
+    language: String,
+    sha256: String,
+    segments: Vec<Segment>,
+    transcript: String,
+}
+
+#[derive(Deserialize)]
+struct EspeakGolden {
+    seed: u64,
+    clips: Vec<EspeakClip>,
+}
+
+/// 20 espeak-ng clips of Philippine English and Tagalog expense phrases with noise
+/// (`scripts/golden/whisper-espeak.sh`), made again here from their text and seed: the
+/// same bytes, then the same greedy tokens as faster-whisper — hallucinated loops of
+/// 224 tokens on the Tagalog clips included.
+#[test]
+fn tiny_en_writes_faster_whispers_transcripts_of_espeak_clips() {
+    use sha2::Digest;
+    use whet_whisper_ft::{SpeechSynthConfig, normalize_transcript, synthesize_speech_set};
+    let golden: EspeakGolden = serde_json::from_slice(
+        &std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/faster_whisper_espeak.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let utterances: Vec<(String, String)> = golden
+        .clips
+        .iter()
+        .map(|c| (c.text.clone(), c.language.clone()))
+        .collect();
+    let config = SpeechSynthConfig {
+        seed: golden.seed,
+        ..SpeechSynthConfig::default()
+    };
+    let records = synthesize_speech_set(&utterances, tmp.path(), &config)
+        .expect("scripts/speech-data.sh installs espeak-ng");
+    let device = Device::default();
+    let dir = root().join("assets/whisper-tiny.en");
+    let model = WhisperModel::from_ct2(dir.join("model.bin"), &device).unwrap();
+    let tokenizer =
+        WhisperTokenizer::from_file(dir.join("tokenizer.json"), model.config()).unwrap();
+    let filters = MelFilters::from_npz(root().join("assets/whisper/mel_filters.npz"), 80).unwrap();
+    let (mut refs, mut hyps) = (Vec::new(), Vec::new());
+    for (clip, record) in golden.clips.iter().zip(&records) {
+        let bytes = std::fs::read(&record.audio).unwrap();
+        let sha = format!("{:x}", sha2::Sha256::digest(&bytes));
+        assert_eq!(
+            sha, clip.sha256,
+            "{}: espeak-ng or the synthesis changed",
+            clip.audio
+        );
+        let audio = Audio::read_wav(&record.audio).unwrap();
+        let mel = log_mel_spectrogram(&audio.samples, &filters, FASTER_WHISPER_PADDING).unwrap();
+        let encoded = model.encode(&mel, 0, &device).unwrap();
+        let result = decode(&model, &tokenizer, encoded, &DecodingOptions::default()).unwrap();
+        let text_tokens: Vec<u32> = result
+            .tokens
+            .iter()
+            .copied()
+            .filter(|&t| t < tokenizer.eot)
+            .collect();
+        let want: Vec<u32> = clip
+            .segments
+            .iter()
+            .flat_map(|s| s.tokens.iter().copied())
+            .filter(|&t| t < tokenizer.eot)
+            .collect();
+        assert_eq!(text_tokens, want, "{}", clip.audio);
+        refs.push(normalize_transcript(&clip.text, &clip.language));
+        hyps.push(normalize_transcript(&clip.transcript, &clip.language));
+    }
+    let wer = whet_eval_metrics::text::wer(&refs, &hyps).unwrap();
+    eprintln!("20 espeak-ng clips: identical tokens; WER {wer:.4} (Whisper's normalisers)");
+}
