@@ -410,3 +410,68 @@ pub fn finetune_with(
     };
     Ok(trainer.fit(model, &data, &batcher, &step, None)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+
+    #[test]
+    fn spec_augment_masks_the_speech_with_its_mean() {
+        let (n_mels, frames, speech) = (80, 3000, 400);
+        let mel: Vec<f32> = (0..n_mels * frames)
+            .map(|i| {
+                if i % frames < speech {
+                    (i % 7) as f32 * 0.1
+                } else {
+                    -1.0
+                }
+            })
+            .collect();
+        let spec = SpecAugment::default();
+        let mut a = mel.clone();
+        spec.apply(
+            &mut a,
+            n_mels,
+            frames,
+            speech,
+            &mut BatchRng::seed_from_u64(3),
+        );
+        let mut b = mel.clone();
+        spec.apply(
+            &mut b,
+            n_mels,
+            frames,
+            speech,
+            &mut BatchRng::seed_from_u64(3),
+        );
+        assert_eq!(a, b, "the same generator, the same masks");
+        let mean = (0..n_mels)
+            .flat_map(|m| &mel[m * frames..m * frames + speech])
+            .sum::<f32>()
+            / (n_mels * speech) as f32;
+        let mut masked_rows = 0;
+        for m in 0..n_mels {
+            let row = &a[m * frames..(m + 1) * frames];
+            assert!(
+                row[speech..].iter().all(|&v| v == -1.0),
+                "padding untouched"
+            );
+            let changed: Vec<usize> = (0..speech)
+                .filter(|&t| row[t] != mel[m * frames + t])
+                .collect();
+            assert!(changed.iter().all(|&t| (row[t] - mean).abs() < 1e-5));
+            if changed.len() > speech / 2 {
+                masked_rows += 1;
+            }
+        }
+        assert!(masked_rows <= 2 * 27, "{masked_rows} bins masked");
+        // Time masks: at most 2 spans of at most 5% of 400 frames = 20.
+        let masked_frames = (0..speech)
+            .filter(|&t| (0..n_mels).all(|m| (a[m * frames + t] - mean).abs() < 1e-5))
+            .count();
+        assert!(masked_frames <= 40, "{masked_frames} frames masked");
+        assert_ne!(a, mel);
+    }
+}
