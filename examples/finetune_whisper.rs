@@ -23,8 +23,8 @@ use whet_core::run::RunDir;
 use whet_core::train::{Goal, Trainer};
 use whet_synth_docs::PhraseGenerator;
 use whet_whisper_ft::{
-    SpeechSynthConfig, TrainingUtterance, TranscribeOptions, WerReport, Whisper,
-    WhisperFinetuneConfig, WhisperModel, finetune_with, read_sphinx_transcription,
+    SpeechRecord, SpeechSynthConfig, TrainingUtterance, TranscribeOptions, WerReport, Whisper,
+    WhisperFinetuneConfig, WhisperModel, finetune_with, read_manifest, read_sphinx_transcription,
     synthesize_speech_set,
 };
 
@@ -40,6 +40,13 @@ struct Args {
     librivox: PathBuf,
     #[arg(long, default_value = "whet-out/whisper")]
     out: PathBuf,
+    /// Your own training speech: a manifest JSONL of {"audio", "text", "language"}
+    /// (instead of the espeak-ng set).
+    #[arg(long, requires = "test_manifest")]
+    train_manifest: Option<PathBuf>,
+    /// Your own held-out speech, the same format.
+    #[arg(long, requires = "train_manifest")]
+    test_manifest: Option<PathBuf>,
     #[arg(long, default_value_t = 320)]
     train: u64,
     #[arg(long, default_value_t = 60)]
@@ -81,13 +88,9 @@ fn show(name: &str, synthetic: &WerReport, librivox: &WerReport) {
     );
 }
 
-fn main() -> anyhow::Result<()> {
-    whet_examples::init_tracing();
-    let a = Args::parse();
-    let spec = DeviceSpec::from_arg_or_env(a.device.as_deref())?;
-    let (device, train_device) = (spec.device()?, spec.autodiff_device()?);
-
-    // Phrases: the held-out ones have their own seed and share no text with training.
+/// Spoken phrases: the held-out ones have their own seed (phrases, voices, noise) and
+/// share no text with training.
+fn espeak_sets(a: &Args) -> anyhow::Result<(Vec<SpeechRecord>, Vec<SpeechRecord>)> {
     let utterances = |phrases: Vec<whet_synth_docs::SpokenPhrase>| {
         phrases
             .into_iter()
@@ -114,9 +117,22 @@ fn main() -> anyhow::Result<()> {
         a.out.join("speech/test"),
         &speak(a.seed + 1000),
     )?;
+    Ok((train_set, test_set))
+}
+
+fn main() -> anyhow::Result<()> {
+    whet_examples::init_tracing();
+    let a = Args::parse();
+    let spec = DeviceSpec::from_arg_or_env(a.device.as_deref())?;
+    let (device, train_device) = (spec.device()?, spec.autodiff_device()?);
+
+    let (train_set, test_set) = match (&a.train_manifest, &a.test_manifest) {
+        (Some(train), Some(test)) => (read_manifest(train)?, read_manifest(test)?),
+        _ => espeak_sets(&a)?,
+    };
     let librivox = read_sphinx_transcription(a.librivox.join("transcription"))?;
     println!(
-        "{} training and {} held-out utterances spoken by espeak-ng",
+        "{} training and {} held-out utterances",
         train_set.len(),
         test_set.len()
     );

@@ -41,41 +41,13 @@ for compute in ("float32", "int8"):
 
     print(f"faster-whisper-{compute} rtf {timed(fw):.4f}", flush=True)
 
-import whisper  # noqa: E402
-from safetensors.torch import load_file  # noqa: E402
-import json  # noqa: E402
+import os  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "golden"))
+from openai_whisper_hf import load  # noqa: E402
 
 torch.set_num_threads(2)
-cfg = json.load(open(f"{hf_dir}/config.json"))
-hf = load_file(f"{hf_dir}/model.safetensors")
-dims = whisper.model.ModelDimensions(
-    n_mels=cfg["num_mel_bins"], n_vocab=cfg["vocab_size"],
-    n_audio_ctx=cfg["max_source_positions"], n_audio_state=cfg["d_model"],
-    n_audio_head=cfg["encoder_attention_heads"], n_audio_layer=cfg["encoder_layers"],
-    n_text_ctx=cfg["max_target_positions"], n_text_state=cfg["d_model"],
-    n_text_head=cfg["decoder_attention_heads"], n_text_layer=cfg["decoder_layers"],
-)
-rename = [
-    ("model.", ""), (".layers.", ".blocks."), (".self_attn_layer_norm.", ".attn_ln."),
-    (".encoder_attn_layer_norm.", ".cross_attn_ln."), (".final_layer_norm.", ".mlp_ln."),
-    (".self_attn.", ".attn."), (".encoder_attn.", ".cross_attn."), (".q_proj.", ".query."),
-    (".k_proj.", ".key."), (".v_proj.", ".value."), (".out_proj.", ".out."),
-    (".fc1.", ".mlp.0."), (".fc2.", ".mlp.2."),
-]
-state = {}
-for k, v in hf.items():
-    n = k
-    for a, b in rename:
-        n = n.replace(a, b)
-    n = n.replace("encoder.layer_norm.", "encoder.ln_post.").replace("decoder.layer_norm.", "decoder.ln.")
-    n = n.replace("encoder.embed_positions.weight", "encoder.positional_embedding")
-    n = n.replace("decoder.embed_positions.weight", "decoder.positional_embedding")
-    n = n.replace("decoder.embed_tokens.weight", "decoder.token_embedding.weight")
-    state[n] = v
-model = whisper.model.Whisper(dims)
-missing, unexpected = model.load_state_dict(state, strict=False)
-assert not unexpected and all("alignment_heads" in m for m in missing), (missing, unexpected)
-model.eval()
+model = load(hf_dir)
 
 
 # openai-whisper reads files through ffmpeg; it is given the samples instead, read as its

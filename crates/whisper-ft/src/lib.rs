@@ -33,6 +33,8 @@ mod npy;
 #[cfg(feature = "model")]
 mod speech_set;
 #[cfg(feature = "model")]
+mod timing;
+#[cfg(feature = "model")]
 mod tokenizer;
 #[cfg(feature = "model")]
 mod transcribe;
@@ -66,6 +68,8 @@ pub use speech_set::{
     SpeechRecord, SpeechSynthConfig, read_manifest, read_sphinx_transcription,
     synthesize_speech_set, write_manifest,
 };
+#[cfg(feature = "model")]
+pub use timing::{APPEND_PUNCTUATIONS, PREPEND_PUNCTUATIONS, WordTiming, find_alignment};
 #[cfg(feature = "model")]
 pub use tokenizer::{Task, WhisperTokenizer};
 #[cfg(feature = "model")]

@@ -234,6 +234,32 @@ impl DecoderLayer {
     }
 }
 
+impl DecoderLayer {
+    /// [`DecoderLayer::forward`] without a cache, also returning the cross-attention's
+    /// scores before the softmax, `q k^T / sqrt(d / heads)`: `[batch, heads, t, s]`.
+    fn forward_scored(&self, x: Tensor<3>, audio: Tensor<3>) -> (Tensor<3>, Tensor<4>) {
+        let y = self.self_attn_layer_norm.forward(x.clone());
+        let x = x + self.self_attn.forward(y.clone(), y, true);
+        let y = self.encoder_attn_layer_norm.forward(x.clone());
+        let (k, v) = self.encoder_attn.keys_values(audio);
+        let [b, t, d] = y.dims();
+        let h = self.encoder_attn.heads;
+        let q = self
+            .encoder_attn
+            .q_proj
+            .forward(y.clone())
+            .reshape([b, t, h, d / h])
+            .swap_dims(1, 2);
+        let scores = q.matmul(k.clone().swap_dims(2, 3)) * (1.0 / ((d / h) as f64).sqrt());
+        let x = x + self.encoder_attn.attend(y, k, v, false);
+        let y = self.final_layer_norm.forward(x.clone());
+        (
+            x.clone() + self.fc2.forward(gelu(self.fc1.forward(y))),
+            scores,
+        )
+    }
+}
+
 /// One decoder layer's cached keys and values: its self-attention's over the tokens so
 /// far, its cross-attention's over the audio (computed once).
 #[derive(Debug, Clone, Default)]
@@ -309,6 +335,32 @@ impl WhisperDecoder {
         self.run(tokens, audio, None, false)
     }
 
+    /// Logits `[1, t, vocab]` of one row of tokens over `audio` `[1, s, d]`, and each
+    /// layer's cross-attention scores before the softmax (`q k^T / sqrt(d / heads)`,
+    /// `[1, heads, t, s]`): what openai-whisper's word alignment reads.
+    ///
+    /// # Errors
+    /// As [`WhisperDecoder::forward`].
+    pub fn forward_with_cross_attention(
+        &self,
+        tokens: &[u32],
+        audio: Tensor<3>,
+    ) -> Result<(Tensor<3>, Vec<Tensor<4>>)> {
+        let rows = [tokens.to_vec()];
+        let mut x = self.embed(&rows, 0, &audio.device())?;
+        let mut scores = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            let (y, s) = layer.forward_scored(x, audio.clone());
+            x = y;
+            scores.push(s);
+        }
+        let x = self.layer_norm.forward(x);
+        let [b, t, d] = x.dims();
+        let vocab = self.embed_tokens.dims()[0];
+        let logits = self.project(x.reshape([b * t, d])).reshape([b, t, vocab]);
+        Ok((logits, scores))
+    }
+
     /// Hidden states `[n, d]` -> logits `[n, vocab]` (the token embedding, tied).
     pub fn project(&self, hidden: Tensor<2>) -> Tensor<2> {
         hidden.matmul(self.embed_tokens.val().transpose())
@@ -337,8 +389,35 @@ impl WhisperDecoder {
         mut cache: Option<&mut DecoderCache>,
         head: bool,
     ) -> Result<Tensor<3>> {
-        let device = audio.device();
         let past = cache.as_ref().map_or(0, |c| c.len);
+        let mut x = self.embed(tokens, past, &audio.device())?;
+        if let Some(c) = cache.as_mut() {
+            c.layers.resize_with(self.layers.len(), LayerCache::default);
+            c.len += tokens.first().map_or(0, Vec::len);
+        }
+        for (l, layer) in self.layers.iter().enumerate() {
+            let layer_cache = cache.as_mut().map(|c| &mut c.layers[l]);
+            x = layer.forward(x, audio.clone(), layer_cache);
+        }
+        let x = self.layer_norm.forward(x);
+        if !head {
+            return Ok(x);
+        }
+        // logits^T = E x^T: the embedding multiplied as stored (a transposed view of the
+        // 51,864 x d matrix would be copied by every product), the small result turned.
+        let [b, _, d] = x.dims();
+        let vocab = self.embed_tokens.dims()[0];
+        let head = self
+            .embed_tokens
+            .val()
+            .unsqueeze::<3>()
+            .expand([b, vocab, d]);
+        Ok(head.matmul(x.swap_dims(1, 2)).swap_dims(1, 2))
+    }
+
+    /// Token and position embeddings of `tokens` (rows of one length) after `past`
+    /// positions: `[batch, t, d]`.
+    fn embed(&self, tokens: &[Vec<u32>], past: usize, device: &Device) -> Result<Tensor<3>> {
         let (b, t) = (tokens.len(), tokens.first().map_or(0, Vec::len));
         let [vocab, d] = self.embed_tokens.dims();
         let positions = self.embed_positions.dims()[0];
@@ -360,31 +439,10 @@ impl WhisperDecoder {
                 tokens.iter().flatten().map(|&i| i64::from(i)).collect(),
                 [b * t],
             ),
-            &device,
+            device,
         );
         let x = self.embed_tokens.val().select(0, ids).reshape([b, t, d]);
-        let mut x = x + self.embed_positions.val().narrow(0, past, t).unsqueeze();
-        if let Some(c) = cache.as_mut() {
-            c.layers.resize_with(self.layers.len(), LayerCache::default);
-            c.len += t;
-        }
-        for (l, layer) in self.layers.iter().enumerate() {
-            let layer_cache = cache.as_mut().map(|c| &mut c.layers[l]);
-            x = layer.forward(x, audio.clone(), layer_cache);
-        }
-        let x = self.layer_norm.forward(x);
-        if !head {
-            return Ok(x);
-        }
-        // logits^T = E x^T: the embedding multiplied as stored (a transposed view of the
-        // 51,864 x d matrix would be copied by every product), the small result turned.
-        let b = x.dims()[0];
-        let head = self
-            .embed_tokens
-            .val()
-            .unsqueeze::<3>()
-            .expand([b, vocab, d]);
-        Ok(head.matmul(x.swap_dims(1, 2)).swap_dims(1, 2))
+        Ok(x + self.embed_positions.val().narrow(0, past, t).unsqueeze())
     }
 }
 

@@ -143,6 +143,17 @@ impl WhisperTokenizer {
         })
     }
 
+    /// The text of `tokens` with special tokens written out (`<|endoftext|>`), as
+    /// openai-whisper's `decode_with_timestamps` for tokens without timestamps.
+    ///
+    /// # Errors
+    /// [`Error::Input`] when the tokenizer fails.
+    pub fn decode_with_special(&self, tokens: &[u32]) -> Result<String> {
+        self.inner.decode(tokens, false).map_err(|e| Error::Input {
+            reason: format!("decoding tokens: {e}"),
+        })
+    }
+
     /// openai-whisper's `suppress_tokens="-1"`: `non_speech_tokens` (symbols and their
     /// spaced forms that are not speech: `"#()*+/:;<=>@[\\]^_`{|}~「」『』`, music notes,
     /// `<<`, `>>`, ...) and `<|transcribe|>`, `<|translate|>`, `<|startoftranscript|>`,

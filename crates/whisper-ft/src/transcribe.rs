@@ -14,6 +14,7 @@ use crate::decode::{DecodingOptions, DecodingResult, decode};
 use crate::error::{Error, Result};
 use crate::mel::{HOP_LENGTH, MelFilters, N_FRAMES, N_SAMPLES, log_mel_spectrogram};
 use crate::model::WhisperModel;
+use crate::timing::{TimedSegment, WordTiming, add_word_timestamps};
 use crate::tokenizer::WhisperTokenizer;
 
 /// Options of [`Whisper::transcribe`] (openai-whisper's `transcribe` arguments).
@@ -38,6 +39,10 @@ pub struct TranscribeOptions {
     pub initial_prompt: Option<String>,
     /// Samples drawn per temperature above 0; the likeliest is kept (5).
     pub best_of: usize,
+    /// Time every word from the cross-attention of the model's alignment heads
+    /// (openai-whisper's `word_timestamps`); segments then start and end with their
+    /// words, and the next window starts after the last word.
+    pub word_timestamps: bool,
 }
 
 impl Default for TranscribeOptions {
@@ -51,6 +56,7 @@ impl Default for TranscribeOptions {
             condition_on_previous_text: true,
             initial_prompt: None,
             best_of: 5,
+            word_timestamps: false,
         }
     }
 }
@@ -76,6 +82,8 @@ pub struct Segment {
     pub compression_ratio: f64,
     /// Its window's no-speech probability.
     pub no_speech_prob: f64,
+    /// Its words with their times, when [`TranscribeOptions::word_timestamps`] asks.
+    pub words: Vec<WordTiming>,
 }
 
 /// A transcript: the segments' text joined, and the segments.
@@ -96,7 +104,46 @@ pub struct Whisper {
     pub tokenizer: WhisperTokenizer,
     /// The mel filter bank of its input.
     pub filters: MelFilters,
+    /// The decoder's (layer, head) pairs whose cross-attention follows the audio, for
+    /// word timestamps: from the folder's `config.json` (CTranslate2) or
+    /// `generation_config.json` (Hugging Face), else openai-whisper's default (every
+    /// head of the second half of the layers).
+    pub alignment_heads: Vec<(usize, usize)>,
     device: Device,
+}
+
+/// openai-whisper's default alignment heads: every head of the second half of the
+/// decoder's layers.
+fn default_alignment_heads(model: &WhisperModel) -> Vec<(usize, usize)> {
+    let c = model.config();
+    (c.decoder_layers / 2..c.decoder_layers)
+        .flat_map(|l| (0..c.decoder_attention_heads).map(move |h| (l, h)))
+        .collect()
+}
+
+/// `alignment_heads` (`[[layer, head], ...]`) from a folder's `generation_config.json`
+/// or `config.json`, whichever has it.
+fn read_alignment_heads(dir: &Path) -> Result<Option<Vec<(usize, usize)>>> {
+    for name in ["generation_config.json", "config.json"] {
+        let path = dir.join(name);
+        let Ok(bytes) = std::fs::read(&path) else {
+            continue;
+        };
+        let value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| Error::Model {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+        if let Some(heads) = value.get("alignment_heads") {
+            let heads: Vec<(usize, usize)> =
+                serde_json::from_value(heads.clone()).map_err(|e| Error::Model {
+                    path: path.clone(),
+                    reason: format!("alignment_heads: {e}"),
+                })?;
+            return Ok(Some(heads));
+        }
+    }
+    Ok(None)
 }
 
 impl Whisper {
@@ -129,10 +176,12 @@ impl Whisper {
         filters: MelFilters,
         device: &Device,
     ) -> Self {
+        let alignment_heads = default_alignment_heads(&model);
         Whisper {
             model,
             tokenizer,
             filters,
+            alignment_heads,
             device: device.clone(),
         }
     }
@@ -150,12 +199,11 @@ impl Whisper {
     ) -> Result<Self> {
         let tokenizer = WhisperTokenizer::from_file(dir.join("tokenizer.json"), model.config())?;
         let filters = MelFilters::from_npz(mel_filters, model.config().num_mel_bins)?;
-        Ok(Whisper {
-            model,
-            tokenizer,
-            filters,
-            device: device.clone(),
-        })
+        let mut whisper = Whisper::new(model, tokenizer, filters, device);
+        if let Some(heads) = read_alignment_heads(dir)? {
+            whisper.alignment_heads = heads;
+        }
+        Ok(whisper)
     }
 
     /// A CTranslate2 model folder (`model.bin`, `tokenizer.json`) and openai-whisper's
@@ -200,6 +248,7 @@ impl Whisper {
         let mut prompt_reset_since = 0;
         let mut segments = Vec::new();
         let mut seek = 0;
+        let mut last_speech_timestamp = 0.0;
         while seek < content_frames {
             let time_offset = (seek * HOP_LENGTH) as f64 / f64::from(SAMPLE_RATE);
             let segment_size = N_FRAMES.min(content_frames - seek);
@@ -211,7 +260,7 @@ impl Whisper {
                     .encode_frames(&mel, seek, segment_size, &self.device)?;
             let mut decoding = options.decoding.clone();
             decoding.prompt = all_tokens[prompt_reset_since..].to_vec();
-            let result = self.decode_with_fallback(audio_features, &decoding, options)?;
+            let result = self.decode_with_fallback(audio_features.clone(), &decoding, options)?;
             if let Some(threshold) = options.no_speech_threshold {
                 let mut skip = result.no_speech_prob > threshold;
                 if options
@@ -242,6 +291,7 @@ impl Whisper {
                     avg_logprob: result.avg_logprob,
                     compression_ratio: result.compression_ratio,
                     no_speech_prob: result.no_speech_prob,
+                    words: Vec::new(),
                 })
             };
             if !consecutive.is_empty() {
@@ -273,10 +323,52 @@ impl Whisper {
                 current.push(new_segment(time_offset, time_offset + duration, tokens)?);
                 seek += segment_size;
             }
+            if options.word_timestamps {
+                let mut timed: Vec<TimedSegment<'_>> = current
+                    .iter_mut()
+                    .map(|s| TimedSegment {
+                        start: &mut s.start,
+                        end: &mut s.end,
+                        tokens: &s.tokens,
+                        words: &mut s.words,
+                    })
+                    .collect();
+                let sot_sequence =
+                    tok.sot_sequence(options.decoding.language.as_deref(), options.decoding.task)?;
+                add_word_timestamps(
+                    &mut timed,
+                    &self.model,
+                    tok,
+                    &sot_sequence,
+                    audio_features,
+                    segment_size,
+                    time_offset,
+                    &self.alignment_heads,
+                    last_speech_timestamp,
+                )?;
+                let last_word_end = current
+                    .iter()
+                    .rev()
+                    .flat_map(|s| s.words.iter().rev())
+                    .map(|w| w.end)
+                    .next()
+                    .or(current.last().map(|s| s.end));
+                if !single_timestamp_ending
+                    && let Some(end) = last_word_end
+                    && end > time_offset
+                {
+                    seek = (end * f64::from(SAMPLE_RATE) / HOP_LENGTH as f64).round_ties_even()
+                        as usize;
+                }
+                if let Some(end) = last_word_end {
+                    last_speech_timestamp = end;
+                }
+            }
             for s in &mut current {
                 if s.start == s.end || s.text.trim().is_empty() {
                     s.text.clear();
                     s.tokens.clear();
+                    s.words.clear();
                 }
             }
             all_tokens.extend(current.iter().flat_map(|s| s.tokens.iter().copied()));
