@@ -136,6 +136,99 @@ pub fn decode(
     }
 }
 
+/// Decodes several windows at once, greedily or sampled (each row at its own options'
+/// temperature and seed), one decoder pass per step for all rows: `audio` is
+/// `[rows, frames, d]`, `options[r]` row `r`'s options. Rows must open with as many
+/// tokens (the same prompt length); a finished row is fed `<|endoftext|>` until the last
+/// one ends, as openai-whisper's batched `DecodingTask` does. Each row's result is what
+/// [`decode`] gives it alone (up to float rounding in the batched products).
+///
+/// # Errors
+/// [`Error::Input`] for a number of options other than the rows, opening tokens of
+/// different lengths, beam search, or as [`decode`].
+pub fn decode_batch(
+    model: &WhisperModel,
+    tokenizer: &WhisperTokenizer,
+    audio: Tensor<3>,
+    options: &[DecodingOptions],
+) -> Result<Vec<DecodingResult>> {
+    let rows = audio.dims()[0];
+    if options.len() != rows || options.iter().any(|o| o.beam_size.is_some_and(|b| b > 1)) {
+        return Err(Error::Input {
+            reason: format!(
+                "{} options for {rows} rows (one each, none with beams)",
+                options.len()
+            ),
+        });
+    }
+    let tasks = options
+        .iter()
+        .map(|o| DecodingTask::new(model, tokenizer, o))
+        .collect::<Result<Vec<_>>>()?;
+    let Some(first) = tasks.first() else {
+        return Ok(Vec::new());
+    };
+    if tasks.iter().any(|t| t.initial.len() != first.initial.len()) {
+        return Err(Error::Input {
+            reason: "rows decoded together must open with as many tokens".into(),
+        });
+    }
+    let eot = tokenizer.eot;
+    let sample_len = tasks.iter().map(|t| t.sample_len).max().unwrap_or(0);
+    let mut rngs: Vec<_> = options
+        .iter()
+        .map(|o| rand_chacha::ChaCha8Rng::seed_from_u64(o.seed))
+        .collect();
+    let mut cache = DecoderCache::default();
+    let mut tokens: Vec<Vec<u32>> = tasks.iter().map(|t| t.initial.clone()).collect();
+    let mut done = vec![false; rows];
+    let (mut sum_logprob, mut no_speech) = (vec![0f64; rows], vec![0f64; rows]);
+    let mut fed = 0;
+    for step in 0..sample_len {
+        let new: Vec<Vec<u32>> = tokens.iter().map(|t| t[fed..].to_vec()).collect();
+        let logits = model
+            .decoder
+            .forward_cached(&new, audio.clone(), &mut cache)?;
+        if step == 0 {
+            for (r, p) in no_speech.iter_mut().enumerate() {
+                *p = first.no_speech_prob_of(&logits, r)?;
+            }
+        }
+        fed = tokens[0].len();
+        let last = first.last_rows(logits)?;
+        for (r, mut row) in last.into_iter().enumerate() {
+            if done[r] {
+                tokens[r].push(eot);
+                continue;
+            }
+            let task = &tasks[r];
+            if step >= task.sample_len {
+                done[r] = true;
+                tokens[r].push(eot);
+                continue;
+            }
+            task.filter(&mut row, &tokens[r]);
+            let logprobs = log_softmax(&row);
+            let next = if task.options.temperature == 0.0 {
+                argmax(&row)
+            } else {
+                sample(&row, task.options.temperature, &mut rngs[r])
+            };
+            sum_logprob[r] += logprobs[next];
+            tokens[r].push(next as u32);
+            done[r] = next as u32 == eot;
+        }
+        if done.iter().all(|&d| d) || tokens[0].len() > first.n_ctx {
+            break;
+        }
+    }
+    tasks
+        .iter()
+        .enumerate()
+        .map(|(r, t)| t.result(&tokens[r], sum_logprob[r], no_speech[r]))
+        .collect()
+}
+
 /// What one window's decoding needs: the opening tokens, the filters, the model.
 pub(crate) struct DecodingTask<'a> {
     pub(crate) model: &'a WhisperModel,
@@ -234,11 +327,16 @@ impl<'a> DecodingTask<'a> {
 
     /// The no-speech probability from the first step's logits (row 0).
     pub(crate) fn no_speech_prob(&self, logits: &Tensor<3>) -> Result<f64> {
+        self.no_speech_prob_of(logits, 0)
+    }
+
+    /// The no-speech probability of row `r` from the first step's logits.
+    fn no_speech_prob_of(&self, logits: &Tensor<3>, r: usize) -> Result<f64> {
         let [_, _, v] = logits.dims();
         let i = self.sot_index;
         let row = logits
             .clone()
-            .slice([0..1, i..i + 1, 0..v])
+            .slice([r..r + 1, i..i + 1, 0..v])
             .into_data()
             .try_to_vec::<f32>()
             .map_err(|e| Error::Input {

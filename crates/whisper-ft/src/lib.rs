@@ -45,7 +45,9 @@ pub use audio::{Audio, SAMPLE_RATE};
 pub use config::WhisperConfig;
 pub use ct2::{CT2_VERSIONS, Ct2Dtype, Ct2Model, Ct2Variable};
 #[cfg(feature = "model")]
-pub use decode::{DecodingOptions, DecodingResult, Suppress, compression_ratio, decode};
+pub use decode::{
+    DecodingOptions, DecodingResult, Suppress, compression_ratio, decode, decode_batch,
+};
 pub use error::{Error, Result};
 #[cfg(feature = "model")]
 pub use evaluate::{Utterance, WerReport, normalize_transcript};

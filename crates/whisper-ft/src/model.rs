@@ -405,14 +405,14 @@ impl WhisperDecoder {
         }
         // logits^T = E x^T: the embedding multiplied as stored (a transposed view of the
         // 51,864 x d matrix would be copied by every product), the small result turned.
-        let [b, _, d] = x.dims();
+        // All rows in one product (expanding E over a batch would copy it per row).
+        let [b, t, d] = x.dims();
         let vocab = self.embed_tokens.dims()[0];
-        let head = self
+        let logits_t = self
             .embed_tokens
             .val()
-            .unsqueeze::<3>()
-            .expand([b, vocab, d]);
-        Ok(head.matmul(x.swap_dims(1, 2)).swap_dims(1, 2))
+            .matmul(x.reshape([b * t, d]).transpose());
+        Ok(logits_t.transpose().reshape([b, t, vocab]))
     }
 
     /// Token and position embeddings of `tokens` (rows of one length) after `past`

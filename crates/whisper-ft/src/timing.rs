@@ -5,8 +5,8 @@
 //! at spaces, punctuation is merged into its word, and over-long words at sentence and
 //! segment boundaries are clipped.
 
-use burn::tensor::activation::softmax;
 use burn::tensor::Tensor;
+use burn::tensor::activation::softmax;
 use whet_core::burn;
 
 use crate::error::{Error, Result};

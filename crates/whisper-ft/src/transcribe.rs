@@ -10,9 +10,9 @@ use burn::tensor::Device;
 use whet_core::burn;
 
 use crate::audio::{Audio, SAMPLE_RATE};
-use crate::decode::{DecodingOptions, DecodingResult, decode};
+use crate::decode::{DecodingOptions, DecodingResult, decode, decode_batch};
 use crate::error::{Error, Result};
-use crate::mel::{HOP_LENGTH, MelFilters, N_FRAMES, N_SAMPLES, log_mel_spectrogram};
+use crate::mel::{HOP_LENGTH, LogMel, MelFilters, N_FRAMES, N_SAMPLES, log_mel_spectrogram};
 use crate::model::WhisperModel;
 use crate::timing::{TimedSegment, WordTiming, add_word_timestamps};
 use crate::tokenizer::WhisperTokenizer;
@@ -110,6 +110,24 @@ pub struct Whisper {
     /// head of the second half of the layers).
     pub alignment_heads: Vec<(usize, usize)>,
     device: Device,
+}
+
+/// One recording's progress through [`Whisper::transcribe_batch`].
+struct Stream {
+    mel: LogMel,
+    content_frames: usize,
+    seek: usize,
+    all_tokens: Vec<u32>,
+    prompt_reset_since: usize,
+    segments: Vec<Segment>,
+    last_speech_timestamp: f64,
+}
+
+impl Stream {
+    /// The next window's prompt: the text since the last reset.
+    fn prompt(&self) -> &[u32] {
+        &self.all_tokens[self.prompt_reset_since..]
+    }
 }
 
 /// openai-whisper's default alignment heads: every head of the second half of the
@@ -228,161 +246,301 @@ impl Whisper {
     /// # Errors
     /// As [`Audio::resampled`] and [`decode`].
     pub fn transcribe(&self, audio: &Audio, options: &TranscribeOptions) -> Result<Transcript> {
-        let resampled;
-        let audio = if audio.sample_rate == SAMPLE_RATE || audio.samples.is_empty() {
-            audio
-        } else {
-            resampled = audio.resampled(SAMPLE_RATE)?;
-            &resampled
+        let mut out = self.transcribe_batch(std::slice::from_ref(audio), options)?;
+        Ok(out.pop().unwrap_or_default())
+    }
+
+    /// [`Whisper::transcribe`] of several recordings at once: their windows are encoded
+    /// and decoded together (one decoder pass per token for all of them, windows
+    /// grouped by prompt length), each falling back to higher temperatures on its own.
+    /// Each transcript is what [`Whisper::transcribe`] gives its audio alone (up to float
+    /// rounding in the batched products). Beam search decodes window by window.
+    ///
+    /// # Errors
+    /// As [`Whisper::transcribe`].
+    pub fn transcribe_batch(
+        &self,
+        audios: &[Audio],
+        options: &TranscribeOptions,
+    ) -> Result<Vec<Transcript>> {
+        let tok = &self.tokenizer;
+        let initial: Vec<u32> = match &options.initial_prompt {
+            Some(p) => tok.encode(&format!(" {}", p.trim()))?,
+            None => Vec::new(),
         };
-        let mel = log_mel_spectrogram(&audio.samples, &self.filters, N_SAMPLES)?;
-        let content_frames = mel.n_frames.saturating_sub(N_FRAMES);
+        let mut streams = audios
+            .iter()
+            .map(|audio| {
+                let audio = if audio.sample_rate == SAMPLE_RATE || audio.samples.is_empty() {
+                    std::borrow::Cow::Borrowed(audio)
+                } else {
+                    std::borrow::Cow::Owned(audio.resampled(SAMPLE_RATE)?)
+                };
+                let mel = log_mel_spectrogram(&audio.samples, &self.filters, N_SAMPLES)?;
+                Ok(Stream {
+                    content_frames: mel.n_frames.saturating_sub(N_FRAMES),
+                    mel,
+                    seek: 0,
+                    all_tokens: initial.clone(),
+                    prompt_reset_since: 0,
+                    segments: Vec::new(),
+                    last_speech_timestamp: 0.0,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let batched = options.decoding.beam_size.is_none_or(|b| b <= 1);
+        loop {
+            let active: Vec<usize> = (0..streams.len())
+                .filter(|&i| streams[i].seek < streams[i].content_frames)
+                .collect();
+            if active.is_empty() {
+                break;
+            }
+            // Rows decoded together open with as many tokens: group by prompt length.
+            let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+            for &i in &active {
+                let key = if batched {
+                    streams[i].prompt().len()
+                } else {
+                    usize::MAX - i
+                };
+                match groups.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, g)) => g.push(i),
+                    None => groups.push((key, vec![i])),
+                }
+            }
+            for (_, group) in groups {
+                self.step_windows(&mut streams, &group, options)?;
+            }
+        }
+        Ok(streams
+            .into_iter()
+            .map(|s| Transcript {
+                text: s.segments.iter().map(|s| s.text.as_str()).collect(),
+                segments: s.segments,
+            })
+            .collect())
+    }
+
+    /// Decodes the current window of each stream in `group` together and moves each on.
+    fn step_windows(
+        &self,
+        streams: &mut [Stream],
+        group: &[usize],
+        options: &TranscribeOptions,
+    ) -> Result<()> {
+        let n_mels = self.filters.n_mels();
+        let mut windows = Vec::with_capacity(group.len() * n_mels * N_FRAMES);
+        let mut decodings = Vec::with_capacity(group.len());
+        for &i in group {
+            let st = &streams[i];
+            let segment_size = N_FRAMES.min(st.content_frames - st.seek);
+            // openai-whisper slices `mel[:, seek:seek + segment_size]` and pads it with
+            // zeros.
+            windows.extend(st.mel.window(st.seek, segment_size, N_FRAMES));
+            let mut decoding = options.decoding.clone();
+            decoding.prompt = st.prompt().to_vec();
+            decodings.push(decoding);
+        }
+        let mel = burn::tensor::Tensor::<3>::from_data(
+            burn::tensor::TensorData::new(windows, [group.len(), n_mels, N_FRAMES]),
+            &self.device,
+        );
+        let features = self.model.encoder.forward(mel);
+        let d = features.dims();
+        let row = |r: usize| features.clone().slice([r..r + 1, 0..d[1], 0..d[2]]);
+        let first = options.temperatures.first().copied().unwrap_or(0.0);
+        let results: Vec<DecodingResult> = if group.len() > 1 && first == 0.0 {
+            // The first temperature for every row together, then each row that must
+            // fall back on its own.
+            let mut at_zero = decodings.clone();
+            for o in &mut at_zero {
+                o.temperature = 0.0;
+            }
+            let batch = decode_batch(&self.model, &self.tokenizer, features.clone(), &at_zero)?;
+            batch
+                .into_iter()
+                .enumerate()
+                .map(|(r, result)| {
+                    if self.needs_fallback(&result, options) && options.temperatures.len() > 1 {
+                        let rest = TranscribeOptions {
+                            temperatures: options.temperatures[1..].to_vec(),
+                            ..options.clone()
+                        };
+                        self.decode_with_fallback(row(r), &decodings[r], &rest)
+                    } else {
+                        Ok(result)
+                    }
+                })
+                .collect::<Result<_>>()?
+        } else {
+            (0..group.len())
+                .map(|r| self.decode_with_fallback(row(r), &decodings[r], options))
+                .collect::<Result<_>>()?
+        };
+        for ((r, &i), result) in group.iter().enumerate().zip(results) {
+            self.accept_window(&mut streams[i], &result, row(r), options)?;
+        }
+        Ok(())
+    }
+
+    /// openai-whisper's loop body after a window's decoding: silence skipped, the tokens
+    /// cut into segments at consecutive timestamps, words timed, `seek` moved on, the
+    /// prompt carried or reset.
+    fn accept_window(
+        &self,
+        st: &mut Stream,
+        result: &DecodingResult,
+        audio_features: burn::tensor::Tensor<3>,
+        options: &TranscribeOptions,
+    ) -> Result<()> {
         let tok = &self.tokenizer;
         let tb = tok.timestamp_begin;
         let input_stride = N_FRAMES / self.model.config().max_source_positions;
         let precision = input_stride as f64 * HOP_LENGTH as f64 / f64::from(SAMPLE_RATE);
-        let mut all_tokens: Vec<u32> = match &options.initial_prompt {
-            Some(p) => tok.encode(&format!(" {}", p.trim()))?,
-            None => Vec::new(),
-        };
-        let mut prompt_reset_since = 0;
-        let mut segments = Vec::new();
-        let mut seek = 0;
-        let mut last_speech_timestamp = 0.0;
-        while seek < content_frames {
-            let time_offset = (seek * HOP_LENGTH) as f64 / f64::from(SAMPLE_RATE);
-            let segment_size = N_FRAMES.min(content_frames - seek);
-            let segment_duration = (segment_size * HOP_LENGTH) as f64 / f64::from(SAMPLE_RATE);
-            // openai-whisper slices `mel[:, seek:seek + segment_size]` and pads it with
-            // zeros.
-            let audio_features =
-                self.model
-                    .encode_frames(&mel, seek, segment_size, &self.device)?;
-            let mut decoding = options.decoding.clone();
-            decoding.prompt = all_tokens[prompt_reset_since..].to_vec();
-            let result = self.decode_with_fallback(audio_features.clone(), &decoding, options)?;
-            if let Some(threshold) = options.no_speech_threshold {
-                let mut skip = result.no_speech_prob > threshold;
-                if options
-                    .logprob_threshold
-                    .is_some_and(|l| result.avg_logprob > l)
-                {
-                    skip = false;
-                }
-                if skip {
-                    seek += segment_size;
-                    continue;
-                }
+        let time_offset = (st.seek * HOP_LENGTH) as f64 / f64::from(SAMPLE_RATE);
+        let segment_size = N_FRAMES.min(st.content_frames - st.seek);
+        let segment_duration = (segment_size * HOP_LENGTH) as f64 / f64::from(SAMPLE_RATE);
+        if let Some(threshold) = options.no_speech_threshold {
+            let mut skip = result.no_speech_prob > threshold;
+            if options
+                .logprob_threshold
+                .is_some_and(|l| result.avg_logprob > l)
+            {
+                skip = false;
             }
-            let tokens = &result.tokens;
-            let is_ts: Vec<bool> = tokens.iter().map(|&t| t >= tb).collect();
-            let n = tokens.len();
-            let single_timestamp_ending = n >= 2 && !is_ts[n - 2] && is_ts[n - 1];
-            let consecutive: Vec<usize> = (1..n).filter(|&i| is_ts[i - 1] && is_ts[i]).collect();
-            let mut current = Vec::new();
-            let new_segment = |start: f64, end: f64, tokens: &[u32]| -> Result<Segment> {
-                Ok(Segment {
-                    seek,
-                    start,
-                    end,
-                    text: tok.decode(tokens)?,
-                    tokens: tokens.to_vec(),
-                    temperature: result.temperature,
-                    avg_logprob: result.avg_logprob,
-                    compression_ratio: result.compression_ratio,
-                    no_speech_prob: result.no_speech_prob,
-                    words: Vec::new(),
-                })
-            };
-            if !consecutive.is_empty() {
-                let mut slices = consecutive.clone();
-                if single_timestamp_ending {
-                    slices.push(n);
-                }
-                let mut last_slice = 0;
-                for &cut in &slices {
-                    let sliced = &tokens[last_slice..cut];
-                    let start = f64::from(sliced[0] - tb) * precision;
-                    let end = f64::from(sliced[sliced.len() - 1] - tb) * precision;
-                    current.push(new_segment(time_offset + start, time_offset + end, sliced)?);
-                    last_slice = cut;
-                }
-                if single_timestamp_ending {
-                    seek += segment_size;
-                } else {
-                    let last = (tokens[last_slice - 1] - tb) as usize;
-                    seek += last * input_stride;
-                }
-            } else {
-                let mut duration = segment_duration;
-                if let Some(&last) = tokens.iter().rev().find(|&&t| t >= tb)
-                    && last != tb
-                {
-                    duration = f64::from(last - tb) * precision;
-                }
-                current.push(new_segment(time_offset, time_offset + duration, tokens)?);
-                seek += segment_size;
+            if skip {
+                st.seek += segment_size;
+                return Ok(());
             }
-            if options.word_timestamps {
-                let mut timed: Vec<TimedSegment<'_>> = current
-                    .iter_mut()
-                    .map(|s| TimedSegment {
-                        start: &mut s.start,
-                        end: &mut s.end,
-                        tokens: &s.tokens,
-                        words: &mut s.words,
-                    })
-                    .collect();
-                let sot_sequence =
-                    tok.sot_sequence(options.decoding.language.as_deref(), options.decoding.task)?;
-                add_word_timestamps(
-                    &mut timed,
-                    &self.model,
-                    tok,
-                    &sot_sequence,
-                    audio_features,
-                    segment_size,
-                    time_offset,
-                    &self.alignment_heads,
-                    last_speech_timestamp,
-                )?;
-                let last_word_end = current
-                    .iter()
-                    .rev()
-                    .flat_map(|s| s.words.iter().rev())
-                    .map(|w| w.end)
-                    .next()
-                    .or(current.last().map(|s| s.end));
-                if !single_timestamp_ending
-                    && let Some(end) = last_word_end
-                    && end > time_offset
-                {
-                    seek = (end * f64::from(SAMPLE_RATE) / HOP_LENGTH as f64).round_ties_even()
-                        as usize;
-                }
-                if let Some(end) = last_word_end {
-                    last_speech_timestamp = end;
-                }
-            }
-            for s in &mut current {
-                if s.start == s.end || s.text.trim().is_empty() {
-                    s.text.clear();
-                    s.tokens.clear();
-                    s.words.clear();
-                }
-            }
-            all_tokens.extend(current.iter().flat_map(|s| s.tokens.iter().copied()));
-            if !options.condition_on_previous_text || result.temperature > 0.5 {
-                prompt_reset_since = all_tokens.len();
-            }
-            segments.extend(current);
         }
-        let text = segments.iter().map(|s| s.text.as_str()).collect();
-        Ok(Transcript { text, segments })
+        let tokens = &result.tokens;
+        let is_ts: Vec<bool> = tokens.iter().map(|&t| t >= tb).collect();
+        let n = tokens.len();
+        let single_timestamp_ending = n >= 2 && !is_ts[n - 2] && is_ts[n - 1];
+        let consecutive: Vec<usize> = (1..n).filter(|&i| is_ts[i - 1] && is_ts[i]).collect();
+        let mut current = Vec::new();
+        let new_segment = |start: f64, end: f64, tokens: &[u32]| -> Result<Segment> {
+            Ok(Segment {
+                seek: st.seek,
+                start,
+                end,
+                text: tok.decode(tokens)?,
+                tokens: tokens.to_vec(),
+                temperature: result.temperature,
+                avg_logprob: result.avg_logprob,
+                compression_ratio: result.compression_ratio,
+                no_speech_prob: result.no_speech_prob,
+                words: Vec::new(),
+            })
+        };
+        if !consecutive.is_empty() {
+            let mut slices = consecutive.clone();
+            if single_timestamp_ending {
+                slices.push(n);
+            }
+            let mut last_slice = 0;
+            for &cut in &slices {
+                let sliced = &tokens[last_slice..cut];
+                let start = f64::from(sliced[0] - tb) * precision;
+                let end = f64::from(sliced[sliced.len() - 1] - tb) * precision;
+                current.push(new_segment(time_offset + start, time_offset + end, sliced)?);
+                last_slice = cut;
+            }
+            if single_timestamp_ending {
+                st.seek += segment_size;
+            } else {
+                let last = (tokens[last_slice - 1] - tb) as usize;
+                st.seek += last * input_stride;
+            }
+        } else {
+            let mut duration = segment_duration;
+            if let Some(&last) = tokens.iter().rev().find(|&&t| t >= tb)
+                && last != tb
+            {
+                duration = f64::from(last - tb) * precision;
+            }
+            current.push(new_segment(time_offset, time_offset + duration, tokens)?);
+            st.seek += segment_size;
+        }
+        if options.word_timestamps {
+            let mut timed: Vec<TimedSegment<'_>> = current
+                .iter_mut()
+                .map(|s| TimedSegment {
+                    start: &mut s.start,
+                    end: &mut s.end,
+                    tokens: &s.tokens,
+                    words: &mut s.words,
+                })
+                .collect();
+            let sot_sequence =
+                tok.sot_sequence(options.decoding.language.as_deref(), options.decoding.task)?;
+            add_word_timestamps(
+                &mut timed,
+                &self.model,
+                tok,
+                &sot_sequence,
+                audio_features,
+                segment_size,
+                time_offset,
+                &self.alignment_heads,
+                st.last_speech_timestamp,
+            )?;
+            let last_word_end = current
+                .iter()
+                .rev()
+                .flat_map(|s| s.words.iter().rev())
+                .map(|w| w.end)
+                .next()
+                .or(current.last().map(|s| s.end));
+            if !single_timestamp_ending
+                && let Some(end) = last_word_end
+                && end > time_offset
+            {
+                st.seek =
+                    (end * f64::from(SAMPLE_RATE) / HOP_LENGTH as f64).round_ties_even() as usize;
+            }
+            if let Some(end) = last_word_end {
+                st.last_speech_timestamp = end;
+            }
+        }
+        for s in &mut current {
+            if s.start == s.end || s.text.trim().is_empty() {
+                s.text.clear();
+                s.tokens.clear();
+                s.words.clear();
+            }
+        }
+        st.all_tokens
+            .extend(current.iter().flat_map(|s| s.tokens.iter().copied()));
+        if !options.condition_on_previous_text || result.temperature > 0.5 {
+            st.prompt_reset_since = st.all_tokens.len();
+        }
+        st.segments.extend(current);
+        Ok(())
     }
 
-    /// openai-whisper's `decode_with_fallback`: temperature after temperature until a
-    /// result is neither repetitive nor unlikely (or is silence).
+    /// Whether a result is repetitive or unlikely (and not silence): the next
+    /// temperature is tried.
+    fn needs_fallback(&self, result: &DecodingResult, options: &TranscribeOptions) -> bool {
+        let mut fallback = options
+            .compression_ratio_threshold
+            .is_some_and(|c| result.compression_ratio > c)
+            || options
+                .logprob_threshold
+                .is_some_and(|l| result.avg_logprob < l);
+        if options
+            .no_speech_threshold
+            .is_some_and(|n| result.no_speech_prob > n)
+            && options
+                .logprob_threshold
+                .is_some_and(|l| result.avg_logprob < l)
+        {
+            fallback = false;
+        }
+        fallback
+    }
+
     fn decode_with_fallback(
         &self,
         audio_features: burn::tensor::Tensor<3>,
@@ -411,22 +569,7 @@ impl Whisper {
             } else {
                 decode(&self.model, &self.tokenizer, audio_features.clone(), &o)?
             };
-            let mut fallback = options
-                .compression_ratio_threshold
-                .is_some_and(|c| result.compression_ratio > c)
-                || options
-                    .logprob_threshold
-                    .is_some_and(|l| result.avg_logprob < l);
-            if options
-                .no_speech_threshold
-                .is_some_and(|n| result.no_speech_prob > n)
-                && options
-                    .logprob_threshold
-                    .is_some_and(|l| result.avg_logprob < l)
-            {
-                fallback = false;
-            }
-            if !fallback {
+            if !self.needs_fallback(&result, options) {
                 return Ok(result);
             }
             last = Some(result);

@@ -90,3 +90,50 @@ fn librivox_clips_one_by_one_and_joined() {
     let empty = whisper.transcribe(&Audio::default(), &options).unwrap();
     assert!(empty.segments.is_empty() && empty.text.is_empty());
 }
+
+#[test]
+fn a_batch_transcribes_as_one_by_one() {
+    let device = Device::default();
+    let whisper = Whisper::from_ct2_dir(
+        root().join("assets/whisper-tiny.en"),
+        root().join("assets/whisper/mel_filters.npz"),
+        &device,
+    )
+    .unwrap();
+    let options = TranscribeOptions::default();
+    let mut audios: Vec<Audio> = references()
+        .iter()
+        .map(|(clip, _)| Audio::read_wav(Path::new(CLIPS).join(clip)).unwrap())
+        .collect();
+    // A long one beside them: the batch goes on with it after the short ones end.
+    let mut long = Audio {
+        samples: Vec::new(),
+        sample_rate: 16_000,
+    };
+    for a in &audios {
+        long.samples.extend(&a.samples);
+        long.samples.extend(std::iter::repeat_n(0.0, 16_000));
+    }
+    audios.push(long);
+    audios.push(Audio {
+        samples: Vec::new(),
+        sample_rate: 16_000,
+    });
+    let started = std::time::Instant::now();
+    let batch = whisper.transcribe_batch(&audios, &options).unwrap();
+    let batched = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
+    for (audio, b) in audios.iter().zip(&batch) {
+        let one = whisper.transcribe(audio, &options).unwrap();
+        let tokens = |t: &whet_whisper_ft::Transcript| -> Vec<u32> {
+            t.segments.iter().flat_map(|s| s.tokens.clone()).collect()
+        };
+        assert_eq!(tokens(b), tokens(&one));
+        assert_eq!(b.text, one.text);
+    }
+    eprintln!(
+        "{} recordings: {batched:.1} s batched, {:.1} s one by one",
+        audios.len(),
+        started.elapsed().as_secs_f64()
+    );
+}

@@ -60,7 +60,11 @@ fn word_timestamps_are_openai_whispers() {
         &device,
     )
     .unwrap();
-    assert_eq!(whisper.alignment_heads.len(), 8, "tiny.en's heads from config.json");
+    assert_eq!(
+        whisper.alignment_heads.len(),
+        8,
+        "tiny.en's heads from config.json"
+    );
     let options = TranscribeOptions {
         word_timestamps: true,
         ..TranscribeOptions::default()
@@ -91,7 +95,9 @@ fn word_timestamps_are_openai_whispers() {
             let want_words: Vec<&str> = want.words.iter().map(|w| w.word.as_str()).collect();
             assert_eq!(got_words, want_words, "{}", case.clip);
             for (g, w) in got.words.iter().zip(&want.words) {
-                worst = worst.max((g.start - w.start).abs()).max((g.end - w.end).abs());
+                worst = worst
+                    .max((g.start - w.start).abs())
+                    .max((g.end - w.end).abs());
                 worst_p = worst_p.max((g.probability - w.probability).abs());
                 words += 1;
             }
