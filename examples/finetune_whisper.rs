@@ -21,6 +21,7 @@ use whet_core::lora::TargetModules;
 use whet_core::registry::{NewVersion, PromotionRule, Registry};
 use whet_core::run::RunDir;
 use whet_core::train::{Goal, Trainer};
+use whet_intent_svc::Dataset;
 use whet_synth_docs::PhraseGenerator;
 use whet_whisper_ft::{
     SpeechRecord, SpeechSynthConfig, TrainingUtterance, TranscribeOptions, WerReport, Whisper,
@@ -51,6 +52,13 @@ struct Args {
     train: u64,
     #[arg(long, default_value_t = 60)]
     test: u64,
+    /// General English sentences (CLINC150's training queries, sentence-cased) spoken
+    /// with the phrases and trained on beside them, so that the decoder keeps writing
+    /// ordinary English: replay against forgetting.
+    #[arg(long, default_value_t = 160)]
+    replay: usize,
+    #[arg(long, default_value = "../shared/data/clinc150/data_full.json")]
+    replay_text: PathBuf,
     #[arg(long, default_value_t = 160)]
     steps: usize,
     #[arg(long, default_value_t = 8)]
@@ -88,6 +96,28 @@ fn show(name: &str, synthetic: &WerReport, librivox: &WerReport) {
     );
 }
 
+/// "what is my balance" -> "What is my balance?": a capital, "I", and a question mark
+/// after a question word.
+fn sentence_case(text: &str) -> String {
+    const QUESTION: [&str; 16] = [
+        "what", "how", "when", "where", "who", "why", "which", "can", "could", "is", "are", "do",
+        "does", "will", "would", "should",
+    ];
+    let words: Vec<String> = text
+        .split_whitespace()
+        .enumerate()
+        .map(|(i, w)| match (i, w) {
+            (_, "i") => "I".to_owned(),
+            (_, w) if w.starts_with("i'") => format!("I{}", &w[1..]),
+            (0, w) => w[..1].to_uppercase() + &w[1..],
+            (_, w) => w.to_owned(),
+        })
+        .collect();
+    let first = text.split_whitespace().next().unwrap_or("");
+    let mark = if QUESTION.contains(&first) { "?" } else { "." };
+    words.join(" ") + mark
+}
+
 /// Spoken phrases: the held-out ones have their own seed (phrases, voices, noise) and
 /// share no text with training.
 fn espeak_sets(a: &Args) -> anyhow::Result<(Vec<SpeechRecord>, Vec<SpeechRecord>)> {
@@ -97,7 +127,24 @@ fn espeak_sets(a: &Args) -> anyhow::Result<(Vec<SpeechRecord>, Vec<SpeechRecord>
             .map(|p| (p.text.clone(), p.language().to_owned()))
             .collect::<Vec<_>>()
     };
-    let train_phrases = utterances(PhraseGenerator::new(a.seed).phrases(a.train).collect());
+    let mut train_phrases = utterances(PhraseGenerator::new(a.seed).phrases(a.train).collect());
+    if a.replay > 0 {
+        let general = Dataset::read_clinc150(&a.replay_text, &["train"])?;
+        let step = general
+            .samples
+            .len()
+            .checked_div(a.replay)
+            .unwrap_or(1)
+            .max(1);
+        train_phrases.extend(
+            general
+                .samples
+                .iter()
+                .step_by(step)
+                .take(a.replay)
+                .map(|s| (sentence_case(&s.text), "en".to_owned())),
+        );
+    }
     let seen: HashSet<&String> = train_phrases.iter().map(|(t, _)| t).collect();
     let test_phrases = utterances(
         PhraseGenerator::new(a.seed + 1000)

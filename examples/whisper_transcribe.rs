@@ -25,6 +25,12 @@ struct Args {
     model: PathBuf,
     #[arg(long, default_value = "assets/whisper/mel_filters.npz")]
     mel_filters: PathBuf,
+    /// A PEFT LoRA adapter folder (what finetune_whisper writes) to apply.
+    #[arg(long)]
+    adapter: Option<PathBuf>,
+    /// Print each word with its time.
+    #[arg(long)]
+    words: bool,
     /// Text only (no timestamp tokens).
     #[arg(long)]
     without_timestamps: bool,
@@ -36,9 +42,13 @@ fn main() -> anyhow::Result<()> {
     whet_examples::init_tracing();
     let a = Args::parse();
     let device = DeviceSpec::from_arg_or_env(a.device.as_deref())?.device()?;
-    let whisper = Whisper::from_dir(&a.model, &a.mel_filters, &device)?;
+    let mut whisper = Whisper::from_dir(&a.model, &a.mel_filters, &device)?;
+    if let Some(adapter) = &a.adapter {
+        whet_core::lora::load_peft(&mut whisper.model, "adapter", adapter, &device)?;
+    }
     let mut options = TranscribeOptions::default();
     options.decoding.without_timestamps = a.without_timestamps;
+    options.word_timestamps = a.words;
     for file in &a.files {
         let started = std::time::Instant::now();
         let audio = Audio::read(file)?;
@@ -46,6 +56,12 @@ fn main() -> anyhow::Result<()> {
         println!("{}:", file.display());
         for s in &transcript.segments {
             println!("  [{:6.2} -> {:6.2}]{}", s.start, s.end, s.text);
+            for w in &s.words {
+                println!(
+                    "      {:6.2} {:6.2} {:.2}{}",
+                    w.start, w.end, w.probability, w.word
+                );
+            }
         }
         let seconds = started.elapsed().as_secs_f64();
         println!(

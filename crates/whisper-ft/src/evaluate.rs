@@ -11,7 +11,7 @@ use whet_eval_metrics::text::{BasicTextNormalizer, EnglishTextNormalizer, wer};
 
 use crate::audio::Audio;
 use crate::error::{Error, Result};
-use crate::speech_set::SpeechRecord;
+use crate::manifest::SpeechRecord;
 use crate::transcribe::{TranscribeOptions, Whisper};
 
 /// One utterance's outcome.

@@ -23,9 +23,9 @@ use whet_core::train::{
 
 use crate::audio::{Audio, SAMPLE_RATE};
 use crate::error::{Error, Result};
+use crate::manifest::SpeechRecord;
 use crate::mel::{HOP_LENGTH, N_FRAMES, N_SAMPLES, log_mel_spectrogram};
 use crate::model::WhisperModel;
-use crate::speech_set::SpeechRecord;
 use crate::tokenizer::{Task, WhisperTokenizer};
 use crate::transcribe::Whisper;
 

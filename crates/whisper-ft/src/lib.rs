@@ -26,6 +26,7 @@ mod error;
 mod evaluate;
 #[cfg(feature = "model")]
 mod finetune;
+mod manifest;
 mod mel;
 #[cfg(feature = "model")]
 mod model;
@@ -56,6 +57,10 @@ pub use finetune::{
     SpecAugment, TrainingBatch, TrainingUtterance, WhisperFinetuneConfig, finetune, finetune_with,
     transcript_loss,
 };
+pub use manifest::{
+    SpeechRecord, parse_sphinx_transcription, read_manifest, read_sphinx_transcription,
+    write_manifest,
+};
 pub use mel::{
     CHUNK_LENGTH, HOP_LENGTH, LogMel, MelFilters, N_FFT, N_FRAMES, N_SAMPLES, log_mel_spectrogram,
 };
@@ -66,10 +71,7 @@ pub use model::{
 };
 pub use npy::{NpyArray, parse_npy, read_npz_array};
 #[cfg(feature = "model")]
-pub use speech_set::{
-    SpeechRecord, SpeechSynthConfig, read_manifest, read_sphinx_transcription,
-    synthesize_speech_set, write_manifest,
-};
+pub use speech_set::{SpeechSynthConfig, synthesize_speech_set};
 #[cfg(feature = "model")]
 pub use timing::{APPEND_PUNCTUATIONS, PREPEND_PUNCTUATIONS, WordTiming, find_alignment};
 #[cfg(feature = "model")]
