@@ -205,17 +205,17 @@ impl TrainingBatch {
     /// As [`log_mel_spectrogram`].
     pub fn new(
         items: &[impl AsRef<TrainingUtterance>],
-        whisper_filters: &crate::mel::MelFilters,
+        filters: &crate::mel::MelFilters,
         pad: u32,
         augment: Option<(&SpecAugment, &mut BatchRng)>,
         device: &Device,
     ) -> Result<Self> {
-        let n_mels = whisper_filters.n_mels();
+        let n_mels = filters.n_mels();
         let mut mel = Vec::with_capacity(items.len() * n_mels * N_FRAMES);
         let mut augment = augment;
         for u in items {
             let u = u.as_ref();
-            let full = log_mel_spectrogram(&u.samples, whisper_filters, N_SAMPLES)?;
+            let full = log_mel_spectrogram(&u.samples, filters, N_SAMPLES)?;
             let speech = u.samples.len().div_ceil(HOP_LENGTH).min(N_FRAMES);
             let mut window = full.window(0, speech, N_FRAMES);
             if let Some((spec, rng)) = augment.as_mut() {
