@@ -87,7 +87,10 @@ fn a_peft_made_adapter_gives_pefts_logits() {
     );
     let logits = |m: &WhisperModel| -> Vec<Vec<f32>> {
         let audio = m.encoder.forward(mel.clone());
-        let out = m.decoder.forward(&[golden.tokens.clone()], audio).unwrap();
+        let out = m
+            .decoder
+            .forward(std::slice::from_ref(&golden.tokens), audio)
+            .unwrap();
         let vocab = out.dims()[2];
         let flat = out.into_data().try_to_vec::<f32>().unwrap();
         flat.chunks(vocab).map(|r| r[..1000].to_vec()).collect()
