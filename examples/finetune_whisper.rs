@@ -228,6 +228,12 @@ fn main() -> anyhow::Result<()> {
     );
     show("base", &before.0, &before.1);
     show("fine-tuned", &after.0, &after.1);
+    // Every utterance's transcript before and after, for a look at what changed.
+    let report = serde_json::json!({
+        "base": { "held_out": before.0, "librivox": before.1 },
+        "fine_tuned": { "held_out": after.0, "librivox": after.1 },
+    });
+    std::fs::write(a.out.join("report.json"), serde_json::to_vec_pretty(&report)?)?;
 
     // Better on the new speech, and no more than a point worse on LibriVox.
     let better = after.0.wer < before.0.wer && after.1.wer <= before.1.wer + 0.01;
