@@ -23,10 +23,14 @@ bin="${CARGO_TARGET_DIR:-target}/release/examples"
 "$bin/whisper_transcribe" "${clips[@]}" "${clips[@]}" 2> /dev/null |
     sed -nE 's/.*\(([0-9.]+) s of audio in ([0-9.]+) s.*/\1 \2/p' | tail -5 > "$work/whet"
 awk '{a += $1; c += $2} END {printf "whet-whisper-ft rtf %.4f\n", c / a}' "$work/whet" | tee "$work/all"
-python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet "faster-whisper==1.2.1" "ctranslate2==4.6.0" \
-    "torch==2.9.1" "openai-whisper==20250625" "safetensors==0.8.0" "numpy==2.2.6"
-"$work/venv/bin/python" scripts/bench/whisper_ref.py "$work/hf" assets/whisper-tiny.en \
+# WHET_BENCH_VENV: a kept environment with these packages, instead of a throw-away one.
+venv="${WHET_BENCH_VENV:-$work/venv}"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "faster-whisper==1.2.1" "ctranslate2==4.6.0" \
+        "torch==2.9.1" "openai-whisper==20250625" "safetensors==0.8.0" "numpy==2.2.6"
+fi
+"$venv/bin/python" scripts/bench/whisper_ref.py "$work/hf" assets/whisper-tiny.en \
     "${clips[@]}" | tee -a "$work/all"
 w=$(awk '/^whet/ {print $3}' "$work/all")
 for peer in faster-whisper-float32 faster-whisper-int8 openai-whisper; do
