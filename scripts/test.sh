@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit, integration and doc tests of every crate, examples built,
 # after fetching the pretrained weights (scripts/assets.sh) and installing the speech clips
-# (scripts/speech-data.sh, Debian's pocketsphinx-testdata).
+# (scripts/speech-data.sh: Debian's pocketsphinx-testdata and espeak-ng).
 # Usage: scripts/test.sh [extra cargo test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."

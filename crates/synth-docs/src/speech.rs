@@ -34,6 +34,15 @@ impl SpokenPhrase {
 /// A seeded source of spoken expense phrases: phrase `i` depends on the seed and `i`
 /// only, so two generators with different seeds give disjoint-by-chance sets and a
 /// held-out set is one more seed.
+///
+/// ```
+/// use whet_synth_docs::{Locale, PhraseGenerator};
+/// let phrases: Vec<_> = PhraseGenerator::new(7).phrases(20).collect();
+/// assert_eq!(phrases, PhraseGenerator::new(7).phrases(20).collect::<Vec<_>>());
+/// let tagalog = phrases.iter().find(|p| p.locale == Locale::FilPh).unwrap();
+/// assert_eq!(tagalog.language(), "tl");
+/// assert!(tagalog.text.contains("piso"));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct PhraseGenerator {
     seed: u64,
@@ -183,6 +192,10 @@ fn tagalog_linked(word: &str, next: &str) -> String {
 
 /// `n` in Tagalog words, as said aloud ("dalawang daan at limampu't lima" for 255);
 /// 0 to 999,999.
+///
+/// ```
+/// assert_eq!(whet_synth_docs::tagalog_number(1_250), "isang libo dalawang daan at limampu");
+/// ```
 pub fn tagalog_number(n: u64) -> String {
     const ONES: [&str; 10] = [
         "", "isa", "dalawa", "tatlo", "apat", "lima", "anim", "pito", "walo", "siyam",

@@ -28,6 +28,20 @@ fn english() -> String {
 
 /// Reads a manifest, resolving each record's audio path against the manifest's folder.
 ///
+/// ```
+/// use whet_whisper_ft::{SpeechRecord, read_manifest, write_manifest};
+/// let dir = tempfile::tempdir()?;
+/// let records = vec![SpeechRecord {
+///     audio: dir.path().join("clips/0001.wav"),
+///     text: "Nagbayad ako ng limampung piso.".into(),
+///     language: "tl".into(),
+/// }];
+/// write_manifest(dir.path().join("manifest.jsonl"), &records)?;
+/// // Written relative to the manifest ("clips/0001.wav"), read back absolute.
+/// assert_eq!(read_manifest(dir.path().join("manifest.jsonl"))?, records);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Errors
 /// [`Error::Core`] naming the file and line of an unreadable or malformed record;
 /// [`Error::Input`] naming them for a record with empty text or no audio path.
