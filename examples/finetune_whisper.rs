@@ -61,7 +61,7 @@ struct Args {
     replay: usize,
     #[arg(long, default_value = "../shared/data/clinc150/data_full.json")]
     replay_text: PathBuf,
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 120)]
     steps: usize,
     #[arg(long, default_value_t = 8)]
     batch: usize,
