@@ -14,7 +14,6 @@
 
 #![allow(clippy::print_stdout)] // a program: it prints its report
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 
 use clap::Parser;
@@ -23,12 +22,10 @@ use whet_core::lora::TargetModules;
 use whet_core::registry::{NewVersion, PromotionRule, Registry};
 use whet_core::run::RunDir;
 use whet_core::train::{Goal, Trainer};
-use whet_intent_svc::Dataset;
-use whet_synth_docs::PhraseGenerator;
+use whet_examples::speech::ExpenseSpeech;
 use whet_whisper_ft::{
-    SpeechRecord, SpeechSynthConfig, TrainingUtterance, TranscribeOptions, WerReport, Whisper,
-    WhisperFinetuneConfig, WhisperModel, finetune_with, read_manifest, read_sphinx_transcription,
-    synthesize_speech_set,
+    TrainingUtterance, TranscribeOptions, WerReport, Whisper, WhisperFinetuneConfig, WhisperModel,
+    finetune_with, read_manifest, read_sphinx_transcription,
 };
 
 #[derive(Parser)]
@@ -54,9 +51,7 @@ struct Args {
     train: u64,
     #[arg(long, default_value_t = 40)]
     test: u64,
-    /// General English sentences (CLINC150's training queries, sentence-cased) spoken
-    /// with the phrases and trained on beside them, so that the decoder keeps writing
-    /// ordinary English: replay against forgetting.
+    /// General English sentences spoken beside the phrases, against forgetting.
     #[arg(long, default_value_t = 320)]
     replay: usize,
     #[arg(long, default_value = "../shared/data/clinc150/data_full.json")]
@@ -70,10 +65,8 @@ struct Args {
     lr: Option<f64>,
     #[arg(long, default_value_t = 7)]
     seed: u64,
-    /// LoRA's target modules as a regular expression over transformers' module paths.
-    /// The decoder's `q_proj` and `v_proj` by default: on a CPU, adapting the encoder
-    /// too costs three times the time (gradients through 1,500 positions), and the
-    /// encoder's hearing of real speech is what must not move.
+    /// LoRA's targets (a regex over module paths): the decoder's by default, as adapting
+    /// the encoder triples a CPU step and moves how real speech is heard.
     #[arg(long, default_value = r"model\.decoder\..*(q_proj|v_proj)")]
     targets: String,
     /// Train every weight instead of a LoRA adapter.
@@ -101,77 +94,6 @@ fn show(name: &str, synthetic: &WerReport, librivox: &WerReport) {
     );
 }
 
-/// "what is my balance" -> "What is my balance?": a capital, "I", and a question mark
-/// after a question word.
-fn sentence_case(text: &str) -> String {
-    const QUESTION: [&str; 16] = [
-        "what", "how", "when", "where", "who", "why", "which", "can", "could", "is", "are", "do",
-        "does", "will", "would", "should",
-    ];
-    let words: Vec<String> = text
-        .split_whitespace()
-        .enumerate()
-        .map(|(i, w)| match (i, w) {
-            (_, "i") => "I".to_owned(),
-            (_, w) if w.starts_with("i'") => format!("I{}", &w[1..]),
-            (0, w) => w[..1].to_uppercase() + &w[1..],
-            (_, w) => w.to_owned(),
-        })
-        .collect();
-    let first = text.split_whitespace().next().unwrap_or("");
-    let mark = if QUESTION.contains(&first) { "?" } else { "." };
-    words.join(" ") + mark
-}
-
-/// Spoken phrases: the held-out ones have their own seed (phrases, voices, noise) and
-/// share no text with training.
-fn espeak_sets(a: &Args) -> anyhow::Result<(Vec<SpeechRecord>, Vec<SpeechRecord>)> {
-    let utterances = |phrases: Vec<whet_synth_docs::SpokenPhrase>| {
-        phrases
-            .into_iter()
-            .map(|p| (p.text.clone(), p.language().to_owned()))
-            .collect::<Vec<_>>()
-    };
-    let mut train_phrases = utterances(PhraseGenerator::new(a.seed).phrases(a.train).collect());
-    if a.replay > 0 {
-        let general = Dataset::read_clinc150(&a.replay_text, &["train"])?;
-        let step = general
-            .samples
-            .len()
-            .checked_div(a.replay)
-            .unwrap_or(1)
-            .max(1);
-        train_phrases.extend(
-            general
-                .samples
-                .iter()
-                .step_by(step)
-                .take(a.replay)
-                .map(|s| (sentence_case(&s.text), "en".to_owned())),
-        );
-    }
-    let seen: HashSet<&String> = train_phrases.iter().map(|(t, _)| t).collect();
-    let test_phrases = utterances(
-        PhraseGenerator::new(a.seed + 1000)
-            .phrases(a.test * 2)
-            .filter(|p| !seen.contains(&p.text))
-            .take(a.test as usize)
-            .collect(),
-    );
-    let speak = |seed| SpeechSynthConfig {
-        seed,
-        ..SpeechSynthConfig::default()
-    };
-    let train_set =
-        synthesize_speech_set(&train_phrases, a.out.join("speech/train"), &speak(a.seed))?;
-    let test_set = synthesize_speech_set(
-        &test_phrases,
-        a.out.join("speech/test"),
-        &speak(a.seed + 1000),
-    )?;
-    Ok((train_set, test_set))
-}
-
 fn main() -> anyhow::Result<()> {
     whet_examples::init_tracing();
     let a = Args::parse();
@@ -180,11 +102,19 @@ fn main() -> anyhow::Result<()> {
 
     let (train_set, test_set) = match (&a.train_manifest, &a.test_manifest) {
         (Some(train), Some(test)) => (read_manifest(train)?, read_manifest(test)?),
-        _ => espeak_sets(&a)?,
+        _ => ExpenseSpeech {
+            seed: a.seed,
+            train: a.train,
+            test: a.test,
+            replay: a.replay,
+            replay_text: a.replay_text.clone(),
+            out: a.out.join("speech"),
+        }
+        .synthesize()?,
     };
     let librivox = read_sphinx_transcription(a.librivox.join("transcription"))?;
     println!(
-        "{} training and {} held-out utterances",
+        "{} training, {} held-out utterances",
         train_set.len(),
         test_set.len()
     );
@@ -231,7 +161,6 @@ fn main() -> anyhow::Result<()> {
         whisper.evaluate(&test_set, &options)?,
         whisper.evaluate(&librivox, &options)?,
     );
-    show("base", &before.0, &before.1);
     show("fine-tuned", &after.0, &after.1);
     // Every utterance's transcript before and after, for a look at what changed.
     let report = serde_json::json!({

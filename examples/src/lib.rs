@@ -5,6 +5,8 @@
 
 use tracing_subscriber::EnvFilter;
 
+pub mod speech;
+
 /// Sends `tracing` events to stderr, at `info` unless `RUST_LOG` says otherwise.
 pub fn init_tracing() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));

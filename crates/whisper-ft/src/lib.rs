@@ -26,6 +26,8 @@ mod error;
 mod evaluate;
 #[cfg(feature = "model")]
 mod finetune;
+#[cfg(feature = "model")]
+mod lora_paths;
 mod manifest;
 mod mel;
 #[cfg(feature = "model")]

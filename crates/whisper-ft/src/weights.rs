@@ -11,8 +11,9 @@ use whet_core::lora::LoraLinear;
 use crate::config::WhisperConfig;
 use crate::ct2::Ct2Model;
 use crate::error::{Error, Result};
+use crate::lora_paths::push_attention;
 use crate::model::{
-    Conv1d, DecoderLayer, EncoderLayer, LayerNorm, WhisperAttention, WhisperDecoder,
+    Conv1d, DecoderLayer, EncoderLayer, LayerNorm, NamedTensor, WhisperAttention, WhisperDecoder,
     WhisperEncoder, WhisperModel,
 };
 
@@ -270,4 +271,98 @@ impl WeightSource for HfSource {
         }
         Ok(values.clone())
     }
+}
+
+impl WhisperModel {
+    /// Every weight under transformers' name (`model.encoder.layers.0.self_attn.q_proj.weight`,
+    /// linear weights `[out, in]`, convolutions `[out, in, 3]`), with its shape and values
+    /// (active adapters merged). The output projection is the token embedding (tied).
+    ///
+    /// # Errors
+    /// [`Error::Input`] when a weight cannot be read back from the device.
+    pub fn named_tensors(&self) -> Result<Vec<NamedTensor>> {
+        let (e, d) = (&self.encoder, &self.decoder);
+        let device = e.layer_norm.weight.val().device();
+        let mut out: Vec<NamedTensor> = Vec::new();
+        let mut put = |name: String, dims: Vec<usize>, values: Vec<f32>| {
+            out.push((name, dims, values));
+        };
+        for (name, conv) in [("conv1", &e.conv1), ("conv2", &e.conv2)] {
+            let w = conv.weight.val();
+            put(
+                format!("model.encoder.{name}.weight"),
+                w.dims().to_vec(),
+                to_vec(w)?,
+            );
+            let b = conv.bias.val();
+            put(
+                format!("model.encoder.{name}.bias"),
+                b.dims().to_vec(),
+                to_vec(b)?,
+            );
+        }
+        for (name, t) in [
+            (
+                "model.encoder.embed_positions.weight",
+                e.embed_positions.val(),
+            ),
+            ("model.decoder.embed_tokens.weight", d.embed_tokens.val()),
+            (
+                "model.decoder.embed_positions.weight",
+                d.embed_positions.val(),
+            ),
+        ] {
+            put(name.into(), t.dims().to_vec(), to_vec(t)?);
+        }
+        let mut linears: Vec<(String, &LoraLinear)> = Vec::new();
+        let mut norms: Vec<(String, &LayerNorm)> = vec![
+            ("model.encoder.layer_norm".into(), &e.layer_norm),
+            ("model.decoder.layer_norm".into(), &d.layer_norm),
+        ];
+        for (i, l) in e.layers.iter().enumerate() {
+            let p = format!("model.encoder.layers.{i}");
+            push_attention(&mut linears, &format!("{p}.self_attn"), &l.self_attn);
+            linears.push((format!("{p}.fc1"), &l.fc1));
+            linears.push((format!("{p}.fc2"), &l.fc2));
+            norms.push((format!("{p}.self_attn_layer_norm"), &l.self_attn_layer_norm));
+            norms.push((format!("{p}.final_layer_norm"), &l.final_layer_norm));
+        }
+        for (i, l) in d.layers.iter().enumerate() {
+            let p = format!("model.decoder.layers.{i}");
+            push_attention(&mut linears, &format!("{p}.self_attn"), &l.self_attn);
+            push_attention(&mut linears, &format!("{p}.encoder_attn"), &l.encoder_attn);
+            linears.push((format!("{p}.fc1"), &l.fc1));
+            linears.push((format!("{p}.fc2"), &l.fc2));
+            norms.push((format!("{p}.self_attn_layer_norm"), &l.self_attn_layer_norm));
+            norms.push((
+                format!("{p}.encoder_attn_layer_norm"),
+                &l.encoder_attn_layer_norm,
+            ));
+            norms.push((format!("{p}.final_layer_norm"), &l.final_layer_norm));
+        }
+        for (name, l) in linears {
+            // `[in, out]` here, `[out, in]` in transformers.
+            let w = l.effective_weight(&device).transpose();
+            put(format!("{name}.weight"), w.dims().to_vec(), to_vec(w)?);
+            if let Some(b) = &l.bias {
+                let b = b.val();
+                put(format!("{name}.bias"), b.dims().to_vec(), to_vec(b)?);
+            }
+        }
+        for (name, n) in norms {
+            for (what, t) in [("weight", n.weight.val()), ("bias", n.bias.val())] {
+                put(format!("{name}.{what}"), t.dims().to_vec(), to_vec(t)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn to_vec<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| Error::Input {
+            reason: format!("reading a weight back: {e:?}"),
+        })
 }
