@@ -442,8 +442,10 @@ impl Whisper {
             let mut last_slice = 0;
             for &cut in &slices {
                 let sliced = &tokens[last_slice..cut];
-                let start = f64::from(sliced[0] - tb) * precision;
-                let end = f64::from(sliced[sliced.len() - 1] - tb) * precision;
+                // Signed, as in openai-whisper: a window decoded without timestamp rules
+                // may open with text before its first pair (a negative start there).
+                let start = (f64::from(sliced[0]) - f64::from(tb)) * precision;
+                let end = (f64::from(sliced[sliced.len() - 1]) - f64::from(tb)) * precision;
                 current.push(new_segment(time_offset + start, time_offset + end, sliced)?);
                 last_slice = cut;
             }
